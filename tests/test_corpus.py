@@ -244,6 +244,8 @@ def test_corpus_equality_and_validation(tiny: Corpus) -> None:
     assert "_index" not in repr(tiny) and "_positions" not in repr(tiny)
     with pytest.raises(dataclasses.FrozenInstanceError):
         tiny.name = "x"  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(tiny))
+    assert again == tiny and again.positions("en").tolist() == [0, 2] and not again.positions("en").flags.writeable
     renamed = dataclasses.replace(tiny, name="other")
     assert renamed.name == "other" and renamed.index("Q3", "fr") == 4
     doc = Document("a", "en", "", "x")
@@ -286,7 +288,8 @@ BAD_LINES = [
     (line(id="Q2", lang="en", text=""), "text", "empty value"),
     (line(id="Q2", lang="en", text=" \t "), "text", "empty value"),
     (line(id="", lang="en", text="x"), "id", "empty value"),
-    (line(id=42, lang="en", text="x"), "id", "expected a string, got a JSON number (42)"),
+    (line(id=4.2, lang="en", text="x"), "id", "expected a string, got a JSON number (4.2)"),
+    (line(id=True, lang="en", text="x"), "id", "expected a string, got a JSON boolean (true)"),
     (line(id="Q2", lang=["en"], text="x"), "lang", "expected a string, got a JSON array ([\"en\"])"),
     (line(id="Q2", lang=None, text="x"), "lang", "null value"),
     (line(id="Q2", lang=" en", text="x"), "lang", "leading or trailing whitespace in ' en'"),
@@ -482,3 +485,10 @@ def test_detect_format_and_load_corpus(tmp_path: Path) -> None:
         shutil.copy(f, tmp_path / f.name)
     with pytest.raises(CorpusError, match="both XQuAD and Tatoeba"):
         load_corpus(tmp_path)
+
+
+def test_integer_ids_are_read_as_text(tmp_path):
+    f = tmp_path / "ints.jsonl"
+    f.write_text('{"id": 42, "lang": "en", "text": "x"}\n{"id": "42", "lang": "de", "text": "y"}\n')
+    c = load_jsonl(f)
+    assert c.ids == ("42",) and c.linked_ids("de", "en") == ("42",)

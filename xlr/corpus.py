@@ -17,7 +17,15 @@ from pathlib import Path
 
 from .corpus_loaders import XQUAD_FILE, PathLike, load_jsonl, load_xquad
 from .corpus_tatoeba import TATOEBA_FILE, load_tatoeba
-from .corpus_types import Corpus, CorpusError, Document, LoadIssue, LoadReport, Query, QuerySet
+from .corpus_types import (
+    Corpus,
+    CorpusError,
+    Document,
+    LoadIssue,
+    LoadReport,
+    Query,
+    QuerySet,
+)
 
 __all__ = [
     "Corpus",

@@ -10,10 +10,20 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .corpus_types import Corpus, CorpusError, Document, LoadIssue, LoadReport, Query, QuerySet, unlinked_pairs
+from .corpus_types import (
+    Corpus,
+    CorpusError,
+    Document,
+    LoadIssue,
+    LoadReport,
+    Query,
+    QuerySet,
+    unlinked_pairs,
+)
 
 __all__ = ["load_jsonl", "load_xquad"]
 
@@ -89,6 +99,8 @@ def _check_record(obj: Any, label: str, line: int) -> Document | LoadIssue:
         if field not in obj:
             return LoadIssue(label, line, field, "missing (required)")
         value = obj[field]
+        if field == "id" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # numeric ids (e.g. Wikidata numbers) are read as their decimal text
         if value is None:
             return LoadIssue(label, line, field, "null value (a non-empty string is required)")
         if not isinstance(value, str):
@@ -111,10 +123,12 @@ def _check_record(obj: Any, label: str, line: int) -> Document | LoadIssue:
 def load_jsonl(source: PathLike | bytes, *, name: str | None = None, lenient: bool = False) -> Corpus:
     """Load a JSONL corpus: one JSON object a line with ``id``, ``lang``, ``text``, ``title``, ``url``.
 
-    ``source`` is a path or the bytes of an uploaded file; ``name`` is then the file name
-    used in messages (default ``"<upload>"``). The corpus is named after the file's stem.
+    ``source`` is a path or the bytes of an uploaded file. For bytes, ``name`` is the file
+    name used in messages (default ``"<upload>"``). The corpus is named after the stem of
+    ``name`` if given, else of the path (``sample-6lang.jsonl`` -> ``"sample-6lang"``).
 
-    Rules: ``id``, ``lang``, ``text`` are required non-empty strings; ``id`` and ``lang``
+    Rules: ``id``, ``lang``, ``text`` are required non-empty strings (an integer ``id`` is
+    read as its decimal text); ``id`` and ``lang``
     must not have leading/trailing whitespace (``text`` is kept as given). ``title`` and
     ``url`` may be missing or null (then ``""``). Other keys are ignored. Blank lines are
     skipped silently; ``\\r\\n`` endings and a UTF-8 BOM are accepted. A repeated

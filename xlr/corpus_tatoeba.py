@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .corpus_loaders import PathLike, files_label, read_input_bytes, split_lines
-from .corpus_types import Corpus, CorpusError, Document, LoadIssue, LoadReport, unlinked_pairs
+from .corpus_types import (
+    Corpus,
+    CorpusError,
+    Document,
+    LoadIssue,
+    LoadReport,
+    unlinked_pairs,
+)
 
 __all__ = ["ISO639_1", "load_tatoeba"]
 

@@ -9,8 +9,8 @@ retrieval query); an ``(id, lang)`` pair occurs at most once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -92,9 +92,9 @@ class LoadReport:
     """What a loader saw.
 
     ``n_lines``: units read, named by ``unit`` (JSONL: every line, blank ones included;
-    XQuAD: paragraphs, ``unit="paragraph"``; Tatoeba: lines of all files). ``skipped``: the lines dropped in lenient mode, one
-    issue each. ``unlinked``: ``(id, lang)`` of documents whose id occurs in only one
-    language (they can never be a gold; reported, not an error).
+    XQuAD: paragraphs, ``unit="paragraph"``; Tatoeba: lines of all files). ``skipped``:
+    the lines dropped in lenient mode, one issue each. ``unlinked``: ``(id, lang)`` of
+    documents whose id occurs in only one language (never a gold; reported, not an error).
     """
 
     path: str
@@ -116,7 +116,7 @@ class LoadReport:
             shown = ", ".join(lines[:5]) + (", ..." if len(lines) > 5 else "")
             where = f" ({'line' if len(lines) == 1 else 'lines'} {shown})" if lines else ""
             text += f"; {plural(len(self.skipped), 'line')} skipped{where}"
-        else:
+        elif self.unit == "line":
             text += "; no line skipped"
         if self.unlinked:
             text += f"; {plural(len(self.unlinked), 'document')} whose id occurs in one language only"
@@ -173,6 +173,9 @@ class Corpus:
         object.__setattr__(self, "_id_langs", id_langs)
         object.__setattr__(self, "_languages", tuple(sorted(by_lang)))
         object.__setattr__(self, "_ids", tuple(id_langs))  # dicts keep first-appearance order
+
+    def __reduce__(self):  # pickle the fields only; lookups are rebuilt on load
+        return (type(self), (self.name, self.documents, self.report))
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -21,13 +21,20 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import platformdirs
 
-from .corpus import Corpus, QuerySet, detect_format, load_jsonl, load_tatoeba, load_xquad
+from .corpus import (
+    Corpus,
+    QuerySet,
+    detect_format,
+    load_jsonl,
+    load_tatoeba,
+    load_xquad,
+)
 from .corpus_loaders import XQUAD_FILE
 from .corpus_tatoeba import TATOEBA_FILE
 
@@ -44,7 +51,7 @@ __all__ = [
     "resolve_dataset",
 ]
 
-Progress = Callable[[int, "int | None"], None]
+Progress = Callable[[int, int | None], None]
 CHUNK = 1 << 16
 
 
@@ -184,6 +191,10 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
     """
     dest = Path(dest)
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "xlr"})
+    except ValueError as exc:
+        raise _fail(url, dest, f"invalid address ({exc})") from None
+    try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f"{dest.name}.", suffix=".part")
     except OSError as exc:
@@ -194,7 +205,6 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
             digest = hashlib.sha256()
             done, announced = 0, None
             try:
-                request = urllib.request.Request(url, headers={"User-Agent": "xlr"})
                 with urllib.request.urlopen(request, timeout=timeout) as resp:
                     header = resp.headers.get("Content-Length")
                     announced = int(header) if header and header.strip().isdigit() else None
@@ -213,10 +223,6 @@ def download(url: str, dest: str | os.PathLike, *, size: int | None = None, sha2
                 raise _fail(url, dest, f"no connection ({exc.reason})") from None
             except (OSError, http.client.HTTPException) as exc:
                 raise _fail(url, dest, f"transfer failed after {done} bytes ({type(exc).__name__}: {exc})") from None
-            except ValueError as exc:
-                if isinstance(exc, DatasetUnavailable):
-                    raise
-                raise _fail(url, dest, f"invalid address ({exc})") from None
         if announced is not None and done != announced:
             raise _fail(url, dest, f"the connection closed after {done} of {announced} bytes")
         if size is not None and done != size:
@@ -266,7 +272,7 @@ def ensure_dataset(name: str, *, root: str | os.PathLike | None = None, download
     mirror = base_url if base_url is not None else (os.environ.get("XLR_DATA_BASE_URL", "").strip() or None)
     paths = [base / f.relpath for f in spec.files]
     todo = [(f, p, f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url)
-            for f, p in zip(spec.files, paths) if not _present(p, f)]
+            for f, p in zip(spec.files, paths, strict=True) if not _present(p, f)]
     if not todo:
         return paths
     missing = [(url, p) for _, p, url in todo]
