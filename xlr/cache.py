@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .atomic import atomic_save_npy, atomic_write_text
 from .encoders import Encoder, Progress, Role
 
 __all__ = ["CacheStats", "EmbeddingCache", "default_cache_dir", "text_key"]
@@ -76,32 +76,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Namespace:
@@ -159,10 +133,10 @@ class _Namespace:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         kpath = self.folder / f"{stem}.keys.npy"
         vpath = self.folder / f"{stem}.vecs.npy"
-        _atomic_save_npy(kpath, karr)
-        _atomic_save_npy(vpath, vecs)
+        atomic_save_npy(kpath, karr)
+        atomic_save_npy(vpath, vecs)
         meta = {"n": len(keys), "dim": self.dim, "keys_sha256": _sha256(kpath), "vecs_sha256": _sha256(vpath)}
-        _atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
+        atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
         self._add(stem, karr, vecs)
         if len(self.shards) >= _COMPACT_AT:
             self._compact()
@@ -207,7 +181,7 @@ class EmbeddingCache:
             ident = folder / "identity.json"
             if not ident.exists():
                 desc = encoder.identity.describe() | {"prefix": encoder.identity.prefix(role)}
-                _atomic_write_text(ident, json.dumps(desc, indent=1))
+                atomic_write_text(ident, json.dumps(desc, indent=1))
             ns = _Namespace(folder, encoder.identity.dim)
             self._namespaces[key] = ns
         return ns

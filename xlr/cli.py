@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import cli_strategies
 from .cache import EmbeddingCache
-from .datasets import DATASETS, resolve_dataset
+from .datasets import DATASETS, data_dir, resolve_dataset
 from .encoders import ENCODERS, load_encoder
 from .evaluate import (
     CorpusEmbeddings,
@@ -54,6 +55,27 @@ def _progress_factory(enabled: bool):
     return progress
 
 
+def _download_progress(enabled: bool):
+    """A ``progress(bytes_done, total_or_None)`` callback for data set downloads."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, object] = {}
+
+    def progress(done: int, total: int | None) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, desc="downloading", unit="B", unit_scale=True, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    return progress
+
+
+def _load(args: argparse.Namespace):
+    return resolve_dataset(args.dataset, lenient=args.lenient, progress=_download_progress(not args.no_progress))
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", required=True, help=f"named data set ({', '.join(DATASETS)}) or a path")
     p.add_argument("--lenient", action="store_true", help="skip bad lines of a JSONL file and report them")
@@ -82,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--first", type=int, default=None, help="keep the first N linked ids (seed protocol: 1000)")
     ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
     ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
+    cli_strategies.add_eval_flags(ev)  # --query-pool/--query-langs/--map-n (query sets)
 
     se = sub.add_parser("search", help="top-k documents for a typed query")
     _add_common(se)
@@ -91,14 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--k", type=int, default=10)
     se.add_argument("query", help="the query text")
 
+    cli_strategies.add_commands(sub, _add_common)  # compare, strategies, finetune
     sub.add_parser("datasets", help="list the named data sets")
     sub.add_parser("models", help="list the named encoders")
     return parser
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.query_pool:
+        return cli_strategies.cmd_eval_queries(args, _load, _progress_factory)
     progress = _progress_factory(not args.no_progress)
-    data = resolve_dataset(args.dataset, lenient=args.lenient)
+    data = _load(args)
     corpus = data.corpus
     if corpus.report is not None and (corpus.report.skipped or corpus.report.unlinked):
         print(f"xlr: note: {corpus.report.summary()}", file=sys.stderr)
@@ -145,7 +171,7 @@ def with_pd_options(fn) -> None:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    data = resolve_dataset(args.dataset, lenient=args.lenient)
+    data = _load(args)
     enc = load_encoder(args.model)
     emb = CorpusEmbeddings(
         data.corpus,
@@ -173,8 +199,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets() -> int:
+    root = data_dir()
+    print(f"data directory: {root}")
     for spec in DATASETS.values():
-        print(f"{spec.name:10} {spec.description}")
+        have = sum((root / f.relpath).is_file() for f in spec.files)
+        state = "present" if have == len(spec.files) else f"{have}/{len(spec.files)} files"
+        print(f"{spec.name:10} [{state}] {spec.description}")
     return 0
 
 
@@ -193,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_eval(args)
         if args.command == "search":
             return _cmd_search(args)
+        if args.command in cli_strategies.COMMANDS:
+            return cli_strategies.run(args, _load, _progress_factory)
         if args.command == "datasets":
             return _cmd_datasets()
         return _cmd_models()

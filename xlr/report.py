@@ -17,15 +17,14 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata
 import json
-import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write_text
 from .cache import CacheStats
 from .datasets import LoadedDataset, file_sha256
 from .encoders import Encoder
@@ -105,25 +104,12 @@ def results_json(table: pd.DataFrame, manifest: dict[str, Any], results: Sequenc
     return json.dumps({"rows": rows, "manifest": manifest, "per_query": per_query}, ensure_ascii=False, indent=1)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, table: pd.DataFrame, manifest: dict[str, Any], results: Sequence[DirectionResult] = ()) -> None:
-    _atomic_write(path, results_json(table, manifest, results))
+    atomic_write_text(path, results_json(table, manifest, results))
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
-    _atomic_write(path, table[TABLE_COLUMNS].to_csv(index=False))
+    atomic_write_text(path, table[TABLE_COLUMNS].to_csv(index=False))
 
 
 def read_results(path: Path) -> dict[str, Any]:
