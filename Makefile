@@ -18,11 +18,15 @@ setup: $(STAMP)
 
 # Debian's chromium drives the end-to-end tests (Playwright uses it through executable_path;
 # no browser is downloaded).
+# fonts-noto-cjk only makes Chinese legible in the screenshots (tests read text, not pixels).
 browser:
 	@if [ -x "$(CHROMIUM)" ]; then echo "chromium: $(CHROMIUM)"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chrome" >&2; exit 1; fi
+	@if ! fc-list 2>/dev/null | grep -qi cjk && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1)) \
+	  || echo "note: fonts-noto-cjk not installed; Chinese shows as boxes in screenshots" >&2; fi
 
 run: setup
 	$(VENV)/bin/streamlit run app.py
