@@ -32,16 +32,6 @@ def result_for(corpus, d, vecs, first=None):
     return evaluate_vectors(corpus, lambda pos, role: vecs[pos], spec, "toy")[0]
 
 
-def test_direction_positions_match_evaluate(corpus):
-    vecs = unit(np.random.default_rng(0), len(corpus))
-    d = Direction("de", "en")
-    res = result_for(corpus, d, vecs, first=4)
-    ids, q, p = analysis.direction_positions(corpus, d, first=4)
-    assert ids == res.query_ids
-    np.testing.assert_array_equal(q, res.query_positions)
-    np.testing.assert_array_equal(p, res.pool_positions)
-
-
 def test_selected_ids_union_in_corpus_order(corpus):
     dirs = (Direction("fr", "en"), Direction("de", "en"))
     assert analysis.selected_ids(corpus, dirs, first=2) == ("Q0", "Q1", "Q2")

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import app_test as app_test_module
 from xlr import analysis, cli, ui
 from xlr.cache import EmbeddingCache
 from xlr.datasets import resolve_dataset
-from xlr.evaluate import CorpusEmbeddings, EvalSpec, default_directions, evaluate, wide_table
+from xlr.evaluate import CorpusEmbeddings, EvalSpec, default_directions, direction_positions, evaluate, wide_table
 from xlr.search import search
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_sidebar_state_survives_page_switches(monkeypatch):
 def test_heatmap_diagonal_is_the_linked_pairs(monkeypatch, tatoeba, e5):
     at = ok(app(monkeypatch).run())
     ok(at.switch_page(HEATMAP).run())
-    ids, q_pos, p_pos = analysis.direction_positions(tatoeba, default_directions(tatoeba)[0], FIRST)
+    ids, q_pos, p_pos = direction_positions(tatoeba, default_directions(tatoeba)[0], FIRST)
     emb = CorpusEmbeddings(tatoeba, e5, EmbeddingCache())
     q, p = emb.vectors(q_pos, "query"), emb.vectors(p_pos, "document")
     heat = chart(at)["data"][0]

@@ -112,3 +112,16 @@ def test_scoring_is_applied():
     spec = EvalSpec(directions=(Direction("de", "en"),), ks=(1,), scoring=ScoringSpec("csls", k=1))
     (r,) = evaluate_vectors(c, vectors_fn(c), spec, "m")
     assert r.ranks.tolist() == [1, 1, 1, 1]
+
+
+def test_direction_positions_are_what_evaluate_uses():
+    from xlr.evaluate import direction_positions
+
+    c = corpus()
+    d = Direction("de", "en")
+    (res,) = evaluate_vectors(c, vectors_fn(c), EvalSpec(directions=(d,), ks=(1,), first=3), "m")
+    ids, q, p = direction_positions(c, d, first=3)
+    assert ids == res.query_ids == ("Q0", "Q1", "Q2")
+    np.testing.assert_array_equal(q, res.query_positions)
+    np.testing.assert_array_equal(p, res.pool_positions)
+    assert [c.documents[i].lang for i in p] == ["en"] * 3

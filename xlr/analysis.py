@@ -22,7 +22,6 @@ from .ranks import top_k
 __all__ = [
     "candidates",
     "consistency",
-    "direction_positions",
     "documents_of",
     "failed_queries",
     "find_documents",
@@ -49,20 +48,6 @@ def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     return int(k)
-
-
-def direction_positions(corpus: Corpus, direction: Direction,
-                        first: int | None = None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """``(ids, query_positions, pool_positions)`` of a direction under the evaluation protocol.
-
-    The ids linked in both languages, the first ``first`` of them (``None``: all), and the
-    positions of their source and target documents in ``corpus.documents`` (int64, aligned):
-    exactly the rows :func:`xlr.evaluate.evaluate` uses. ``KeyError`` for an absent language.
-    """
-    ids = corpus.linked_ids(direction.source, direction.target, first=first)
-    q = np.fromiter((corpus.index(i, direction.source) for i in ids), dtype=np.int64, count=len(ids))
-    p = np.fromiter((corpus.index(i, direction.target) for i in ids), dtype=np.int64, count=len(ids))
-    return ids, q, p
 
 
 def selected_ids(corpus: Corpus, directions: Iterable[Direction], first: int | None = None) -> tuple[str, ...]:

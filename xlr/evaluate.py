@@ -29,6 +29,7 @@ __all__ = [
     "EvalSpec",
     "all_directions",
     "default_directions",
+    "direction_positions",
     "evaluate",
     "evaluate_vectors",
     "parse_directions",
@@ -150,12 +151,24 @@ class DirectionResult:
         return {m: float(per_query(self.ranks, m).mean()) for m in metric_names(ks)}
 
 
-def _direction_positions(corpus: Corpus, d: Direction, first: int | None):
-    ids = corpus.linked_ids(d.source, d.target, first=first)
-    q_pos = np.fromiter((corpus.index(i, d.source) for i in ids), dtype=np.int64, count=len(ids))
-    p_pos = np.fromiter((corpus.index(i, d.target) for i in ids), dtype=np.int64, count=len(ids))
-    dropped = int(corpus.positions(d.source).size) - len(corpus.linked_ids(d.source, d.target))
-    return ids, q_pos, p_pos, dropped
+def direction_positions(
+    corpus: Corpus, direction: Direction, first: int | None = None
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """``(ids, query_positions, pool_positions)`` of a direction under the protocol.
+
+    The ids linked in both languages (the first ``first`` of them; ``None``: all), and the
+    positions of their source and target documents in ``corpus.documents`` (int64,
+    aligned: the gold of query i is pool document i).  ``KeyError`` for an absent language.
+    """
+    ids = corpus.linked_ids(direction.source, direction.target, first=first)
+    q_pos = np.fromiter((corpus.index(i, direction.source) for i in ids), dtype=np.int64, count=len(ids))
+    p_pos = np.fromiter((corpus.index(i, direction.target) for i in ids), dtype=np.int64, count=len(ids))
+    return ids, q_pos, p_pos
+
+
+def _n_dropped(corpus: Corpus, d: Direction) -> int:
+    """Source documents left out because their id has no document in the target language."""
+    return int(corpus.positions(d.source).size) - len(corpus.linked_ids(d.source, d.target))
 
 
 class CorpusEmbeddings:
@@ -232,7 +245,8 @@ def evaluate_vectors(
     """
     plans = []
     for d in spec.directions:
-        ids, q_pos, p_pos, dropped = _direction_positions(corpus, d, spec.first)
+        ids, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        dropped = _n_dropped(corpus, d)
         if not ids:
             raise ValueError(f"direction {d.label}: no id has a document in both {d.source} and {d.target}")
         plans.append((d, ids, q_pos, p_pos, dropped))
@@ -268,7 +282,7 @@ def evaluate(
     """Evaluate every direction of ``spec``, encoding what is needed in one pass per role."""
     q_all, p_all = [], []
     for d in spec.directions:
-        _, q_pos, p_pos, _ = _direction_positions(corpus, d, spec.first)
+        _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
         q_all.append(q_pos)
         p_all.append(p_pos)
     embeddings.ensure(np.concatenate(q_all), "query")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from .analysis import direction_positions, selected_ids
+from .analysis import selected_ids
 from .cache import EmbeddingCache, default_cache_dir
 from .corpus import Corpus, load_jsonl
 from .dashboard import (
@@ -54,6 +54,7 @@ from .evaluate import (
     DirectionResult,
     EvalSpec,
     all_directions,
+    direction_positions,
     evaluate,
 )
 from .projection import project
