@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
 import json
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +33,23 @@ from xlr.corpus import (
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
+
+
+@functools.cache
+def upstream_named(folder: str, prefix: str) -> Path:
+    """A temporary copy of ``tests/data/<folder>`` with ``prefix`` put before each file name.
+
+    The fixtures are stored without their upstream names (``de.json``, ``xyz-eng.xyz``) so
+    that nothing in the repository looks like a file of ../shared/data; the loaders need
+    the real names (``xquad.de.json``, ``tatoeba.xyz-eng.xyz``).
+    """
+    root = Path(tempfile.mkdtemp(prefix=f"xlr-{folder}-"))
+    atexit.register(shutil.rmtree, root, True)
+    out = root / folder
+    out.mkdir()
+    for f in (DATA / folder).iterdir():
+        shutil.copy(f, out / f"{prefix}{f.name}")
+    return out
 # ``shared_data`` (the read-only ../shared/data) comes from tests/conftest.py.
 
 
@@ -130,7 +150,7 @@ def test_tatoeba_shared(tatoeba: Corpus, shared_data: Path) -> None:
 def test_tatoeba_extra_pair_is_picked_up(tmp_path: Path, shared_data: Path) -> None:
     for name in ("tatoeba.ara-eng.ara", "tatoeba.ara-eng.eng"):
         shutil.copy(shared_data / "tatoeba" / name, tmp_path / name)
-    for f in (DATA / "tatoeba_xyz").iterdir():
+    for f in (upstream_named("tatoeba_xyz", "tatoeba.")).iterdir():
         shutil.copy(f, tmp_path / f.name)
     (tmp_path / "README.md").write_text("ignored")
     c = load_tatoeba(tmp_path)
@@ -409,14 +429,14 @@ def test_jsonl_roundtrip(docs: list[Document]) -> None:
 
 
 def test_xquad_tiny_folder_and_files() -> None:
-    corpus, queries = load_xquad(DATA / "xquad_tiny")
+    corpus, queries = load_xquad(upstream_named("xquad_tiny", "xquad."))
     assert corpus.languages == ("de", "en") and corpus.ids == ("Alpha_beta#0", "Alpha_beta#1", "Gamma#0")
     doc = corpus.documents[corpus.index("Alpha_beta#0", "en")]
     assert doc == Document("Alpha_beta#0", "en", "alpha beta", "The first paragraph.",
                            "https://github.com/google-deepmind/xquad/blob/master/xquad.en.json")
     assert [q.qid for q in queries.queries if q.lang == "en"] == ["q1/en", "q2/en", "q3/en"]
     assert queries.queries[3] == Query("q1/en", "en", "Which paragraph?", "Alpha_beta#0")
-    single, single_q = load_xquad([DATA / "xquad_tiny" / "xquad.de.json"])
+    single, single_q = load_xquad([upstream_named("xquad_tiny", "xquad.") / "xquad.de.json"])
     assert single.languages == ("de",) and len(single_q) == 3
     assert single.report is not None and len(single.report.unlinked) == 3
 
@@ -458,9 +478,9 @@ def test_xquad_file_level_errors(tmp_path: Path) -> None:
         load_xquad(tmp_path / "nope")
     other = tmp_path / "other"
     other.mkdir()
-    shutil.copy(DATA / "xquad_tiny" / "xquad.en.json", other / "xquad.en.json")
+    shutil.copy(upstream_named("xquad_tiny", "xquad.") / "xquad.en.json", other / "xquad.en.json")
     with pytest.raises(CorpusError, match="second file for language 'en'"):
-        load_xquad([DATA / "xquad_tiny" / "xquad.en.json", other / "xquad.en.json"])
+        load_xquad([upstream_named("xquad_tiny", "xquad.") / "xquad.en.json", other / "xquad.en.json"])
     bad = write(tmp_path, b'{"data":\n "\xff"}', "xquad.en.json")
     with pytest.raises(CorpusError) as info:
         load_xquad([bad])
@@ -469,19 +489,19 @@ def test_xquad_file_level_errors(tmp_path: Path) -> None:
 
 def test_detect_format_and_load_corpus(tmp_path: Path) -> None:
     assert detect_format(DATA / "tiny.jsonl") == "jsonl"
-    assert detect_format(DATA / "xquad_tiny") == "xquad"
-    assert detect_format(DATA / "xquad_tiny" / "xquad.en.json") == "xquad"
-    assert detect_format(DATA / "tatoeba_xyz") == "tatoeba"
-    assert load_corpus(DATA / "xquad_tiny") == load_xquad(DATA / "xquad_tiny")[0]
+    assert detect_format(upstream_named("xquad_tiny", "xquad.")) == "xquad"
+    assert detect_format(upstream_named("xquad_tiny", "xquad.") / "xquad.en.json") == "xquad"
+    assert detect_format(upstream_named("tatoeba_xyz", "tatoeba.")) == "tatoeba"
+    assert load_corpus(upstream_named("xquad_tiny", "xquad.")) == load_xquad(upstream_named("xquad_tiny", "xquad."))[0]
     assert len(load_corpus(DATA / "mixed.jsonl", lenient=True)) == 3
-    assert load_corpus(DATA / "tatoeba_xyz").languages == ("en", "xyz")
+    assert load_corpus(upstream_named("tatoeba_xyz", "tatoeba.")).languages == ("en", "xyz")
     with pytest.raises(CorpusError, match="no such file or folder"):
         load_corpus(tmp_path / "nope.jsonl")
     with pytest.raises(CorpusError, match="unsupported file"):
         load_corpus(write(tmp_path, "x", "data.csv"))
     with pytest.raises(CorpusError, match="no xquad.<lang>.json or tatoeba"):
         load_corpus(tmp_path)
-    for f in [*(DATA / "xquad_tiny").iterdir(), *(DATA / "tatoeba_xyz").iterdir()]:
+    for f in [*(upstream_named("xquad_tiny", "xquad.")).iterdir(), *(upstream_named("tatoeba_xyz", "tatoeba.")).iterdir()]:
         shutil.copy(f, tmp_path / f.name)
     with pytest.raises(CorpusError, match="both XQuAD and Tatoeba"):
         load_corpus(tmp_path)
