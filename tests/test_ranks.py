@@ -103,3 +103,35 @@ def test_ranks_bounded_and_invariant_to_query_order(n, m, seed, method):
     # reference queries fixed, so r_S is the same; the permuted ranks follow the queries
     r2 = gold_ranks(q[perm], p, gold[perm], scoring=spec, reference_queries=q)
     np.testing.assert_array_equal(r2, r[perm])
+
+
+@pytest.mark.parametrize("pool_chunk, query_chunk", [(7, 5), (64, 1024), (1000, 3)])
+def test_streaming_top_k_equals_in_memory_top_k(tmp_path, pool_chunk, query_chunk):
+    from xlr.streaming import NpyRows, streaming_top_k
+
+    rng = np.random.default_rng(4)
+    q = rng.integers(-2, 3, size=(50, 4)).astype(np.float32)  # many exact ties
+    p = rng.integers(-2, 3, size=(300, 4)).astype(np.float32)
+    ref_idx, ref_val = top_k(q, p, 9)
+    idx, val = streaming_top_k(q, p, 9, query_chunk=query_chunk, pool_chunk=pool_chunk)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(val, ref_val)
+    np.save(tmp_path / "pool.npy", p)
+    idx2, _ = streaming_top_k(q, NpyRows(tmp_path / "pool.npy"), 9, pool_chunk=pool_chunk)
+    np.testing.assert_array_equal(idx2, ref_idx)
+
+
+def test_top_k_streams_large_pools(monkeypatch):
+    import xlr.ranks
+
+    rng = np.random.default_rng(5)
+    q, p = unit(rng, 20, 8), unit(rng, 500, 8)
+    ref = top_k(q, p, 5)
+    calls = []
+    real = xlr.ranks.streaming_top_k
+    monkeypatch.setattr(xlr.ranks, "STREAM_ABOVE", 100)
+    monkeypatch.setattr(xlr.ranks, "streaming_top_k", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    got = top_k(q, p, 5)
+    assert calls == [1]
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])

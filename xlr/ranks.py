@@ -10,7 +10,9 @@ Tie rules (deterministic, documented):
   encoder (all vectors equal) gets rank ``n_pool`` for every query, never 1.
   The gold score is read from the same score block, so it is bit-identical to
   the scores it is compared with.
-* **Top-k** lists are ordered by score descending, then pool index ascending.
+* **Top-k** lists are ordered by score descending, then pool index ascending
+  (for cosine over pools of ``STREAM_ABOVE`` rows or more, :mod:`xlr.streaming`
+  walks the pool in chunks and returns the identical lists).
   (So when the gold ties with an earlier-indexed document, it can appear in
   the list at a position better than its pessimistic rank.)
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .scoring import Scorer, ScoringSpec
+from .streaming import STREAM_ABOVE, streaming_top_k
 
 __all__ = ["gold_ranks", "top_k", "validate_embeddings"]
 
@@ -131,6 +134,9 @@ def top_k(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
     kk = min(int(k), pool.shape[0])
+    if scorer.spec.method == "cosine" and pool.shape[0] >= STREAM_ABOVE:
+        # large pool: walk it in chunks with running top-k lists (same order, less memory)
+        return streaming_top_k(queries, pool, kk, query_chunk=min(chunk_size, 1024))
     idx = np.empty((queries.shape[0], kk), dtype=np.int64)
     val = np.empty((queries.shape[0], kk), dtype=np.float32)
     for start in range(0, queries.shape[0], chunk_size):
