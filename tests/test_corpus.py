@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
-import functools
 import json
 import pickle
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from upstream_fixtures import upstream_named
 from xlr.corpus import (
     Corpus,
     CorpusError,
@@ -35,21 +33,6 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
 
-@functools.cache
-def upstream_named(folder: str, prefix: str) -> Path:
-    """A temporary copy of ``tests/data/<folder>`` with ``prefix`` put before each file name.
-
-    The fixtures are stored without their upstream names (``de.json``, ``xyz-eng.xyz``) so
-    that nothing in the repository looks like a file of ../shared/data; the loaders need
-    the real names (``xquad.de.json``, ``tatoeba.xyz-eng.xyz``).
-    """
-    root = Path(tempfile.mkdtemp(prefix=f"xlr-{folder}-"))
-    atexit.register(shutil.rmtree, root, True)
-    out = root / folder
-    out.mkdir()
-    for f in (DATA / folder).iterdir():
-        shutil.copy(f, out / f"{prefix}{f.name}")
-    return out
 # ``shared_data`` (the read-only ../shared/data) comes from tests/conftest.py.
 
 

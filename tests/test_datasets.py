@@ -18,6 +18,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
+from upstream_fixtures import upstream_named
 from xlr.corpus import CorpusError
 from xlr.datasets import (
     DATASETS,
@@ -293,10 +294,11 @@ def test_download_unwritable_folder(tmp_path: Path) -> None:
 def test_resolve_paths_and_unknown_names(tmp_path: Path) -> None:
     loaded = resolve_dataset(DATA / "tiny.jsonl")
     assert (loaded.name, len(loaded.corpus), loaded.queries, loaded.files) == ("tiny", 5, None, (DATA / "tiny.jsonl",))
-    xq = resolve_dataset(str(DATA / "xquad_tiny"))
+    xq = resolve_dataset(str(upstream_named("xquad_tiny", "xquad.")))
     assert xq.queries is not None and len(xq.queries) == 6
-    assert xq.files == (DATA / "xquad_tiny" / "xquad.de.json", DATA / "xquad_tiny" / "xquad.en.json")
-    tt = resolve_dataset(DATA / "tatoeba_xyz")
+    xq_dir = upstream_named("xquad_tiny", "xquad.")
+    assert xq.files == (xq_dir / "xquad.de.json", xq_dir / "xquad.en.json")
+    tt = resolve_dataset(upstream_named("tatoeba_xyz", "tatoeba."))
     assert tt.corpus.languages == ("en", "xyz") and len(tt.files) == 2
     assert len(resolve_dataset(DATA / "mixed.jsonl", lenient=True).corpus) == 3
     with pytest.raises(CorpusError):
