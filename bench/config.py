@@ -43,10 +43,10 @@ class Config:
     scale_queries: int = 10_000
     scale_dim: int = 384
     scale_k: int = 10
-    scale_core_chunk: int = 32
-    scale_core_queries: int | None = 1_000
+    scale_legacy_chunk: int = 32
+    scale_few_queries: int | None = 1_000
     scale_stream_memory: bool = False
-    scale_few_repeats: int = 3
+    scale_few_repeats: int = 2
     scale_clusters: int = 4000
     scale_cluster_amp: float = 0.7
     scale_ivf_lists: int = 1024
@@ -85,8 +85,8 @@ class Config:
             scale_pool=20_000,
             scale_queries=200,
             scale_dim=32,
-            scale_core_chunk=64,
-            scale_core_queries=100,
+            scale_legacy_chunk=64,
+            scale_few_queries=100,
             scale_stream_memory=True,
             scale_few_repeats=2,
             scale_clusters=50,

@@ -51,12 +51,13 @@ def generate_scale_data(cfg: Config, folder: Path) -> tuple[Path, Path]:
 def _plan(cfg: Config) -> dict[str, tuple[str, int]]:
     """``{run name: (worker mode, number of queries)}``.
 
-    The exact methods that are cheap to run (the prototype, faiss' flat
-    index) get every query; the current core and its like-for-like prototype
-    run get the first ``scale_core_queries``.
+    The current core, the disk-streaming path and faiss get every query; the
+    current core and the old query-chunked top-k also run on the first
+    ``scale_few_queries`` (the old one is too slow for all of them).
     """
-    n, few = cfg.scale_queries, min(cfg.scale_core_queries or cfg.scale_queries, cfg.scale_queries)
-    plan = {"stream-disk": ("stream-disk", n), "stream-disk-few": ("stream-disk", few), "xlr-topk": ("xlr-topk", few)}
+    n, few = cfg.scale_queries, min(cfg.scale_few_queries or cfg.scale_queries, cfg.scale_queries)
+    plan = {"xlr-topk": ("xlr-topk", n), "stream-disk": ("stream-disk", n),
+            "xlr-topk-few": ("xlr-topk", few), "legacy-topk": ("legacy-topk", few)}
     if cfg.scale_stream_memory:
         plan["stream-memory"] = ("stream-memory", few)
     try:
@@ -68,9 +69,12 @@ def _plan(cfg: Config) -> dict[str, tuple[str, int]]:
     return plan
 
 
+FEW = ("xlr-topk-few", "legacy-topk", "stream-memory")
+
+
 def _run_worker(name: str, mode: str, n_queries: int, pool: Path, queries: Path, folder: Path,
                 cfg: Config) -> dict[str, Any]:
-    opts = {"k": cfg.scale_k, "n_queries": n_queries, "core_chunk": cfg.scale_core_chunk,
+    opts = {"k": cfg.scale_k, "n_queries": n_queries, "legacy_chunk": cfg.scale_legacy_chunk,
             "ivf_lists": cfg.scale_ivf_lists, "ivf_probes": list(cfg.scale_ivf_probes), "ivf_train": cfg.scale_ivf_train}
     prefix = folder / name
     cmd = [sys.executable, "-m", "bench.scale_worker", mode, str(pool), str(queries), str(prefix), json.dumps(opts)]
@@ -94,15 +98,15 @@ def _recall(approx: np.ndarray, exact: np.ndarray) -> float:
 
 
 def _agreement(runs: dict[str, dict], folder: Path) -> dict[str, Any]:
-    """Exact runs must return the reference lists (first rows); faiss gets a recall."""
-    ref = np.load(folder / "stream-disk.idx.npy")
+    """Exact runs must return the current core's lists (on their rows); faiss gets a recall."""
+    ref = np.load(folder / "xlr-topk.idx.npy")
     out: dict[str, Any] = {}
-    for name in ("stream-disk-few", "stream-memory", "xlr-topk"):
+    for name in ("stream-disk",) + FEW:
         if name in runs and "error" not in runs[name]:
             got = np.load(folder / f"{name}.idx.npy")
             if not np.array_equal(got, ref[: got.shape[0]]):
-                raise AssertionError(f"scale: {name} top-k lists differ from the streaming prototype's")
-            out[f"{name} lists identical to stream-disk"] = True
+                raise AssertionError(f"scale: {name} top-k lists differ from xlr.ranks.top_k's")
+            out[f"{name} lists identical to xlr.ranks.top_k"] = True
     if "error" not in runs.get("faiss-flat", {"error": 1}):
         out["faiss-flat recall@k vs exact"] = _recall(np.load(folder / "faiss-flat.idx.npy"), ref)
     if "error" not in runs.get("faiss-ivf", {"error": 1}):
@@ -118,37 +122,43 @@ def _fig(name: str, a: dict, b_name: str, b: dict, key: str, unit: str, **kw) ->
 
 def _figures(runs: dict[str, dict], cfg: Config, agreement: dict) -> list[dict[str, Any]]:
     ok = {m: r for m, r in runs.items() if "error" not in r}
-    full, few = ok.get("stream-disk"), ok.get("stream-disk-few")
-    core, flat, ivf = ok.get("xlr-topk"), ok.get("faiss-flat"), ok.get("faiss-ivf")
+    core, disk, flat, ivf = ok.get("xlr-topk"), ok.get("stream-disk"), ok.get("faiss-flat"), ok.get("faiss-ivf")
+    few, legacy = ok.get("xlr-topk-few"), ok.get("legacy-topk")
     big = f"{cfg.scale_queries:,} x {cfg.scale_pool:,} x {cfg.scale_dim}, top-{cfg.scale_k}"
+    core_label = "xlr.ranks.top_k, pool in memory"
     figs = []
-    if full and flat:
+    if core and flat:
         figs += [
-            _fig(f"prototype streaming top-k, pool read from disk ({big}): time", full,
-                 "faiss IndexFlatIP (exact), same queries: search time", flat, "search_s", "s",
-                 note=f"faiss add {flat['load_s']:.1f} s not included"),
-            _fig("prototype streaming top-k, pool read from disk: peak RSS", full,
-                 "faiss IndexFlatIP (pool held in the index): peak RSS", flat, "peak_rss_bytes", "GiB",
-                 target="< 2 GB"),
+            _fig(f"{core_label} ({big}): time", core, "faiss IndexFlatIP (exact), same queries: search", flat,
+                 "search_s", "s", note=f"faiss add {flat['load_s']:.1f} s not included"),
+            _fig(f"{core_label}: peak RSS", core, "faiss IndexFlatIP (pool held in the index): peak RSS", flat,
+                 "peak_rss_bytes", "GiB", target="< 2 GB"),
         ]
-    if few and core:
-        n = core["n_queries"]
+    if core and disk:
         figs += [
-            _fig(f"prototype streaming top-k (disk), first {n:,} queries: time", few,
-                 f"xlr.ranks.top_k (pool in memory, chunk_size={cfg.scale_core_chunk}), same queries", core,
-                 "search_s", "s", note=f"current core projected to {cfg.scale_queries:,} queries: "
-                                       f"{core['search_s'] * cfg.scale_queries / n:.3g} s"),
-            _fig("prototype streaming top-k (disk): peak RSS", few, "xlr.ranks.top_k (pool in memory): peak RSS",
-                 core, "peak_rss_bytes", "GiB"),
+            _fig("xlr.streaming.streaming_top_k, pool read from the .npy in chunks: peak RSS", disk,
+                 f"{core_label}: peak RSS", core, "peak_rss_bytes", "GiB", target="< 2 GB"),
+            _fig("xlr.streaming.streaming_top_k, pool read from the .npy in chunks: time", disk,
+                 f"{core_label}: time", core, "search_s", "s"),
         ]
-    if ok.get("stream-memory") and core:
-        figs.append(_fig("prototype streaming top-k, pool in memory: time", ok["stream-memory"],
-                         "xlr.ranks.top_k, pool in memory, same queries", core, "search_s", "s"))
-    if ivf and full:
+    if few and legacy:
+        n = few["n_queries"]
+        figs += [
+            _fig(f"{core_label}, first {n:,} queries: time", few,
+                 f"query-chunked top-k (xlr before streaming, chunk_size={cfg.scale_legacy_chunk}), same queries",
+                 legacy, "search_s", "s", note=f"old kernel projected to {cfg.scale_queries:,} queries: "
+                                               f"{legacy['search_s'] * cfg.scale_queries / n:.3g} s"),
+            _fig(f"{core_label}, first {n:,} queries: peak RSS", few, "query-chunked top-k: peak RSS", legacy,
+                 "peak_rss_bytes", "GiB"),
+        ]
+    if ok.get("stream-memory") and few:
+        figs.append(_fig("xlr.streaming.streaming_top_k called directly, pool in memory: time", ok["stream-memory"],
+                         f"{core_label}, same queries", few, "search_s", "s"))
+    if ivf and core:
         for probe, secs in ivf["search_s_by_nprobe"].items():
             rec = agreement.get(f"faiss-ivf nprobe{probe} recall@k vs exact", float("nan"))
             figs.append(Figure(f"faiss IVF{cfg.scale_ivf_lists},Flat nprobe={probe}: search (approximate)", secs, "s",
-                               "prototype streaming top-k (exact, disk), same queries", full["search_s"],
+                               f"{core_label} (exact), same queries", core["search_s"],
                                note=f"recall@{cfg.scale_k} vs exact {rec:.4f}; train {ivf['train_s']:.1f} s + "
                                     f"add {ivf['add_s']:.1f} s not included"))
     return [f.to_dict() for f in figs]
@@ -178,12 +188,12 @@ def _repeated(names: list[str], plan: dict[str, tuple[str, int]], pool: Path, qu
 def run_scale(cfg: Config, folder: Path) -> dict[str, Any]:
     """Generate the data, run every mode in its own process, compare lists, report time and memory.
 
-    The runs on all queries run once; the runs on the first ``scale_core_queries``
-    (current core and its like-for-like prototype run) ``scale_few_repeats`` times.
+    The runs on all queries run once; the runs on the first ``scale_few_queries``
+    ``scale_few_repeats`` times, in turns.
     """
     pool, queries = generate_scale_data(cfg, folder)
     plan = _plan(cfg)
-    few = [n for n in ("stream-disk-few", "xlr-topk", "stream-memory") if n in plan]
+    few = [n for n in FEW if n in plan]
     runs = {name: _run_worker(name, mode, n, pool, queries, folder, cfg)
             for name, (mode, n) in plan.items() if name not in few}
     runs |= _repeated(few, plan, pool, queries, folder, cfg)

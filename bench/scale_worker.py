@@ -1,14 +1,16 @@
 """One scale measurement in its own process, so its peak resident memory is its own.
 
 ``python -m bench.scale_worker MODE POOL.npy QUERIES.npy OUT_PREFIX JSON_OPTIONS``
-(options: ``k``, ``n_queries`` (first n queries; 0 = all), ``core_chunk``, ``ivf_*``)
+(options: ``k``, ``n_queries`` (first n queries; 0 = all), ``legacy_chunk``, ``ivf_*``)
 writes ``OUT_PREFIX.json`` (times, peak RSS) and
 ``OUT_PREFIX.idx.npy`` (the top-k indices; for ``faiss-ivf`` one file per nprobe).
 
-Modes: ``xlr-topk`` (xlr.ranks.top_k, pool loaded in memory), ``stream-memory``
-and ``stream-disk`` (the prototype in :mod:`bench.streaming`, pool in memory /
-read from the file in chunks), ``faiss-flat`` (exact IndexFlatIP) and
-``faiss-ivf`` (approximate IndexIVFFlat).
+Modes: ``xlr-topk`` (``xlr.ranks.top_k``, pool loaded in memory; for cosine over
+large pools it streams over the pool), ``legacy-topk`` (the query-chunked
+top-k that ``xlr.ranks.top_k`` used before, kept here as the baseline),
+``stream-memory`` and ``stream-disk`` (``xlr.streaming.streaming_top_k`` with the
+pool in memory / read from the file in chunks), ``faiss-flat`` (exact
+IndexFlatIP) and ``faiss-ivf`` (approximate IndexIVFFlat).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .streaming import NpyRows, streaming_top_k
+from xlr.streaming import NpyRows, streaming_top_k
 
 
 def _peak_rss() -> int:
@@ -50,7 +52,35 @@ def _xlr_topk(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, A
     from xlr.ranks import top_k
 
     load_s, pool = _timed(lambda: np.load(pool_path))
-    search_s, (idx, _) = _timed(lambda: top_k(q, pool, k, chunk_size=opts["core_chunk"]))
+    search_s, (idx, _) = _timed(lambda: top_k(q, pool, k))
+    return {"load_s": load_s, "search_s": search_s, "data_bytes": pool.nbytes, "idx": {"": idx}}
+
+
+def _legacy_block(scores: np.ndarray, k: int) -> np.ndarray:
+    """Top-k columns of each row (score desc, index asc): the query-chunked kernel's block step."""
+    cand = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(scores, cand, axis=1).min(axis=1, keepdims=True)
+    for r in np.flatnonzero(np.count_nonzero(scores >= kth, axis=1) > k):  # ties straddling the k-th place
+        above = np.flatnonzero(scores[r] > kth[r, 0])
+        cand[r] = np.concatenate([above, np.flatnonzero(scores[r] == kth[r, 0])[: k - above.size]])
+    order = np.lexsort((cand, -np.take_along_axis(scores, cand, axis=1)), axis=1)
+    return np.take_along_axis(cand, order, axis=1)
+
+
+def _legacy_top_k(q: np.ndarray, pool: np.ndarray, k: int, chunk: int) -> np.ndarray:
+    """The top-k xlr used before streaming (chunks of queries x the whole pool), cosine."""
+    from xlr.ranks import validate_embeddings
+
+    pool = validate_embeddings("pool", pool)
+    idx = np.empty((q.shape[0], k), dtype=np.int64)
+    for start in range(0, q.shape[0], chunk):
+        idx[start : start + chunk] = _legacy_block(q[start : start + chunk] @ pool.T, k)
+    return idx
+
+
+def _legacy(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, Any]:
+    load_s, pool = _timed(lambda: np.load(pool_path))
+    search_s, idx = _timed(lambda: _legacy_top_k(q, pool, k, opts["legacy_chunk"]))
     return {"load_s": load_s, "search_s": search_s, "data_bytes": pool.nbytes, "idx": {"": idx}}
 
 
@@ -106,6 +136,7 @@ def _faiss_ivf(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, 
 
 MODES = {
     "xlr-topk": _xlr_topk,
+    "legacy-topk": _legacy,
     "stream-memory": _stream_memory,
     "stream-disk": _stream_disk,
     "faiss-flat": _faiss_flat,
@@ -117,7 +148,7 @@ def main(argv: list[str]) -> int:
     mode, pool_path, q_path, out_prefix, opts = argv[0], Path(argv[1]), Path(argv[2]), Path(argv[3]), json.loads(argv[4])
     if mode.startswith("faiss"):
         import faiss  # noqa: F401  (imported before the baseline RSS is read)
-    if mode == "xlr-topk":
+    if mode in ("xlr-topk", "legacy-topk"):
         import xlr.ranks  # noqa: F401
     rss_imports = _peak_rss()
     q = np.load(q_path)

@@ -107,10 +107,11 @@ def bench_scale(cfg: Config, folder: Path) -> dict[str, Any]:
     setup = (f"{cfg.scale_queries:,} queries x {cfg.scale_pool:,} candidates, float32 d={cfg.scale_dim} "
              f"({out['pool_gib']:.2f} GiB of candidates, clustered, exact grid), top-{cfg.scale_k}, exact; "
              "one process per method, peak RSS = VmHWM of that process; runs on all queries once, runs on the "
-             f"first {cfg.scale_core_queries:,} queries {cfg.scale_few_repeats} times in turns (median time, "
-             "largest peak). The current core runs "
-             f"with chunk_size={cfg.scale_core_chunk}: its default (1024) would hold a 1024 x pool float32 score "
-             "block, its negated copy and an int64 argpartition of the same shape (~17 GB at 1M candidates)")
+             f"first {cfg.scale_few_queries:,} queries {cfg.scale_few_repeats} times in turns (median time, "
+             "largest peak). xlr.ranks.top_k streams over pools of xlr.streaming.STREAM_ABOVE rows or more; "
+             f"the old query-chunked kernel runs with chunk_size={cfg.scale_legacy_chunk} (its default, 1024, "
+             "would hold a 1024 x pool float32 score block, its negated copy and an int64 argpartition of the "
+             "same shape: ~17 GB at 1M candidates)")
     return {"title": "2. Scale: exact top-k over a large pool", "setup": setup} | out
 
 

@@ -62,7 +62,8 @@ def test_bench_smoke_synthetic(tmp_path):
     _check_metrics_agree(sections["metrics"])
     assert sections["scoring"]["agreement"]["cosine: prototype ranks differing from gold_ranks"] == 0
     scale = sections["scale"]["agreement"]
-    assert scale["xlr-topk lists identical to stream-disk"] and scale["stream-memory lists identical to stream-disk"]
+    for name in ("stream-disk", "xlr-topk-few", "legacy-topk", "stream-memory"):
+        assert scale[f"{name} lists identical to xlr.ranks.top_k"], name
     for mode, r in sections["scale"]["runs"].items():
         assert "error" not in r, (mode, r)
         assert r["peak_rss_bytes"] > 0
@@ -80,17 +81,16 @@ def test_bench_smoke_real_encoders(tmp_path):
     assert {f["unit"] for f in sections["latency"]["figures"]} == {"ms"}
 
 
-def test_streaming_top_k_matches_core_with_ties():
-    """The prototype's lists equal xlr.ranks.top_k's, ties included, for any chunking."""
+def test_legacy_top_k_matches_core_with_ties():
+    """The benchmark's old query-chunked kernel (the scale baseline) returns xlr.ranks.top_k's lists."""
     import numpy as np
 
-    from bench.streaming import streaming_top_k
+    from bench.scale_worker import _legacy_top_k
     from xlr.ranks import top_k
 
     rng = np.random.default_rng(3)
     q = np.round(rng.standard_normal((37, 4))).astype(np.float32)  # coarse: many exact ties
     p = np.round(rng.standard_normal((301, 4))).astype(np.float32)
-    want = top_k(q, p, 7)
-    for qc, pc in ((1, 1), (5, 17), (64, 1000)):
-        got = streaming_top_k(q, p, 7, query_chunk=qc, pool_chunk=pc)
-        assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
+    want = top_k(q, p, 7)[0]
+    for chunk in (1, 5, 64):
+        assert (_legacy_top_k(q, p, 7, chunk) == want).all()

@@ -200,6 +200,7 @@ class CorpusEmbeddings:
         n, dim = len(corpus), encoder.identity.dim
         self._vecs: dict[str, np.ndarray] = {}
         self._have: dict[str, np.ndarray] = {}
+        self._last: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._shape = (n, dim)
 
     def _key(self, role: Role) -> str:
@@ -224,9 +225,18 @@ class CorpusEmbeddings:
         self.stats = self.stats + stats
 
     def vectors(self, positions: np.ndarray, role: Role) -> np.ndarray:
+        """Rows for ``positions`` (read-only).  The last request per role is memoised, so a
+        search repeated over the same pool does not copy the pool again."""
         positions = np.asarray(positions, dtype=np.int64)
+        key = self._key(role)
+        last = self._last.get(key)
+        if last is not None and np.array_equal(last[0], positions):
+            return last[1]
         self.ensure(positions, role)
-        return self._vecs[self._key(role)][positions]
+        out = self._vecs[key][positions]
+        out.flags.writeable = False
+        self._last[key] = (positions.copy(), out)
+        return out
 
 
 VectorFn = Callable[[np.ndarray, Role], np.ndarray]
