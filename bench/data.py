@@ -57,14 +57,25 @@ def latency_corpus(tatoeba: bool, xquad_ids: int | None) -> Corpus:
 
 
 class PrefilledEmbeddings(CorpusEmbeddings):
-    """CorpusEmbeddings whose vectors are given (no encoding, no cache): a warm pool for latency runs."""
+    """CorpusEmbeddings whose vectors are given (no encoding, no cache): a warm pool for latency runs.
+
+    Like the base class, the last request is memoised (read-only), so a repeated
+    search over the same pool does not gather it again.
+    """
 
     def __init__(self, corpus: Corpus, encoder: Encoder, vectors: np.ndarray) -> None:
         super().__init__(corpus, encoder, EmbeddingCache(os.devnull))
         self._given = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._memo: tuple[np.ndarray, np.ndarray] | None = None
 
     def ensure(self, positions: np.ndarray, role) -> None:  # noqa: ANN001 - same signature as the base
         return None
 
     def vectors(self, positions: np.ndarray, role) -> np.ndarray:  # noqa: ANN001
-        return self._given[np.asarray(positions, dtype=np.int64)]
+        positions = np.asarray(positions, dtype=np.int64)
+        if self._memo is not None and np.array_equal(self._memo[0], positions):
+            return self._memo[1]
+        out = self._given[positions]
+        out.flags.writeable = False
+        self._memo = (positions.copy(), out)
+        return out

