@@ -1,11 +1,12 @@
 """What the benchmarks ran on: cores, memory, CPU model, BLAS and package versions."""
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 from pathlib import Path
 from typing import Any
+
+from xlr.report import package_versions
 
 __all__ = ["machine_info", "machine_line"]
 
@@ -55,14 +56,6 @@ def _blas() -> list[dict[str, Any]]:
     return out
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def _load() -> list[float] | None:
@@ -82,7 +75,7 @@ def machine_info() -> dict[str, Any]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "numpy_blas": _blas(),
-        "versions": _versions(),
+        "versions": package_versions(PACKAGES),
         "load_average_at_start": _load(),
     }
 

@@ -12,7 +12,7 @@ import numpy as np
 from xlr.corpus import Corpus, Document
 from xlr.encoders import BatchEncoder, EncoderIdentity
 
-__all__ = ["HashEncoder", "LookupEncoder", "synthetic_corpus"]
+__all__ = ["HashEncoder", "LookupEncoder", "install_synthetic", "synthetic_corpus"]
 
 
 class LookupEncoder(BatchEncoder):
@@ -79,3 +79,20 @@ class HashEncoder(BatchEncoder):
             seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
             out.append(np.random.default_rng(seed).standard_normal(self.identity.dim))
         return np.stack(out)
+
+
+def install_synthetic(tmp_path, monkeypatch, n_ids: int):
+    """Write a synthetic JSONL corpus (de, en, zh; zh rotated; titles) to ``tmp_path`` and
+    register its two lookup encoders as ``fake0``/``fake1`` for the test; returns the path."""
+    import json
+
+    from xlr.encoders import ENCODERS, EncoderSpec
+
+    corpus, encs = synthetic_corpus(n_ids, rotate=("zh",), offset=0.5, encoders=2, titles=True)
+    path = tmp_path / "synthetic.jsonl"
+    path.write_text("\n".join(json.dumps({"id": d.id, "lang": d.lang, "title": d.title, "url": "", "text": d.text})
+                              for d in corpus.documents) + "\n", encoding="utf-8")
+    for enc in encs:
+        monkeypatch.setitem(ENCODERS, enc.identity.name,
+                            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True))
+    return path

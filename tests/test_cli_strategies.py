@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from strategy_fakes import HashEncoder, synthetic_corpus
+from strategy_fakes import HashEncoder, install_synthetic
 
 from xlr.cli import main
 from xlr.encoders import ENCODERS, EncoderSpec
@@ -13,13 +13,7 @@ from xlr.report import read_results
 @pytest.fixture()
 def fake_data(tmp_path, monkeypatch):
     """A JSONL corpus (de, en, zh; zh rotated; titles) and two lookup encoders registered as fake0/fake1."""
-    corpus, encs = synthetic_corpus(120, rotate=("zh",), offset=0.5, encoders=2, titles=True)
-    path = tmp_path / "synthetic.jsonl"
-    path.write_text("\n".join(json.dumps({"id": d.id, "lang": d.lang, "title": d.title, "url": "", "text": d.text})
-                              for d in corpus.documents) + "\n", encoding="utf-8")
-    for enc in encs:
-        monkeypatch.setitem(ENCODERS, enc.identity.name,
-                            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True))
+    path = install_synthetic(tmp_path, monkeypatch, 120)
     monkeypatch.setitem(ENCODERS, "hash", EncoderSpec("hash", "hash", lambda: HashEncoder(), offline=True))
     return path, tmp_path
 

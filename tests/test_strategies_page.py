@@ -1,14 +1,12 @@
 """AppTest of pages/6_Strategies.py on a synthetic corpus with lookup encoders (fast)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from strategy_fakes import synthetic_corpus
+from strategy_fakes import install_synthetic
 from streamlit.testing.v1 import AppTest
 
-from xlr.encoders import ENCODERS, EncoderSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/6_Strategies.py"
@@ -16,13 +14,7 @@ PAGE = "pages/6_Strategies.py"
 
 @pytest.fixture()
 def at(tmp_path, monkeypatch):
-    corpus, encs = synthetic_corpus(80, rotate=("zh",), offset=0.5, encoders=2, titles=True)
-    path = tmp_path / "synthetic.jsonl"
-    path.write_text("\n".join(json.dumps({"id": d.id, "lang": d.lang, "title": d.title, "url": "", "text": d.text})
-                              for d in corpus.documents) + "\n", encoding="utf-8")
-    for enc in encs:
-        monkeypatch.setitem(ENCODERS, enc.identity.name,
-                            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True))
+    path = install_synthetic(tmp_path, monkeypatch, 80)
     for key, value in {"XLR_DEFAULT_DATASET": str(path), "XLR_DEFAULT_MODELS": "fake0,fake1",
                        "XLR_DEFAULT_FIRST": "40", "XLR_CACHE_DIR": str(tmp_path / "cache")}.items():
         monkeypatch.setenv(key, value)

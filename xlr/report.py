@@ -30,7 +30,7 @@ from .datasets import LoadedDataset, file_sha256
 from .encoders import Encoder
 from .evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
 
-__all__ = ["build_manifest", "read_results", "results_json", "write_csv", "write_json"]
+__all__ = ["build_manifest", "package_versions", "read_results", "results_json", "write_csv", "write_json"]
 
 _PACKAGES = (
     "numpy",
@@ -45,9 +45,10 @@ _PACKAGES = (
 )
 
 
-def _versions() -> dict[str, str]:
+def package_versions(names=_PACKAGES) -> dict[str, str]:
+    """``{"python": ..., name: version or "not installed"}`` for the given distributions."""
     out = {"python": platform.python_version()}
-    for name in _PACKAGES:
+    for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -69,7 +70,7 @@ def build_manifest(
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "xlr_version": __version__,
-        "packages": _versions(),
+        "packages": package_versions(),
         "dataset": {
             "name": data.name,
             "files": [{"path": str(p), "sha256": file_sha256(p)} for p in data.files],
