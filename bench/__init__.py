@@ -11,6 +11,7 @@ Every figure holds its value, the baseline measured in the same run, and
 ``ratio = value / baseline_value``.  Where methods compute the same numbers
 (metrics, exact top-k) the run checks that they agree and fails otherwise.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -18,8 +19,9 @@ import os
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import BENCHMARKS, Config
 from .machine import machine_info
@@ -38,14 +40,23 @@ def _run_section(name: str, cfg: Config, folder: Path, log: Callable[[str], None
     try:
         out = SECTIONS[name](cfg, folder)
     except Exception as exc:  # recorded, and the run reports failure at the end
-        out = {"title": name, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        out = {
+            "title": name,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     out["seconds"] = time.perf_counter() - t0
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     log(f"[bench] {name} done in {out['seconds']:.1f} s" + (f" -- ERROR {out['error']}" if "error" in out else ""))
     return out
 
 
-def run(cfg: Config | None = None, out_dir: Path | None = None, *, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    cfg: Config | None = None,
+    out_dir: Path | None = None,
+    *,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Run the benchmarks named in ``cfg.only``; write results.json and results.md into ``out_dir``.
 
     Sections that fail (a disagreement between methods included) hold an

@@ -15,10 +15,11 @@ query ``i`` being pool row ``i``) and returns ``{label: {metric: value}}``.
   for every query, so MRR is exact), timing the building of the run dicts
   from the score matrix apart from ranx's own ``Qrels``/``Run``/``evaluate``.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -84,7 +85,9 @@ def st_warmup(dirs: Sequence[Direction], ks: Sequence[int]) -> float:
 def st_evaluator(dirs: Sequence[Direction], ks: Sequence[int], mrr_cut: int = 10) -> Metrics:
     """sentence-transformers' InformationRetrievalEvaluator on precomputed embeddings."""
     import torch
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
     from sentence_transformers.util import dot_score
 
     out = {}

@@ -1,4 +1,5 @@
 """Benchmark sizes: the full run and the ``--smoke`` run (same code, tiny sizes)."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ BENCHMARKS = ("metrics", "scoring", "xquad", "encoding", "latency", "scale")
 
 
 def _default_cache_dir() -> Path:
-    from xlr.cache import default_cache_dir
+    from xlr.encoders.cache import default_cache_dir
 
     return default_cache_dir()
 

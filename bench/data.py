@@ -3,6 +3,7 @@
 The data directory is ``$XLR_DATA_DIR`` when it holds ``xquad-7lang.jsonl``,
 else ``../shared/data`` beside the checkout (read only: nothing is written there).
 """
+
 from __future__ import annotations
 
 import os
@@ -11,19 +12,30 @@ from pathlib import Path
 
 import numpy as np
 
-from xlr.cache import EmbeddingCache
-from xlr.corpus import Corpus, QuerySet, load_jsonl, load_tatoeba, load_xquad
-from xlr.encoders import Encoder
-from xlr.evaluate import CorpusEmbeddings
+from xlr.data.loaders import load_jsonl, load_xquad
+from xlr.data.records import Corpus, QuerySet
+from xlr.data.tatoeba import load_tatoeba
+from xlr.encoders.base import Encoder
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
-__all__ = ["PrefilledEmbeddings", "data_dir", "latency_corpus", "xquad_corpus", "xquad_questions"]
+__all__ = [
+    "PrefilledEmbeddings",
+    "data_dir",
+    "latency_corpus",
+    "xquad_corpus",
+    "xquad_questions",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def data_dir() -> Path:
     """Folder holding ``xquad-7lang.jsonl``, ``xquad/`` and ``tatoeba/``."""
-    for candidate in (os.environ.get("XLR_DATA_DIR", "").strip(), str(ROOT.parent / "shared" / "data")):
+    for candidate in (
+        os.environ.get("XLR_DATA_DIR", "").strip(),
+        str(ROOT.parent / "shared" / "data"),
+    ):
         if candidate and (Path(candidate) / "xquad-7lang.jsonl").is_file():
             return Path(candidate)
     raise FileNotFoundError(

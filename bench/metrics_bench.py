@@ -4,16 +4,19 @@ All methods get the same embeddings (on the exact-dot-product grid, see
 :mod:`bench.synthetic`), so their metrics must agree to 1e-9: checked here,
 and an :class:`AssertionError` stops the run otherwise.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from xlr.corpus import Corpus
-from xlr.evaluate import EvalSpec, all_directions, evaluate_vectors, results_table
-from xlr.metrics import summarize
-from xlr.ranks import gold_ranks
+from xlr.data.records import Corpus
+from xlr.retrieval.directions import all_directions
+from xlr.retrieval.evaluate import EvalSpec, evaluate_vectors, results_table
+from xlr.retrieval.metrics import summarize
+from xlr.retrieval.ranks import gold_ranks
 
 from . import baselines
 from .baselines import Direction, Metrics, metrics_from_ranks
@@ -53,7 +56,10 @@ def assert_agree(reference: Metrics, other: Metrics, method: str, tol: float = T
         for name, value in metrics.items():
             diff = abs(value - reference[label][name])
             if diff > worst:
-                worst, where = diff, f"{label} {name}: {method}={value!r} xlr={reference[label][name]!r}"
+                worst, where = (
+                    diff,
+                    f"{label} {name}: {method}={value!r} xlr={reference[label][name]!r}",
+                )
     if worst > tol:
         raise AssertionError(f"{method} disagrees with xlr beyond {tol}: {where}")
     return worst
@@ -112,7 +118,10 @@ def _check_xlr_paths(times: dict[str, Timed], ref_ranks: dict[str, np.ndarray], 
     differing = sum(int(np.count_nonzero(proto[label] != ref_ranks[label])) for label in ref_ranks)
     if differing:
         raise AssertionError(f"symmetric-block prototype: {differing} ranks differ from gold_ranks")
-    return {"evaluate_vectors_equals_gold_ranks": True, "prototype_symmetric_equals_gold_ranks": True}
+    return {
+        "evaluate_vectors_equals_gold_ranks": True,
+        "prototype_symmetric_equals_gold_ranks": True,
+    }
 
 
 def _baselines(dirs, cfg: Config, with_ranx: bool) -> tuple[dict[str, Timed], dict[str, float]]:
@@ -139,39 +148,72 @@ def _baselines(dirs, cfg: Config, with_ranx: bool) -> tuple[dict[str, Timed], di
 
 def _figures(n_dirs: int, xt: dict[str, Timed], bt: dict[str, Timed], what: str) -> list[Figure]:
     api = xt["xlr_api"]
-    label = f"xlr.evaluate_vectors + results_table, {n_dirs} directions"
+    label = f"xlr.retrieval.evaluate.evaluate_vectors + results_table, {n_dirs} directions"
     figs = [
         figure_from(label, api, "seed notebook: full np.argsort per direction", bt["seed"]),
-        figure_from(label, api, "sentence-transformers InformationRetrievalEvaluator", bt["st"],
-                    target=">= 10x faster (ratio <= 0.1)"),
+        figure_from(
+            label,
+            api,
+            "sentence-transformers InformationRetrievalEvaluator",
+            bt["st"],
+            target=">= 10x faster (ratio <= 0.1)",
+        ),
     ]
     if "ranx_total" in bt:
         n_r = len(bt["ranx_total"].result)
         mine = bt["xlr_kernel_ranx_dirs"]
         kernel_label = f"xlr gold_ranks + summarize, the first {n_r} directions"
         figs += [
-            figure_from(kernel_label, mine, f"ranx, same {n_r} directions: run dicts + Qrels/Run/evaluate",
-                        bt["ranx_total"]),
-            figure_from(kernel_label, mine, f"ranx own time only (Qrels/Run/evaluate), {n_r} directions",
-                        bt["ranx_own"]),
-            figure_from("adapter: score matrices -> ranx run dicts", bt["ranx_build"],
-                        "ranx own time only (Qrels/Run/evaluate)", bt["ranx_own"]),
+            figure_from(
+                kernel_label,
+                mine,
+                f"ranx, same {n_r} directions: run dicts + Qrels/Run/evaluate",
+                bt["ranx_total"],
+            ),
+            figure_from(
+                kernel_label,
+                mine,
+                f"ranx own time only (Qrels/Run/evaluate), {n_r} directions",
+                bt["ranx_own"],
+            ),
+            figure_from(
+                "adapter: score matrices -> ranx run dicts",
+                bt["ranx_build"],
+                "ranx own time only (Qrels/Run/evaluate)",
+                bt["ranx_own"],
+            ),
         ]
     figs += [
-        figure_from(label, api, f"BLAS floor: the {n_dirs} score products alone", xt["blas_floor"],
-                    target="< 0.5 s for all directions" if what == "synthetic" else ""),
-        figure_from("xlr kernel: gold_ranks + summarize per direction", xt["xlr_kernel"],
-                    "xlr.evaluate_vectors + results_table", api),
-        figure_from("prototype: one product per language pair (both directions)", xt["proto_symmetric"],
-                    "xlr.evaluate_vectors + results_table", api,
-                    note="bench/prototypes.py symmetric_block_ranks; valid when queries and documents "
-                         "share vectors (symmetric encoders)"),
+        figure_from(
+            label,
+            api,
+            f"BLAS floor: the {n_dirs} score products alone",
+            xt["blas_floor"],
+            target="< 0.5 s for all directions" if what == "synthetic" else "",
+        ),
+        figure_from(
+            "xlr kernel: gold_ranks + summarize per direction",
+            xt["xlr_kernel"],
+            "xlr.retrieval.evaluate.evaluate_vectors + results_table",
+            api,
+        ),
+        figure_from(
+            "prototype: one product per language pair (both directions)",
+            xt["proto_symmetric"],
+            "xlr.retrieval.evaluate.evaluate_vectors + results_table",
+            api,
+            note="bench/prototypes.py symmetric_block_ranks; valid when queries and documents "
+            "share vectors (symmetric encoders)",
+        ),
     ]
     return figs
 
 
 def _agreement(ref: Metrics, bt: dict[str, Timed], dirs) -> dict[str, Any]:
-    out: dict[str, Any] = {"tolerance": TOLERANCE, "ties_with_gold": ties_with_gold(dirs)}
+    out: dict[str, Any] = {
+        "tolerance": TOLERANCE,
+        "ties_with_gold": ties_with_gold(dirs),
+    }
     seed = bt["seed"].result
     full = {label: {k: v for k, v in m.items() if not k.startswith("mrr@")} for label, m in ref.items()}
     out["max_abs_diff"] = {

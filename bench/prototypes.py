@@ -10,11 +10,12 @@ top-k means), so a pair costs one product instead of four.
 Rows of every language must be aligned by id (row i of each language = the
 same id), as in the benchmarks' corpora.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from xlr.scoring import ScoringSpec, _row_topk_mean
+from xlr.retrieval.scoring import ScoringSpec, _row_topk_mean
 
 __all__ = ["pair_scores", "symmetric_block_ranks"]
 

@@ -1,4 +1,5 @@
 """results.json and the markdown table (results.md) that goes into the README."""
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,14 @@ def _details(sections: dict[str, Any]) -> list[str]:
         for enc, info in (sec.get("info") or {}).items():
             out.append(f"- {enc}: " + "; ".join(f"{k}: {_short(v)}" for k, v in info.items()))
         for mode, run in (sec.get("runs") or {}).items():
-            out.append(f"- {mode}: " + "; ".join(f"{k}: {_short(v)}" for k, v in run.items()
-                                                 if k not in ("mode", "peak_rss_bytes", "rss_after_imports_bytes")))
+            out.append(
+                f"- {mode}: "
+                + "; ".join(
+                    f"{k}: {_short(v)}"
+                    for k, v in run.items()
+                    if k not in ("mode", "peak_rss_bytes", "rss_after_imports_bytes")
+                )
+            )
         out.append("")
     return out
 

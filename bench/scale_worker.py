@@ -5,13 +5,14 @@
 writes ``OUT_PREFIX.json`` (times, peak RSS) and
 ``OUT_PREFIX.idx.npy`` (the top-k indices; for ``faiss-ivf`` one file per nprobe).
 
-Modes: ``xlr-topk`` (``xlr.ranks.top_k``, pool loaded in memory; for cosine over
+Modes: ``xlr-topk`` (``xlr.retrieval.ranks.top_k``, pool loaded in memory; for cosine over
 large pools it streams over the pool), ``legacy-topk`` (the query-chunked
-top-k that ``xlr.ranks.top_k`` used before, kept here as the baseline),
-``stream-memory`` and ``stream-disk`` (``xlr.streaming.streaming_top_k`` with the
+top-k that ``xlr.retrieval.ranks.top_k`` used before, kept here as the baseline),
+``stream-memory`` and ``stream-disk`` (``xlr.retrieval.streaming.streaming_top_k`` with the
 pool in memory / read from the file in chunks), ``faiss-flat`` (exact
 IndexFlatIP) and ``faiss-ivf`` (approximate IndexIVFFlat).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from xlr.streaming import NpyRows, streaming_top_k
+from xlr.retrieval.streaming import NpyRows, streaming_top_k
 
 
 def _peak_rss() -> int:
@@ -49,11 +50,16 @@ def _timed(fn):
 
 
 def _xlr_topk(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, Any]:
-    from xlr.ranks import top_k
+    from xlr.retrieval.ranks import top_k
 
     load_s, pool = _timed(lambda: np.load(pool_path))
     search_s, (idx, _) = _timed(lambda: top_k(q, pool, k))
-    return {"load_s": load_s, "search_s": search_s, "data_bytes": pool.nbytes, "idx": {"": idx}}
+    return {
+        "load_s": load_s,
+        "search_s": search_s,
+        "data_bytes": pool.nbytes,
+        "idx": {"": idx},
+    }
 
 
 def _legacy_block(scores: np.ndarray, k: int) -> np.ndarray:
@@ -69,7 +75,7 @@ def _legacy_block(scores: np.ndarray, k: int) -> np.ndarray:
 
 def _legacy_top_k(q: np.ndarray, pool: np.ndarray, k: int, chunk: int) -> np.ndarray:
     """The top-k xlr used before streaming (chunks of queries x the whole pool), cosine."""
-    from xlr.ranks import validate_embeddings
+    from xlr.retrieval.ranks import validate_embeddings
 
     pool = validate_embeddings("pool", pool)
     idx = np.empty((q.shape[0], k), dtype=np.int64)
@@ -81,13 +87,23 @@ def _legacy_top_k(q: np.ndarray, pool: np.ndarray, k: int, chunk: int) -> np.nda
 def _legacy(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, Any]:
     load_s, pool = _timed(lambda: np.load(pool_path))
     search_s, idx = _timed(lambda: _legacy_top_k(q, pool, k, opts["legacy_chunk"]))
-    return {"load_s": load_s, "search_s": search_s, "data_bytes": pool.nbytes, "idx": {"": idx}}
+    return {
+        "load_s": load_s,
+        "search_s": search_s,
+        "data_bytes": pool.nbytes,
+        "idx": {"": idx},
+    }
 
 
 def _stream_memory(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, Any]:
     load_s, pool = _timed(lambda: np.load(pool_path))
     search_s, (idx, _) = _timed(lambda: streaming_top_k(q, pool, k))
-    return {"load_s": load_s, "search_s": search_s, "data_bytes": pool.nbytes, "idx": {"": idx}}
+    return {
+        "load_s": load_s,
+        "search_s": search_s,
+        "data_bytes": pool.nbytes,
+        "idx": {"": idx},
+    }
 
 
 def _stream_disk(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, Any]:
@@ -106,8 +122,12 @@ def _faiss_flat(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str,
     index = faiss.IndexFlatIP(q.shape[1])
     load_s, _ = _timed(lambda: _faiss_add(index, pool_path))
     search_s, (_, idx) = _timed(lambda: index.search(q, k))
-    return {"load_s": load_s, "search_s": search_s, "data_bytes": index.ntotal * q.shape[1] * 4,
-            "idx": {"": idx.astype(np.int64)}}
+    return {
+        "load_s": load_s,
+        "search_s": search_s,
+        "data_bytes": index.ntotal * q.shape[1] * 4,
+        "idx": {"": idx.astype(np.int64)},
+    }
 
 
 def _first_rows(pool_path: Path, n: int) -> np.ndarray:
@@ -123,8 +143,14 @@ def _faiss_ivf(pool_path: Path, q: np.ndarray, k: int, opts: dict) -> dict[str, 
     index = faiss.IndexIVFFlat(quantizer, d, opts["ivf_lists"], faiss.METRIC_INNER_PRODUCT)
     train_s, _ = _timed(lambda: index.train(_first_rows(pool_path, opts["ivf_train"])))
     add_s, _ = _timed(lambda: _faiss_add(index, pool_path))
-    out: dict[str, Any] = {"load_s": train_s + add_s, "train_s": train_s, "add_s": add_s,
-                           "data_bytes": index.ntotal * d * 4, "idx": {}, "search_s_by_nprobe": {}}
+    out: dict[str, Any] = {
+        "load_s": train_s + add_s,
+        "train_s": train_s,
+        "add_s": add_s,
+        "data_bytes": index.ntotal * d * 4,
+        "idx": {},
+        "search_s_by_nprobe": {},
+    }
     for nprobe in opts["ivf_probes"]:
         index.nprobe = nprobe
         search_s, (_, idx) = _timed(lambda: index.search(q, k))
@@ -145,11 +171,17 @@ MODES = {
 
 
 def main(argv: list[str]) -> int:
-    mode, pool_path, q_path, out_prefix, opts = argv[0], Path(argv[1]), Path(argv[2]), Path(argv[3]), json.loads(argv[4])
+    mode, pool_path, q_path, out_prefix, opts = (
+        argv[0],
+        Path(argv[1]),
+        Path(argv[2]),
+        Path(argv[3]),
+        json.loads(argv[4]),
+    )
     if mode.startswith("faiss"):
         import faiss  # noqa: F401  (imported before the baseline RSS is read)
     if mode in ("xlr-topk", "legacy-topk"):
-        import xlr.ranks  # noqa: F401
+        import xlr.retrieval.ranks  # noqa: F401
     rss_imports = _peak_rss()
     q = np.load(q_path)
     if opts.get("n_queries"):
@@ -157,8 +189,12 @@ def main(argv: list[str]) -> int:
     out = MODES[mode](pool_path, q, int(opts["k"]), opts)
     for suffix, idx in out.pop("idx").items():
         np.save(f"{out_prefix}{'.' + suffix if suffix else ''}.idx.npy", idx)
-    out |= {"mode": mode, "peak_rss_bytes": _peak_rss(), "rss_after_imports_bytes": rss_imports,
-            "queries_bytes": q.nbytes}
+    out |= {
+        "mode": mode,
+        "peak_rss_bytes": _peak_rss(),
+        "rss_after_imports_bytes": rss_imports,
+        "queries_bytes": q.nbytes,
+    }
     Path(f"{out_prefix}.json").write_text(json.dumps(out))
     return 0
 

@@ -1,18 +1,20 @@
 """Benchmark 5: CSLS and margin cost relative to cosine, on the same directions.
 
-Each rule runs ``xlr.ranks.gold_ranks`` over every direction of the synthetic
+Each rule runs ``xlr.retrieval.ranks.gold_ranks`` over every direction of the synthetic
 corpus; the prototype :func:`bench.prototypes.symmetric_block_ranks` does the
 same with one product per language pair.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from xlr.corpus import Corpus
-from xlr.ranks import gold_ranks
-from xlr.scoring import ScoringSpec
+from xlr.data.records import Corpus
+from xlr.retrieval.ranks import gold_ranks
+from xlr.retrieval.scoring import ScoringSpec
 
 from .config import Config
 from .metrics_bench import corpus_directions
@@ -42,11 +44,23 @@ def _figures(times: dict[str, Timed], n_dirs: int) -> list[dict[str, Any]]:
     figs = []
     for name, spec in SPECS.items():
         if name != "cosine":
-            figs.append(figure_from(f"xlr gold_ranks {spec.label}, {n_dirs} directions", times[f"xlr {name}"],
-                                    f"xlr gold_ranks cosine, {n_dirs} directions", cos))
+            figs.append(
+                figure_from(
+                    f"xlr gold_ranks {spec.label}, {n_dirs} directions",
+                    times[f"xlr {name}"],
+                    f"xlr gold_ranks cosine, {n_dirs} directions",
+                    cos,
+                )
+            )
     for name, spec in SPECS.items():
-        figs.append(figure_from(f"prototype one product per pair, {spec.label}", times[f"proto {name}"],
-                                f"xlr gold_ranks {spec.label}", times[f"xlr {name}"]))
+        figs.append(
+            figure_from(
+                f"prototype one product per pair, {spec.label}",
+                times[f"proto {name}"],
+                f"xlr gold_ranks {spec.label}",
+                times[f"xlr {name}"],
+            )
+        )
     return [f.to_dict() for f in figs]
 
 

@@ -9,13 +9,14 @@ whatever the summation order (numpy's OpenBLAS, torch's MKL, faiss, block
 sizes, FMA).  All methods then see bit-identical scores and their metrics can
 be compared to 1e-9.  The rounding costs at most 0.7 % of the norm.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from xlr.corpus import Corpus, Document
+from xlr.data.records import Corpus, Document
 
 __all__ = [
     "GRID_BITS",
@@ -79,9 +80,7 @@ def break_gold_ties(by_lang: dict[str, np.ndarray], max_rounds: int = 50) -> int
     raise AssertionError(f"gold ties remain after {max_rounds} rounds")
 
 
-def synthetic_languages(
-    n_ids: int, dim: int, langs: tuple[str, ...] = LANGS, seed: int = 0
-) -> dict[str, np.ndarray]:
+def synthetic_languages(n_ids: int, dim: int, langs: tuple[str, ...] = LANGS, seed: int = 0) -> dict[str, np.ndarray]:
     """``{lang: (n_ids, dim) float32}``: row i of every language is a noisy view of latent i.
 
     On the grid but with possible gold ties: see :func:`break_gold_ties`.

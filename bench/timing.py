@@ -6,14 +6,24 @@ xlr takes less time (or memory) than the baseline, and ``1 / ratio`` is the
 speed-up.  Times are medians over ``runs`` (kept in the record) so that the
 noise of a shared machine shows.
 """
+
 from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["Figure", "Timed", "figure_from", "interleaved", "percentile", "time_once", "timed_runs"]
+__all__ = [
+    "Figure",
+    "Timed",
+    "figure_from",
+    "interleaved",
+    "percentile",
+    "time_once",
+    "timed_runs",
+]
 
 
 @dataclass
@@ -103,4 +113,13 @@ class Figure:
 
 def figure_from(name: str, mine: Timed, baseline_name: str, base: Timed, **kw: Any) -> Figure:
     """A time figure (seconds) from two :class:`Timed` medians."""
-    return Figure(name, mine.median, "s", baseline_name, base.median, list(mine.runs), list(base.runs), **kw)
+    return Figure(
+        name,
+        mine.median,
+        "s",
+        baseline_name,
+        base.median,
+        list(mine.runs),
+        list(base.runs),
+        **kw,
+    )

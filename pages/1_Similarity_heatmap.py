@@ -1,19 +1,23 @@
 """Similarity heatmap: query x candidate cosines of a window of linked pairs, hubs flagged."""
+
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from xlr import analysis, figures, ui
-from xlr.evaluate import Direction
-from xlr.ranks import top_k
+from xlr.dashboard import ui, views
+from xlr.report import figures
+from xlr.retrieval.directions import Direction
+from xlr.retrieval.ranks import top_k
 
 ctx = ui.context()
 corpus = ctx.data.corpus
 st.title("Similarity heatmap")
-st.caption("Rows are queries, columns candidates, both in gold order: the diagonal holds the linked pairs. "
-           "× marks each row's best candidate in the window; ★ marks hubs, candidates that are the top-1 of "
-           "many queries of the whole direction (first N ids).")
+st.caption(
+    "Rows are queries, columns candidates, both in gold order: the diagonal holds the linked pairs. "
+    "× marks each row's best candidate in the window; ★ marks hubs, candidates that are the top-1 of "
+    "many queries of the whole direction (first N ids)."
+)
 
 
 def label(pos: int) -> str:
@@ -24,11 +28,19 @@ def label(pos: int) -> str:
 first = ctx.spec.directions[0]
 c1, c2, c3 = st.columns(3)
 model = c1.selectbox("Encoder", ctx.models, key="hm.model")
-source = c2.selectbox("Source (queries)", corpus.languages, key="hm.source",
-                      index=corpus.languages.index(first.source))
+source = c2.selectbox(
+    "Source (queries)",
+    corpus.languages,
+    key="hm.source",
+    index=corpus.languages.index(first.source),
+)
 targets = [lang for lang in corpus.languages if lang != source]
-target = c3.selectbox("Target (candidates)", targets, key="hm.target",
-                      index=targets.index(first.target) if first.target in targets else 0)
+target = c3.selectbox(
+    "Target (candidates)",
+    targets,
+    key="hm.target",
+    index=targets.index(first.target) if first.target in targets else 0,
+)
 with ui.guard():
     dv = ui.direction_vectors(ctx, model, Direction(source, target))
 n = len(dv.ids)
@@ -38,33 +50,48 @@ start = c5.number_input(f"First row (0 – {n - 1})", 0, n - 1, 0, key="hm.start
 hub_min = c6.number_input("Hub: top-1 of at least", 2, 1000, 3, key="hm.hub_min")
 needle = st.text_input("Find a title, id or text (moves the window to it)", key="hm.find")
 if needle.strip():
-    hits = np.flatnonzero(analysis.find_documents(corpus, dv.query_positions, needle)
-                          | analysis.find_documents(corpus, dv.pool_positions, needle))
+    hits = np.flatnonzero(
+        views.find_documents(corpus, dv.query_positions, needle)
+        | views.find_documents(corpus, dv.pool_positions, needle)
+    )
     if hits.size == 0:
         st.info("No document of this direction matches.")
     else:
-        found = {int(h): f"{dv.ids[h]} · {analysis.snippet(label(dv.query_positions[h]), 60)}" for h in hits[:200]}
+        found = {int(h): f"{dv.ids[h]} · {views.snippet(label(dv.query_positions[h]), 60)}" for h in hits[:200]}
         start = st.selectbox(f"{hits.size} matches", list(found), format_func=found.get, key="hm.match")
-matrix = analysis.similarity_window(dv.queries, dv.pool, int(start), int(size))
+matrix = views.similarity_window(dv.queries, dv.pool, int(start), int(size))
 rows = list(range(int(start), int(start) + matrix.shape[0]))
 top1, _ = top_k(dv.queries, dv.pool, 1)
-counts = analysis.hub_counts(top1[:, 0], n)
+counts = views.hub_counts(top1[:, 0], n)
 qpos, ppos = dv.query_positions[rows], dv.pool_positions[rows]
 fig = figures.similarity_heatmap(
-    matrix, [label(p) for p in qpos], [label(p) for p in ppos],
+    matrix,
+    [label(p) for p in qpos],
+    [label(p) for p in ppos],
     [f"{corpus.documents[int(p)].id} · {label(p)}" for p in qpos],
     [f"{corpus.documents[int(p)].id} · {label(p)}" for p in ppos],
-    hub_counts=counts[rows], hub_min=int(hub_min), title=f"{model}: {source} → {target}")
+    hub_counts=counts[rows],
+    hub_min=int(hub_min),
+    title=f"{model}: {source} → {target}",
+)
 st.plotly_chart(fig, key="hm.figure")
 best_is_gold = int((matrix.argmax(axis=1) == np.arange(matrix.shape[0])).sum())
-st.caption(f"{matrix.shape[0]} linked pairs from row {rows[0]}: mean diagonal cosine {np.diag(matrix).mean():.3f}, "
-           f"{best_is_gold} rows have their gold as best in the window. Hubness of the direction (skew of the "
-           f"top-1 counts): {analysis.hubness_skew(counts):.2f}.")
+st.caption(
+    f"{matrix.shape[0]} linked pairs from row {rows[0]}: mean diagonal cosine {np.diag(matrix).mean():.3f}, "
+    f"{best_is_gold} rows have their gold as best in the window. Hubness of the direction (skew of the "
+    f"top-1 counts): {views.hubness_skew(counts):.2f}."
+)
 hubs = np.flatnonzero(counts >= hub_min)
 if hubs.size:
     order = hubs[np.argsort(-counts[hubs], kind="stable")]
     st.subheader(f"Hubs: top-1 of {hub_min} or more queries")
-    st.table({"id": [dv.ids[j] for j in order], "top-1 of": [int(counts[j]) for j in order],
-              "text": [analysis.snippet(label(dv.pool_positions[j]), 100) for j in order]}, hide_index=True)
+    st.table(
+        {
+            "id": [dv.ids[j] for j in order],
+            "top-1 of": [int(counts[j]) for j in order],
+            "text": [views.snippet(label(dv.pool_positions[j]), 100) for j in order],
+        },
+        hide_index=True,
+    )
 else:
     st.caption(f"No candidate is the top-1 of {hub_min} or more queries.")

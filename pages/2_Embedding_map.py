@@ -1,10 +1,12 @@
 """Embedding map: documents of the chosen languages in 2-D (UMAP or PCA), coloured by language."""
+
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from xlr import analysis, figures, ui
+from xlr.dashboard import ui, views
+from xlr.report import figures
 
 ctx = ui.context()
 st.title("Embedding map")
@@ -13,23 +15,36 @@ langs_in = sorted({lang for d in ctx.spec.directions for lang in (d.source, d.ta
 c1, c2, c3 = st.columns([1, 2, 1])
 model = c1.selectbox("Encoder", ctx.models, key="map.model")
 langs = c2.multiselect("Languages", sub.languages, default=langs_in, key="map.langs")
-method = c3.radio("Projection", ["umap", "pca"], key="map.method", horizontal=True,
-                  format_func={"umap": "UMAP", "pca": "PCA (fast)"}.get)
+method = c3.radio(
+    "Projection",
+    ["umap", "pca"],
+    key="map.method",
+    horizontal=True,
+    format_func={"umap": "UMAP", "pca": "PCA (fast)"}.get,
+)
 join = st.checkbox("Join documents that share an id", value=True, key="map.join")
 needle = st.text_input("Highlight: title, id or text contains", key="map.find")
 if not langs:
     st.info("Choose at least one language.")
     st.stop()
 positions = np.sort(np.concatenate([sub.positions(lang) for lang in langs]))
-st.caption(f"{positions.size} documents of the {len(ctx.ids)} selected ids; UMAP uses random_state=0 and is "
-           "cached on disk per encoder and selection.")
+st.caption(
+    f"{positions.size} documents of the {len(ctx.ids)} selected ids; UMAP uses random_state=0 and is "
+    "cached on disk per encoder and selection."
+)
 with ui.guard():
     coords = ui.projection(ctx, model, positions, method)
 docs = [sub.documents[int(p)] for p in positions]
-mask = analysis.find_documents(sub, positions, needle) if needle.strip() else None
+mask = views.find_documents(sub, positions, needle) if needle.strip() else None
 if mask is not None:
     st.caption(f"{int(mask.sum())} documents match.")
-fig = figures.embedding_map(coords, [d.lang for d in docs], [d.id for d in docs],
-                            [f"{d.title} | {d.text}" if d.title else d.text for d in docs],
-                            highlight=mask, join=join, title=f"{model}: {method.upper()} of {', '.join(langs)}")
+fig = figures.embedding_map(
+    coords,
+    [d.lang for d in docs],
+    [d.id for d in docs],
+    [f"{d.title} | {d.text}" if d.title else d.text for d in docs],
+    highlight=mask,
+    join=join,
+    title=f"{model}: {method.upper()} of {', '.join(langs)}",
+)
 st.plotly_chart(fig, key="map.figure")

@@ -1,9 +1,10 @@
 """Failed queries: every query whose gold rank is beyond k, one opened in detail, and consistency."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from xlr import analysis, ui
+from xlr.dashboard import ui, views
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -17,34 +18,45 @@ k = c3.selectbox("Failed = gold rank beyond k", ctx.spec.ks, key="fq.k")
 order = c4.radio("Sort by", ["gold rank", "score gap"], key="fq.sort", horizontal=True)
 result = next(r for r in results if r.model == model and r.direction.label == label)
 dv = ui.direction_vectors(ctx, model, result.direction)
-failed = analysis.failed_queries(result, dv.queries, dv.pool, int(k), corpus)
+failed = views.failed_queries(result, dv.queries, dv.pool, int(k), corpus)
 failed = failed.sort_values("gold_rank" if order == "gold rank" else "gap", ascending=False, kind="stable")
 st.subheader(f"{len(failed)} of {result.n_queries} queries fail at k = {k}")
-st.dataframe(failed.drop(columns="query"), hide_index=True, key="fq.table",
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
-                            for c in ("gold_score", "top1_score", "gap")})
+st.dataframe(
+    failed.drop(columns="query"),
+    hide_index=True,
+    key="fq.table",
+    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("gold_score", "top1_score", "gap")},
+)
 if len(failed):
     choices = {int(q): f"{i} (rank {r})" for q, i, r in zip(failed["query"], failed["id"], failed["gold_rank"])}
     query = st.selectbox("Open a failed query", list(choices), format_func=choices.get, key="fq.open")
     qdoc = corpus.documents[int(result.query_positions[query])]
     gdoc = corpus.documents[int(result.pool_positions[result.gold[query]])]
-    st.markdown(f"**Query** ({ui.literal(qdoc.lang)}, id {ui.literal(qdoc.id)}); the gold is ranked "
-                f"**{int(result.ranks[query])}** of {result.pool_positions.size}")
+    st.markdown(
+        f"**Query** ({ui.literal(qdoc.lang)}, id {ui.literal(qdoc.id)}); the gold is ranked "
+        f"**{int(result.ranks[query])}** of {result.pool_positions.size}"
+    )
     st.text(f"{qdoc.title}\n{qdoc.text}" if qdoc.title else qdoc.text)
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)
     st.markdown(f"**Top {max(ctx.spec.ks)} candidates**")
-    cand = analysis.candidates(result, query, dv.queries, dv.pool, max(ctx.spec.ks), corpus)
-    st.table(cand.assign(score=cand["score"].map("{:.3f}".format), text=cand["text"].map(analysis.snippet))
-             .set_index("rank"))
+    cand = views.candidates(result, query, dv.queries, dv.pool, max(ctx.spec.ks), corpus)
+    st.table(
+        cand.assign(
+            score=cand["score"].map("{:.3f}".format),
+            text=cand["text"].map(views.snippet),
+        ).set_index("rank")
+    )
 st.subheader("Same id, other source languages")
 same = [r for r in results if r.model == model and r.direction.target == result.direction.target]
-table = analysis.consistency(same, int(k))
+table = views.consistency(same, int(k))
 if len(same) < 2 or int(table["evaluated"].max()) < 2:
     st.caption(f"Only one source language reaches {result.direction.target} per id here: nothing to compare.")
 else:
     fails = table[table["failing"] > 0]
     counts = fails["pattern"].value_counts()
-    st.caption(f"Of {len(fails)} ids failing somewhere: {int(counts.get('every source', 0))} fail from every "
-               f"source language, {int(counts.get('some sources', 0))} only from some.")
+    st.caption(
+        f"Of {len(fails)} ids failing somewhere: {int(counts.get('every source', 0))} fail from every "
+        f"source language, {int(counts.get('some sources', 0))} only from some."
+    )
     st.dataframe(fails, hide_index=True, key="fq.consistency")

@@ -1,9 +1,10 @@
 """Ad-hoc search: type a query in any language, see the top-k documents per encoder."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from xlr import ui
+from xlr.dashboard import ui
 
 ctx = ui.context()
 st.title("Ad-hoc search")
@@ -28,9 +29,14 @@ for column, model in zip(st.columns(len(models)), models):
         with ui.guard():
             res = ui.run_search(ctx, model, text, langs, int(k))
         st.caption(f"{res.seconds * 1000:.1f} ms (query encoding + search)")
-        hits = {"rank": [h.rank for h in res.hits], "score": [f"{h.score:.3f}" for h in res.hits],
-                "lang": [h.document.lang for h in res.hits], "id": [h.document.id for h in res.hits],
-                "title": [h.document.title for h in res.hits], "text": [h.document.text for h in res.hits]}
+        hits = {
+            "rank": [h.rank for h in res.hits],
+            "score": [f"{h.score:.3f}" for h in res.hits],
+            "lang": [h.document.lang for h in res.hits],
+            "id": [h.document.id for h in res.hits],
+            "title": [h.document.title for h in res.hits],
+            "text": [h.document.text for h in res.hits],
+        }
         if not any(hits["title"]):
             del hits["title"]
         st.table(hits, hide_index=True)

@@ -4,17 +4,23 @@ Thin page: the sidebar's data set, encoders and directions (``xlr.ui.context``),
 widgets, one ``xlr.pipeline.run_strategies`` call on demand, and its table
 (``xlr.strategy_table``). The first encoder is the baseline; several enable fusion.
 """
+
 from __future__ import annotations
 
 import threading
 
 import streamlit as st
 
-from xlr import ui
-from xlr.cache import EmbeddingCache, default_cache_dir
-from xlr.encoders import load_encoder
-from xlr.pipeline import Split, Strategy, default_strategies, plan_split, run_strategies
-from xlr.strategy_table import strategies_json, strategies_markdown, strategies_table
+from xlr.dashboard import ui
+from xlr.encoders.cache import EmbeddingCache, default_cache_dir
+from xlr.encoders.registry import load_encoder
+from xlr.report.strategy_table import (
+    strategies_json,
+    strategies_markdown,
+    strategies_table,
+)
+from xlr.strategies.runner import Strategy, default_strategies, run_strategies
+from xlr.strategies.split import Split, plan_split
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,40 +37,73 @@ def _page_lock() -> threading.Lock:
 ctx = ui.context()
 corpus, directions, models = ctx.data.corpus, ctx.spec.directions, list(ctx.models)
 st.title("Strategies")
-st.caption("Each strategy is compared with the baseline (cosine over the first encoder) on the same queries: "
-           "paired bootstrap 95% interval of the difference, McNemar (recall@1) or permutation (MRR) test, "
-           "Holm across directions. Verdict YES = improves at least one direction significantly and degrades none.")
+st.caption(
+    "Each strategy is compared with the baseline (cosine over the first encoder) on the same queries: "
+    "paired bootstrap 95% interval of the difference, McNemar (recall@1) or permutation (MRR) test, "
+    "Holm across directions. Verdict YES = improves at least one direction significantly and degrades none."
+)
 
 scoring_k = st.number_input("CSLS / margin neighbourhood k", min_value=1, max_value=100, value=10, key="strat.k")
 choices = {s.name: s for s in default_strategies(corpus, models, int(scoring_k))}
-picked = st.multiselect("Strategies", list(choices), default=list(choices), key="strat.pick",
-                        help="Several encoders in the sidebar add each one alone, RRF and z-score fusion.")
+picked = st.multiselect(
+    "Strategies",
+    list(choices),
+    default=list(choices),
+    key="strat.pick",
+    help="Several encoders in the sidebar add each one alone, RRF and z-score fusion.",
+)
 with ui.guard():
     sizes = [len(corpus.linked_ids(d.source, d.target)) for d in directions]
     default_n = ctx.spec.first if ctx.spec.first and ctx.spec.first < min(sizes) else max(1, min(sizes) // 2)
 c1, c2, c3 = st.columns(3)
-first = c1.number_input("Evaluate the first N linked ids", min_value=1, max_value=max(sizes), value=default_n,
-                        key="strat.first", help="The other ids fit centering and Procrustes (never an evaluated id).")
+first = c1.number_input(
+    "Evaluate the first N linked ids",
+    min_value=1,
+    max_value=max(sizes),
+    value=default_n,
+    key="strat.first",
+    help="The other ids fit centering and Procrustes (never an evaluated id).",
+)
 alpha = c2.select_slider("alpha (after Holm)", [0.01, 0.05, 0.1], value=0.05, key="strat.alpha")
 resamples = c3.select_slider("Resamples", [1000, 2000, 5000, 10000], value=2000, key="strat.resamples")
 with ui.guard():
     plan = plan_split(corpus, directions, Split(first=int(first)))
 st.caption(ui.literal(plan.description))
 
-params = (ctx.dkey, tuple(models), tuple(d.label for d in directions), tuple(picked), int(first), int(scoring_k),
-          float(alpha), int(resamples))
+params = (
+    ctx.dkey,
+    tuple(models),
+    tuple(d.label for d in directions),
+    tuple(picked),
+    int(first),
+    int(scoring_k),
+    float(alpha),
+    int(resamples),
+)
 if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked):
     bar = st.progress(0.0)
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"encoding {done} of {total} texts")
 
-    with ui.guard(), _page_lock(), st.spinner("Running every strategy (documents outside the evaluated ids are "
-                                              "encoded too, once, for the fits)…"):
-        report = run_strategies(corpus, [_page_encoder(m) for m in models], [choices[p] for p in picked],
-                                directions=directions, split=plan.split, cache=EmbeddingCache(default_cache_dir()),
-                                baseline=Strategy(), random_state=0, alpha=float(alpha),
-                                n_resamples=int(resamples), progress=progress)
+    with (
+        ui.guard(),
+        _page_lock(),
+        st.spinner("Running every strategy (documents outside the evaluated ids are encoded too, once, for the fits)…"),
+    ):
+        report = run_strategies(
+            corpus,
+            [_page_encoder(m) for m in models],
+            [choices[p] for p in picked],
+            directions=directions,
+            split=plan.split,
+            cache=EmbeddingCache(default_cache_dir()),
+            baseline=Strategy(),
+            random_state=0,
+            alpha=float(alpha),
+            n_resamples=int(resamples),
+            progress=progress,
+        )
     bar.empty()
     st.session_state["strat.report"] = (params, report)
 
@@ -78,7 +117,19 @@ for run, comp in zip(report.runs, report.comparisons):
     v = comp.verdicts[0]
     (st.success if v.ok else st.caption)(ui.literal(f"{run.strategy.name}: {'YES' if v.ok else 'NO'}. {v.sentence}"))
 left, right = st.columns(2)
-left.download_button("Download markdown", strategies_markdown(report), file_name=f"strategies-{corpus.name}.md",
-                     mime="text/markdown", key="strat.md", on_click="ignore")
-right.download_button("Download JSON", strategies_json(report, ctx.data), file_name=f"strategies-{corpus.name}.json",
-                      mime="application/json", key="strat.json", on_click="ignore")
+left.download_button(
+    "Download markdown",
+    strategies_markdown(report),
+    file_name=f"strategies-{corpus.name}.md",
+    mime="text/markdown",
+    key="strat.md",
+    on_click="ignore",
+)
+right.download_button(
+    "Download JSON",
+    strategies_json(report, ctx.data),
+    file_name=f"strategies-{corpus.name}.json",
+    mime="application/json",
+    key="strat.json",
+    on_click="ignore",
+)

@@ -4,6 +4,7 @@
 ``XLR_CACHE_DIR`` points at a fresh session directory, unless ``XLR_TEST_CACHE_DIR``
 is set (developers keep one across runs to skip re-encoding; CI never sets it).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,15 @@ def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _xlr_env(shared_data: Path, session_cache_dir: Path):
+def _xlr_env(session_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Point xlr at the reference data (when present) and a session cache; no hub traffic.
+
+    Without ``../shared`` the data directory is an empty folder, so fast tests run anywhere
+    and a test that needs the reference data asks for the ``shared_data`` fixture.
+    """
     old = {k: os.environ.get(k) for k in ("XLR_DATA_DIR", "XLR_CACHE_DIR", "HF_HUB_OFFLINE")}
-    os.environ["XLR_DATA_DIR"] = str(shared_data)
+    have = (SHARED_DATA / "xquad-7lang.jsonl").exists()
+    os.environ["XLR_DATA_DIR"] = str(SHARED_DATA if have else tmp_path_factory.mktemp("no-shared-data"))
     os.environ["XLR_CACHE_DIR"] = str(session_cache_dir)
     os.environ["HF_HUB_OFFLINE"] = "1"  # hub models fail fast; no traffic leaves the machine
     yield
@@ -53,20 +60,20 @@ def _xlr_env(shared_data: Path, session_cache_dir: Path):
 
 @pytest.fixture(scope="session")
 def e5():
-    from xlr.encoders import load_encoder
+    from xlr.encoders.registry import load_encoder
 
     return load_encoder("e5-small")
 
 
 @pytest.fixture(scope="session")
 def use_m3():
-    from xlr.encoders import load_encoder
+    from xlr.encoders.registry import load_encoder
 
     return load_encoder("use-m3")
 
 
 @pytest.fixture(scope="session")
 def minilm():
-    from xlr.encoders import load_encoder
+    from xlr.encoders.registry import load_encoder
 
     return load_encoder("minilm-en")

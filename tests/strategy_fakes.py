@@ -5,12 +5,13 @@ language embeds near ``z_i @ R_L + b_L`` (a rotation and an offset per language)
 cosine retrieval across languages is poor, centering removes ``b_L`` and Procrustes
 (fitted on other ids) undoes ``R_L``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from xlr.corpus import Corpus, Document
-from xlr.encoders import BatchEncoder, EncoderIdentity
+from xlr.data.records import Corpus, Document
+from xlr.encoders.base import BatchEncoder, EncoderIdentity
 
 __all__ = ["HashEncoder", "LookupEncoder", "install_synthetic", "synthetic_corpus"]
 
@@ -34,10 +35,19 @@ def _rotation(rng: np.random.Generator, d: int) -> np.ndarray:
     return q
 
 
-def synthetic_corpus(n_ids: int = 120, langs: tuple[str, ...] = ("de", "en", "zh"), dim: int = 16, *,
-                     rotate: tuple[str, ...] = ("zh",), offset: float = 0.0, noise: float = 0.3,
-                     seed: int = 0, titles: bool = False, name: str = "synthetic",
-                     encoders: int = 1) -> tuple[Corpus, list[LookupEncoder]]:
+def synthetic_corpus(
+    n_ids: int = 120,
+    langs: tuple[str, ...] = ("de", "en", "zh"),
+    dim: int = 16,
+    *,
+    rotate: tuple[str, ...] = ("zh",),
+    offset: float = 0.0,
+    noise: float = 0.3,
+    seed: int = 0,
+    titles: bool = False,
+    name: str = "synthetic",
+    encoders: int = 1,
+) -> tuple[Corpus, list[LookupEncoder]]:
     """A corpus of ``n_ids`` ids in every language and ``encoders`` lookup encoders over it.
 
     Texts are ``"<lang> <i>"`` (and titles ``"T<lang> <i>"`` when ``titles``); languages in
@@ -49,8 +59,11 @@ def synthetic_corpus(n_ids: int = 120, langs: tuple[str, ...] = ("de", "en", "zh
     z /= np.linalg.norm(z, axis=1, keepdims=True)
     rot = {lang: _rotation(rng, dim) for lang in rotate}
     bias = {lang: offset * (v := rng.standard_normal(dim)) / np.linalg.norm(v) for lang in langs if lang != "en"}
-    docs = [Document(f"id{i:04d}", lang, f"T{lang} {i}" if titles else "", f"{lang} {i}")
-            for i in range(n_ids) for lang in langs]
+    docs = [
+        Document(f"id{i:04d}", lang, f"T{lang} {i}" if titles else "", f"{lang} {i}")
+        for i in range(n_ids)
+        for lang in langs
+    ]
     corpus = Corpus(name, docs)
     encs = []
     for e in range(encoders):
@@ -86,13 +99,30 @@ def install_synthetic(tmp_path, monkeypatch, n_ids: int):
     register its two lookup encoders as ``fake0``/``fake1`` for the test; returns the path."""
     import json
 
-    from xlr.encoders import ENCODERS, EncoderSpec
+    from xlr.encoders.registry import ENCODERS, EncoderSpec
 
     corpus, encs = synthetic_corpus(n_ids, rotate=("zh",), offset=0.5, encoders=2, titles=True)
     path = tmp_path / "synthetic.jsonl"
-    path.write_text("\n".join(json.dumps({"id": d.id, "lang": d.lang, "title": d.title, "url": "", "text": d.text})
-                              for d in corpus.documents) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": d.id,
+                    "lang": d.lang,
+                    "title": d.title,
+                    "url": "",
+                    "text": d.text,
+                }
+            )
+            for d in corpus.documents
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     for enc in encs:
-        monkeypatch.setitem(ENCODERS, enc.identity.name,
-                            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True))
+        monkeypatch.setitem(
+            ENCODERS,
+            enc.identity.name,
+            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True),
+        )
     return path

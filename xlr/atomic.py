@@ -3,12 +3,14 @@
 A reader sees either the old file or the complete new one, never a partial
 write; on any failure the temporary file is removed.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import numpy as np
 

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from xlr.report import figures
+from xlr.retrieval.evaluate import TABLE_COLUMNS
+
+XSS = "<script>alert(1)</script><b>bold</b>"
+
+
+@pytest.fixture()
+def table() -> pd.DataFrame:
+    rows = []
+    for model, base in (("m1", 0.5), ("m2", 0.8)):
+        for src, tgt in (("ar", "en"), ("de", "en"), ("en", "de")):
+            for metric, bump in (("recall@1", 0.0), ("recall@5", 0.1), ("mrr", 0.05)):
+                rows.append(
+                    [
+                        model,
+                        src,
+                        tgt,
+                        metric,
+                        base + bump + (0.01 if src == "de" else 0),
+                        50,
+                    ]
+                )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def all_text(fig: go.Figure) -> str:
+    return fig.to_json()
+
+
+def test_inert_escapes_markup_and_cuts():
+    assert figures.inert(XSS) == "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"
+    assert figures.inert("a\nb  c") == "a b c"
+    assert figures.inert("abcdef", 4) == "abc…"
+
+
+def test_metric_bars_one_trace_per_model_with_table_values(table):
+    fig = figures.metric_bars(table, "recall@5")
+    assert [t.name for t in fig.data] == ["m1", "m2"]
+    assert list(fig.data[0].x) == ["ar→en", "de→en", "en→de"]
+    np.testing.assert_allclose(fig.data[1].y, [0.9, 0.91, 0.9])
+    with pytest.raises(ValueError, match="not in the table"):
+        figures.metric_bars(table, "recall@100")
+
+
+def test_direction_heatmap_grid(table):
+    fig = figures.direction_heatmap(table, "m1")
+    hm = fig.data[0]
+    assert list(hm.y) == ["ar", "de", "en"] and list(hm.x) == ["de", "en"]
+    z = np.asarray(hm.z, dtype=float)
+    assert z[1, 1] == pytest.approx(0.51) and np.isnan(z[0, 0]) and z[2, 0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no 'recall@1' rows"):
+        figures.direction_heatmap(table, "nope")
+
+
+def test_similarity_heatmap_marks_top1_hubs_and_escapes():
+    m = np.array([[0.9, 0.2, 0.1], [0.8, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    labels = ["a", XSS, "c"]
+    fig = figures.similarity_heatmap(m, labels, labels, labels, labels, hub_counts=[5, 0, 1], hub_min=3)
+    heat, top1, diag = fig.data
+    np.testing.assert_allclose(heat.z, m)
+    assert list(top1.x) == [0, 0, 2] and list(top1.y) == [0, 1, 2]
+    assert list(diag.x) == [0, 1, 2]
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert ticks[0].startswith("★") and not ticks[2].startswith("★")
+    assert "<script>" not in all_text(fig) and "<b>bold" not in all_text(fig)
+    assert "&lt;script&gt;" in heat.text[1][0]
+    with pytest.raises(ValueError, match="labels must match"):
+        figures.similarity_heatmap(m, labels[:2], labels, labels, labels)
+
+
+def test_embedding_map_traces():
+    xy = np.arange(12, dtype=float).reshape(6, 2)
+    langs = ["en", "de", "en", "de", "fr", "fr"]
+    ids = ["a", "a", "b", "b", "c", "d"]
+    fig = figures.embedding_map(
+        xy,
+        langs,
+        ids,
+        [XSS] * 6,
+        highlight=np.array([1, 0, 0, 0, 0, 1], bool),
+        join=True,
+    )
+    names = [t.name for t in fig.data]
+    assert names == ["same id", "de", "en", "fr", "search matches"]
+    lines = fig.data[0]
+    assert list(lines.x) == [0, 2, None, 4, 6, None]  # a and b joined; c, d alone
+    assert len(fig.data[-1].x) == 2
+    assert sum(len(t.x) for t in fig.data[1:4]) == 6
+    assert "<script>" not in all_text(fig)
+    with pytest.raises(ValueError, match="highlight"):
+        figures.embedding_map(xy, langs, ids, ids, highlight=np.ones(3, bool))

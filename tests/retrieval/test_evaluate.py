@@ -1,0 +1,148 @@
+"""The evaluation protocol on tiny corpora with hand-made vectors (known answers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlr.data.records import Corpus, Document
+from xlr.retrieval.directions import (
+    Direction,
+    all_directions,
+    default_directions,
+    parse_directions,
+)
+from xlr.retrieval.evaluate import EvalSpec, evaluate_vectors, results_table, wide_table
+from xlr.retrieval.scoring import ScoringSpec
+
+
+def corpus() -> Corpus:
+    docs = []
+    for i in range(4):
+        for lang in ("en", "de", "fr"):
+            docs.append(Document(f"Q{i}", lang, f"t{i}", f"{lang} text {i}"))
+    docs.append(Document("Q9", "de", "", "only german"))  # unlinked
+    return Corpus("toy", tuple(docs))
+
+
+def vectors_fn(c: Corpus, swap: tuple[int, int] | None = None):
+    """Each id i points along axis i; in German, ids ``swap`` point mostly at each other
+    (with a weaker component on their own axis): two rank-2 queries."""
+
+    def vec(pos):
+        d = c.documents[pos]
+        i = 9 if d.id == "Q9" else int(d.id[1:])
+        v = np.zeros(10, dtype=np.float32)
+        if swap and d.lang == "de" and i in swap:
+            v[i] = 0.5
+            i = swap[1] if i == swap[0] else swap[0]
+        v[i] = 1
+        v[-1] = 0.1 if d.lang == "fr" else 0.0
+        return v / np.linalg.norm(v)
+
+    return lambda positions, role: np.stack([vec(p) for p in positions])
+
+
+def test_directions():
+    c = corpus()
+    assert default_directions(c) == (Direction("de", "en"), Direction("fr", "en"))
+    assert len(all_directions(c)) == 6
+    assert parse_directions("de-en, fr->de", c) == (
+        Direction("de", "en"),
+        Direction("fr", "de"),
+    )
+    with pytest.raises(ValueError, match="language 'zh' is not in corpus 'toy'"):
+        parse_directions("zh-en", c)
+    with pytest.raises(ValueError, match="cannot read direction 'deen'"):
+        Direction.parse("deen")
+    with pytest.raises(ValueError, match="same language"):
+        Direction("en", "en")
+
+
+def test_known_ranks_and_table():
+    c = corpus()
+    spec = EvalSpec(directions=(Direction("de", "en"), Direction("fr", "en")), ks=(1, 2))
+    res = evaluate_vectors(c, vectors_fn(c, swap=(0, 1)), spec, "toy-model")
+    de, fr = res
+    assert de.query_ids == ("Q0", "Q1", "Q2", "Q3")
+    assert de.ranks.tolist() == [2, 2, 1, 1]  # Q0/Q1 swapped in German
+    assert fr.ranks.tolist() == [1, 1, 1, 1]
+    assert de.n_dropped == 1  # Q9 has no English document
+    table = results_table(res, spec.ks)
+    assert list(table.columns) == [
+        "model",
+        "source",
+        "target",
+        "metric",
+        "value",
+        "n_queries",
+    ]
+    got = {(r.source, r.metric): r.value for r in table.itertuples()}
+    assert got[("de", "recall@1")] == 0.5 and got[("de", "recall@2")] == 1.0
+    assert got[("de", "mrr")] == pytest.approx(0.75)
+    assert set(table["n_queries"]) == {4}
+    wide = wide_table(table)
+    assert list(wide.columns) == [
+        "model",
+        "direction",
+        "n_queries",
+        "recall@1",
+        "recall@2",
+        "mrr",
+    ]
+
+
+def test_first_n_ids_and_pool_restriction():
+    c = corpus()
+    spec = EvalSpec(directions=(Direction("de", "en"),), ks=(1,), first=2)
+    (r,) = evaluate_vectors(c, vectors_fn(c, swap=(0, 3)), spec, "m")
+    assert r.query_ids == ("Q0", "Q1")
+    # Q3 (which German Q0 prefers) is outside the first 2 ids, so not in the pool
+    assert r.pool_positions.size == 2 and r.ranks.tolist() == [1, 1]
+    (full,) = evaluate_vectors(
+        c,
+        vectors_fn(c, swap=(0, 3)),
+        EvalSpec(directions=spec.directions, ks=(1,)),
+        "m",
+    )
+    assert full.ranks.tolist() == [2, 1, 1, 2]
+
+
+def test_spec_validation():
+    d = (Direction("de", "en"),)
+    with pytest.raises(ValueError, match="no directions"):
+        EvalSpec(directions=())
+    with pytest.raises(ValueError, match="positive"):
+        EvalSpec(directions=d, ks=(0,))
+    with pytest.raises(ValueError, match="first must be a positive"):
+        EvalSpec(directions=d, first=0)
+    with pytest.raises(ValueError, match="text_field"):
+        EvalSpec(directions=d, text_field="body")
+    c = corpus()
+    with pytest.raises(ValueError, match="no id has a document in both"):
+        evaluate_vectors(
+            Corpus("x", (Document("a", "en", "", "x"), Document("b", "de", "", "y"))),
+            vectors_fn(c),
+            EvalSpec(directions=d),
+            "m",
+        )
+
+
+def test_scoring_is_applied():
+    c = corpus()
+    spec = EvalSpec(directions=(Direction("de", "en"),), ks=(1,), scoring=ScoringSpec("csls", k=1))
+    (r,) = evaluate_vectors(c, vectors_fn(c), spec, "m")
+    assert r.ranks.tolist() == [1, 1, 1, 1]
+
+
+def test_direction_positions_are_what_evaluate_uses():
+    from xlr.retrieval.directions import direction_positions
+
+    c = corpus()
+    d = Direction("de", "en")
+    (res,) = evaluate_vectors(c, vectors_fn(c), EvalSpec(directions=(d,), ks=(1,), first=3), "m")
+    ids, q, p = direction_positions(c, d, first=3)
+    assert ids == res.query_ids == ("Q0", "Q1", "Q2")
+    np.testing.assert_array_equal(q, res.query_positions)
+    np.testing.assert_array_equal(p, res.pool_positions)
+    assert [c.documents[i].lang for i in p] == ["en"] * 3

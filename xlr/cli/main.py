@@ -1,0 +1,286 @@
+"""``python -m xlr``: evaluate encoders, search a corpus, list data sets and encoders.
+
+Every error is one line on stderr (``xlr: error: ...``) and exit status 2;
+no traceback.  The CLI holds no logic of its own: it calls the same functions
+as the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from xlr.cli import strategies as cli_strategies
+from xlr.data.registry import DATASETS, data_dir, resolve_dataset
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.encoders.registry import ENCODERS, load_encoder
+from xlr.report.results import build_manifest, write_csv, write_json
+from xlr.retrieval.directions import (
+    all_directions,
+    default_directions,
+    parse_directions,
+)
+from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table, wide_table
+from xlr.retrieval.scoring import SCORING_METHODS, ScoringSpec
+from xlr.retrieval.search import search
+
+__all__ = ["main"]
+
+
+def _progress_factory(enabled: bool):
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, object] = {}
+
+    def progress(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None or bar.total != total or done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, desc="encoding", unit="text", file=sys.stderr, leave=False)
+            state["bar"] = bar
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            state.pop("bar", None)
+
+    return progress
+
+
+def _download_progress(enabled: bool):
+    """A ``progress(bytes_done, total_or_None)`` callback for data set downloads."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, object] = {}
+
+    def progress(done: int, total: int | None) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(
+                total=total,
+                desc="downloading",
+                unit="B",
+                unit_scale=True,
+                file=sys.stderr,
+            )
+        bar.update(done - bar.n)
+
+    return progress
+
+
+def _load(args: argparse.Namespace):
+    return resolve_dataset(
+        args.dataset,
+        lenient=args.lenient,
+        progress=_download_progress(not args.no_progress),
+    )
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help=f"named data set ({', '.join(DATASETS)}) or a path",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip bad lines of a JSONL file and report them",
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="embedding cache (default $XLR_CACHE_DIR)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--scoring",
+        choices=SCORING_METHODS,
+        default="cosine",
+        help="scoring rule (default cosine)",
+    )
+    p.add_argument(
+        "--scoring-k",
+        type=int,
+        default=10,
+        help="neighbourhood size for CSLS/margin (default 10)",
+    )
+    p.add_argument(
+        "--text-field",
+        choices=("text", "title+text"),
+        default="text",
+        help="what is encoded (default text)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m xlr", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("eval", help="recall@k / MRR table of one or more encoders")
+    _add_common(ev)
+    ev.add_argument("--model", action="append", required=True, help="encoder name (repeatable)")
+    ev.add_argument("--k", type=int, nargs="+", default=[1, 5, 10], help="k values (default 1 5 10)")
+    dirs = ev.add_mutually_exclusive_group()
+    dirs.add_argument(
+        "--directions",
+        help="comma-separated, e.g. ar-en,zh-en (default: every language -> en)",
+    )
+    dirs.add_argument("--all-directions", action="store_true", help="every ordered language pair")
+    ev.add_argument(
+        "--first",
+        type=int,
+        default=None,
+        help="keep the first N linked ids (seed protocol: 1000)",
+    )
+    ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
+    ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
+    cli_strategies.add_eval_flags(ev)  # --query-pool/--query-langs/--map-n (query sets)
+
+    se = sub.add_parser("search", help="top-k documents for a typed query")
+    _add_common(se)
+    se.add_argument("--model", required=True)
+    se.add_argument(
+        "--lang",
+        action="append",
+        required=True,
+        help="language(s) to search in (repeatable)",
+    )
+    se.add_argument(
+        "--query-lang",
+        default=None,
+        help="language of the query (reference set for CSLS/margin)",
+    )
+    se.add_argument("--k", type=int, default=10)
+    se.add_argument("query", help="the query text")
+
+    cli_strategies.add_commands(sub, _add_common)  # compare, strategies, finetune
+    sub.add_parser("datasets", help="list the named data sets")
+    sub.add_parser("models", help="list the named encoders")
+    return parser
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.query_pool:
+        return cli_strategies.cmd_eval_queries(args, _load, _progress_factory)
+    progress = _progress_factory(not args.no_progress)
+    data = _load(args)
+    corpus = data.corpus
+    if corpus.report is not None and (corpus.report.skipped or corpus.report.unlinked):
+        print(f"xlr: note: {corpus.report.summary()}", file=sys.stderr)
+    if args.directions:
+        directions = parse_directions(args.directions, corpus)
+    elif args.all_directions:
+        directions = all_directions(corpus)
+    else:
+        directions = default_directions(corpus)
+    spec = EvalSpec(
+        directions=directions,
+        ks=tuple(args.k),
+        first=args.first,
+        scoring=ScoringSpec(args.scoring, args.scoring_k),
+        text_field=args.text_field,
+    )
+    cache = EmbeddingCache(args.cache_dir)
+    encoders = [load_encoder(name) for name in args.model]
+    results, runs = [], []
+    for enc in encoders:
+        emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
+        results.extend(evaluate(corpus, emb, spec))
+        runs.append((enc, emb.stats))
+    table = results_table(results, spec.ks)
+    manifest = build_manifest(data, spec, runs, results)
+    with_pd_options(lambda: print(wide_table(table).to_string(index=False, float_format=lambda v: f"{v:.3f}")))
+    for enc, stats in runs:
+        print(
+            f"{enc.identity.name}: {stats.encoded} texts encoded, {stats.cached} from the cache",
+            file=sys.stderr,
+        )
+    if args.json:
+        write_json(args.json, table, manifest, results)
+    if args.csv:
+        write_csv(args.csv, table)
+    return 0
+
+
+def with_pd_options(fn) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_columns", 20):
+        fn()
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    data = _load(args)
+    enc = load_encoder(args.model)
+    emb = CorpusEmbeddings(
+        data.corpus,
+        enc,
+        EmbeddingCache(args.cache_dir),
+        text_field=args.text_field,
+        progress=_progress_factory(not args.no_progress),
+    )
+    res = search(
+        data.corpus,
+        emb,
+        args.query,
+        args.lang,
+        k=args.k,
+        scoring=ScoringSpec(args.scoring, args.scoring_k),
+        query_lang=args.query_lang,
+    )
+    for hit in res.hits:
+        d = hit.document
+        snippet = " ".join(d.text.split())[:100]
+        title = f"{d.title} | " if d.title else ""
+        print(f"{hit.rank:>3}  {hit.score:.4f}  {d.lang}  {d.id}  {title}{snippet}")
+    print(f"{res.model}: {res.seconds * 1000:.1f} ms", file=sys.stderr)
+    return 0
+
+
+def _cmd_datasets() -> int:
+    root = data_dir()
+    print(f"data directory: {root}")
+    for spec in DATASETS.values():
+        have = sum((root / f.relpath).is_file() for f in spec.files)
+        state = "present" if have == len(spec.files) else f"{have}/{len(spec.files)} files"
+        print(f"{spec.name:10} [{state}] {spec.description}")
+    return 0
+
+
+def _cmd_models() -> int:
+    for spec in ENCODERS.values():
+        where = "bundled" if spec.offline else "hub"
+        print(f"{spec.name:14} [{where}] {spec.description}")
+    print(f"{'st:<id|path>':14} [hub/local] any sentence-transformers model")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "eval":
+            return _cmd_eval(args)
+        if args.command == "search":
+            return _cmd_search(args)
+        if args.command in cli_strategies.COMMANDS:
+            return cli_strategies.run(args, _load, _progress_factory)
+        if args.command == "datasets":
+            return _cmd_datasets()
+        return _cmd_models()
+    except (ValueError, OSError) as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"xlr: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xlr: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,216 @@
+"""Pure helpers of the dashboard (no streamlit): settings, escaping, file stamps, uploads.
+
+:mod:`xlr.ui` draws the widgets; the decisions it makes from them live here so they
+can be tested without a browser. Initial settings come from query parameters, then
+environment variables (``XLR_DEFAULT_DATASET``, ``XLR_DEFAULT_MODELS``,
+``XLR_DEFAULT_FIRST``, ``XLR_DEFAULT_KS``, ``XLR_DEFAULT_DIRECTIONS``), then defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from xlr.atomic import atomic_write
+from xlr.data.records import Corpus, CorpusError
+from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
+from xlr.encoders.registry import ENCODERS
+from xlr.retrieval.directions import Direction, all_directions, default_directions
+from xlr.retrieval.evaluate import EvalSpec
+
+__all__ = [
+    "DEFAULT_FIRST",
+    "DIRECTION_MODES",
+    "K_CHOICES",
+    "Context",
+    "DataKey",
+    "DirectionData",
+    "Settings",
+    "choose_directions",
+    "digest",
+    "error_text",
+    "first_available",
+    "initial_settings",
+    "literal",
+    "save_upload",
+    "source_stamp",
+]
+
+DEFAULT_FIRST = 50
+K_CHOICES = (1, 3, 5, 10, 20, 50, 100)
+DIRECTION_MODES = {
+    "to-en": "every language → en",
+    "all": "all directions",
+    "custom": "choose directions",
+}
+PREFERRED_DATASETS = ("wiki6", "xquad", "tatoeba")
+
+DataKey = tuple
+"""``(source, file stamp, lenient)``: the hashable identity of a loaded data set (see :func:`source_stamp`)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The sidebar's choices. ``first=None``: all ids; ``directions``: a key of ``DIRECTION_MODES``."""
+
+    dataset: str
+    models: tuple[str, ...] = ("e5-small",)
+    ks: tuple[int, ...] = (1, 5, 10)
+    directions: str = "to-en"
+    custom: tuple[str, ...] = ()
+    first: int | None = DEFAULT_FIRST
+    lenient: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the pages work on: the loaded data set, the evaluation spec, the usable encoders."""
+
+    settings: Settings
+    data: LoadedDataset
+    dkey: DataKey
+    spec: EvalSpec
+    models: tuple[str, ...]
+    ids: tuple[str, ...]
+    """ids taking part in at least one evaluated direction (the working selection)"""
+
+
+@dataclass(frozen=True)
+class DirectionData:
+    """Rows of one direction under the protocol: ``queries[i]`` and ``pool[i]`` are linked."""
+
+    ids: tuple[str, ...]
+    query_positions: np.ndarray
+    pool_positions: np.ndarray
+    queries: np.ndarray
+    pool: np.ndarray
+
+
+def literal(text: object) -> str:
+    """``text`` escaped for ``st.markdown``-based elements (errors, captions) so it shows verbatim."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", " ".join(str(text).split()))
+
+
+def model_ok(name: str) -> bool:
+    return name in ENCODERS or (name.startswith("st:") and len(name) > 3)
+
+
+def initial_settings(
+    env: Mapping[str, str], params: Mapping[str, str], default_dataset: str
+) -> tuple[Settings, list[str]]:
+    """Settings from query ``params`` (``dataset, models, first, k, directions``), then ``env``.
+
+    Returns the settings and one warning per value that could not be read (the default
+    is kept). ``first``: a positive integer, or ``all``/``0``. ``directions``: ``to-en``,
+    ``all`` or a comma list such as ``ar-en,zh-en``. A dataset that is not a registered
+    name is taken as a path (made absolute).
+    """
+
+    def pick(param: str, var: str) -> tuple[str, str] | None:
+        for value, where in (
+            (params.get(param), f"query parameter {param!r}"),
+            (env.get(var), var),
+        ):
+            if value is not None and str(value).strip():
+                return str(value).strip(), where
+        return None
+
+    warnings: list[str] = []
+    s = Settings(default_dataset)
+    if got := pick("dataset", "XLR_DEFAULT_DATASET"):
+        value = got[0]
+        s = Settings(value if value in DATASETS else str(Path(value).expanduser().resolve()))
+    if got := pick("models", "XLR_DEFAULT_MODELS"):
+        names = [m.strip() for m in got[0].split(",") if m.strip()]
+        bad = [m for m in names if not model_ok(m)]
+        warnings += [f"unknown encoder {m!r} in {got[1]} ignored" for m in bad]
+        good = tuple(dict.fromkeys(m for m in names if model_ok(m)))
+        s = s if not good else Settings(s.dataset, good)
+    first, ks, mode, custom = s.first, s.ks, s.directions, s.custom
+    if got := pick("first", "XLR_DEFAULT_FIRST"):
+        if got[0].lower() in ("all", "0"):
+            first = None
+        elif got[0].isdigit():
+            first = int(got[0])
+        else:
+            warnings.append(f"{got[1]} must be a positive integer or 'all', got {got[0]!r}")
+    if got := pick("k", "XLR_DEFAULT_KS"):
+        parts = [p.strip() for p in got[0].split(",") if p.strip()]
+        if parts and all(p.isdigit() and int(p) > 0 for p in parts):
+            ks = tuple(sorted({int(p) for p in parts}))
+        else:
+            warnings.append(f"{got[1]} must be positive integers separated by commas, got {got[0]!r}")
+    if got := pick("directions", "XLR_DEFAULT_DIRECTIONS"):
+        if got[0] in ("to-en", "all"):
+            mode = got[0]
+        else:
+            try:
+                custom = tuple(Direction.parse(p).label for p in got[0].split(",") if p.strip())
+                mode = "custom"
+            except ValueError as exc:
+                warnings.append(f"{got[1]}: {exc}")
+    return Settings(s.dataset, s.models, ks, mode, custom, first), warnings
+
+
+def first_available() -> str:
+    for name in PREFERRED_DATASETS:
+        try:
+            ensure_dataset(name, download_missing=False)
+            return name
+        except (ValueError, OSError):
+            continue
+    return PREFERRED_DATASETS[0]
+
+
+def source_stamp(source: str) -> tuple:
+    """(path, mtime_ns, size) of every file behind a source, so an edited file is reloaded."""
+    if source in DATASETS:
+        paths = [data_dir() / f.relpath for f in DATASETS[source].files]
+    else:
+        p = Path(source)
+        paths = sorted(c for c in p.iterdir() if c.is_file()) if p.is_dir() else [p]
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
+
+
+def digest(ids: Sequence[str]) -> str:
+    return hashlib.sha256("\x00".join(ids).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:  # str(KeyError) adds quotes
+        return str(exc.args[0])
+    issues = getattr(exc, "issues", ())
+    if isinstance(exc, CorpusError) and len(issues) > 1:
+        shown = "; ".join(str(i) for i in issues[:5])
+        return f"{len(issues)} problems: {shown}" + ("; …" if len(issues) > 5 else "")
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def choose_directions(corpus: Corpus, mode: str, custom: Sequence[str]) -> tuple[tuple[Direction, ...], str]:
+    if mode == "custom":
+        return tuple(Direction.parse(c) for c in custom), ""
+    if mode == "to-en" and "en" in corpus.languages:
+        return default_directions(corpus), ""
+    note = "" if mode == "all" else "This corpus has no English documents: showing all directions."
+    return all_directions(corpus), note
+
+
+def save_upload(data: bytes, name: str, folder: Path) -> Path:
+    """Store uploaded bytes as ``folder/<sha256[:16]>/<name>.jsonl`` (atomic) and return the path.
+
+    ``name`` is reduced to its last component with characters outside ``[\\w.-]`` replaced;
+    ``.jsonl`` is appended unless it ends in ``.jsonl``/``.ndjson``. ``OSError`` if unwritable.
+    """
+    safe = re.sub(r"[^\w.-]", "_", Path(name).name).lstrip(".") or "upload"
+    path = (
+        folder
+        / hashlib.sha256(data).hexdigest()[:16]
+        / (safe if safe.endswith((".jsonl", ".ndjson")) else safe + ".jsonl")
+    )
+    atomic_write(path, lambda fh: fh.write(data))
+    return path

@@ -1,0 +1,196 @@
+"""Tatoeba loader (LASER test-set layout). Import it from :mod:`xlr.corpus`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from xlr.data.loaders import PathLike, files_label, read_input_bytes, split_lines
+from xlr.data.records import (
+    Corpus,
+    CorpusError,
+    Document,
+    LoadIssue,
+    LoadReport,
+    unlinked_pairs,
+)
+
+__all__ = ["ISO639_1", "load_tatoeba"]
+
+TATOEBA_URL = "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/{name}"
+TATOEBA_FILE = re.compile(r"^tatoeba\.([A-Za-z_]+)-eng\.([A-Za-z_]+)$")
+
+# ISO 639-3 (as used by Tatoeba/LASER) -> ISO 639-1; codes not listed are kept as they are.
+ISO639_1 = {
+    "afr": "af",
+    "ara": "ar",
+    "aze": "az",
+    "bel": "be",
+    "ben": "bn",
+    "bul": "bg",
+    "cat": "ca",
+    "ces": "cs",
+    "cmn": "zh",
+    "cym": "cy",
+    "dan": "da",
+    "deu": "de",
+    "ell": "el",
+    "eng": "en",
+    "epo": "eo",
+    "est": "et",
+    "eus": "eu",
+    "fin": "fi",
+    "fra": "fr",
+    "gle": "ga",
+    "glg": "gl",
+    "heb": "he",
+    "hin": "hi",
+    "hrv": "hr",
+    "hun": "hu",
+    "hye": "hy",
+    "ind": "id",
+    "isl": "is",
+    "ita": "it",
+    "jpn": "ja",
+    "kat": "ka",
+    "kaz": "kk",
+    "khm": "km",
+    "kor": "ko",
+    "lat": "la",
+    "lit": "lt",
+    "lvs": "lv",
+    "mal": "ml",
+    "mar": "mr",
+    "mkd": "mk",
+    "mon": "mn",
+    "nld": "nl",
+    "nob": "nb",
+    "pes": "fa",
+    "pol": "pl",
+    "por": "pt",
+    "ron": "ro",
+    "rus": "ru",
+    "slk": "sk",
+    "slv": "sl",
+    "spa": "es",
+    "sqi": "sq",
+    "srp": "sr",
+    "swe": "sv",
+    "swh": "sw",
+    "tam": "ta",
+    "tat": "tt",
+    "tel": "te",
+    "tgl": "tl",
+    "tha": "th",
+    "tur": "tr",
+    "ukr": "uk",
+    "urd": "ur",
+    "uzb": "uz",
+    "vie": "vi",
+    "zsm": "ms",
+}
+
+
+def _tatoeba_pairs(
+    source: PathLike | Sequence[PathLike],
+) -> tuple[str, dict[str, dict[str, Path]]]:
+    """``(label, {xxx: {"xxx": path, "eng": path}})`` from a folder or a list of files."""
+    if isinstance(source, (str, os.PathLike)):
+        folder = Path(source)
+        label = str(source)
+        if not folder.is_dir():
+            raise CorpusError(
+                LoadIssue(
+                    label,
+                    None,
+                    None,
+                    "folder not found"
+                    if not folder.exists()
+                    else "is a file, expected a folder of tatoeba.<xxx>-eng.<xxx|eng> files",
+                )
+            )
+        files = sorted(p for p in folder.iterdir() if TATOEBA_FILE.match(p.name) and p.is_file())
+    else:
+        files = [Path(p) for p in source]
+        label = files_label(files)
+    pairs: dict[str, dict[str, Path]] = {}
+    for path in files:
+        match = TATOEBA_FILE.match(path.name)
+        if not match or match.group(2) not in (match.group(1), "eng") or match.group(1) == "eng":
+            raise CorpusError(
+                LoadIssue(
+                    str(path),
+                    None,
+                    None,
+                    "file name must be tatoeba.<xxx>-eng.<xxx> or tatoeba.<xxx>-eng.eng",
+                )
+            )
+        pairs.setdefault(match.group(1), {})[match.group(2)] = path
+    if not pairs:
+        raise CorpusError(LoadIssue(label, None, None, "no Tatoeba file (tatoeba.<xxx>-eng.<xxx|eng>)"))
+    for code, sides in pairs.items():
+        for side in (code, "eng"):
+            if side not in sides:
+                other = next(iter(sides.values()))
+                raise CorpusError(
+                    LoadIssue(
+                        str(other.with_name(f"tatoeba.{code}-eng.{side}")),
+                        None,
+                        None,
+                        f"file not found: {other.name} needs its partner",
+                    )
+                )
+    return label, dict(sorted(pairs.items()))
+
+
+def _read_lines(path: Path) -> list[str]:
+    label = str(path)
+    lines: list[str] = []
+    for no, text, issue in split_lines(read_input_bytes(path, label), label):
+        if issue is not None:
+            raise CorpusError(issue)
+        if not text.strip():
+            raise CorpusError(LoadIssue(label, no, None, "empty line (every line must hold a sentence)"))
+        lines.append(text)
+    if not lines:
+        raise CorpusError(LoadIssue(label, None, None, "empty file"))
+    return lines
+
+
+def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
+    """Load Tatoeba pairs (LASER layout): ``tatoeba.<xxx>-eng.<xxx>`` + ``tatoeba.<xxx>-eng.eng``.
+
+    ``source`` is a folder (every pair in it; other files ignored) or a list of files.
+    Line ``i`` (0-based) of both files of pair ``xxx`` becomes two documents with
+    ``id=f"{xxx}-eng:{i}"``; the English side differs per pair, so every pair has its own
+    English documents. Codes map to ISO 639-1 where known (``ara``->``ar``, ``cmn``->``zh``,
+    ``eng``->``en``, ...; unknown codes kept). ``title=""``, ``url`` = the upstream file
+    address. Documents come pair by pair (codes sorted): the ``xxx`` side, then English.
+    Text is the line without its line ending. A missing partner file, an empty line, an
+    empty file, non-UTF-8 bytes or different line counts raise :class:`CorpusError`.
+    """
+    label, pairs = _tatoeba_pairs(source)
+    documents: list[Document] = []
+    n_lines = 0
+    for code, sides in pairs.items():
+        xxx, eng = _read_lines(sides[code]), _read_lines(sides["eng"])
+        if len(xxx) != len(eng):
+            raise CorpusError(
+                LoadIssue(
+                    str(sides[code]),
+                    None,
+                    None,
+                    f"{sides[code].name} has {len(xxx)} lines but {sides['eng'].name} has "
+                    f"{len(eng)} (line i of one must translate line i of the other)",
+                )
+            )
+        n_lines += len(xxx) + len(eng)
+        for side, lines in ((code, xxx), ("eng", eng)):
+            lang = ISO639_1.get(side, side)
+            url = TATOEBA_URL.format(name=sides[side].name)
+            documents.extend(Document(f"{code}-eng:{i}", lang, "", text, url) for i, text in enumerate(lines))
+    name = Path(source).name if isinstance(source, (str, os.PathLike)) else "tatoeba"
+    report = LoadReport(label, n_lines, len(documents), (), unlinked_pairs(documents))
+    return Corpus(name, tuple(documents), report)

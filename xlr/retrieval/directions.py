@@ -1,0 +1,94 @@
+"""Directions (split from retrieval.evaluate)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlr.data.records import Corpus
+
+
+@dataclass(frozen=True, order=True)
+class Direction:
+    """Queries in ``source``, pool in ``target``."""
+
+    source: str
+    target: str
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.target:
+            raise ValueError("a direction needs a source and a target language")
+        if self.source == self.target:
+            raise ValueError(f"direction {self.source}->{self.target}: source and target are the same language")
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    @classmethod
+    def parse(cls, text: str) -> Direction:
+        """``"ar-en"``, ``"ar->en"`` or ``"ar:en"``."""
+        t = text.strip()
+        for sep in ("->", ":", "-"):
+            if sep in t:
+                src, _, tgt = t.partition(sep)
+                if src.strip() and tgt.strip() and sep not in tgt:
+                    return cls(src.strip(), tgt.strip())
+        raise ValueError(f"cannot read direction {text!r}: write it as source-target, e.g. ar-en")
+
+
+def parse_directions(text: str | Sequence[str], corpus: Corpus | None = None) -> tuple[Direction, ...]:
+    """Comma-separated (or listed) directions, checked against the corpus' languages."""
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    dirs = tuple(Direction.parse(p) for p in parts if p.strip())
+    if not dirs:
+        raise ValueError("no direction given")
+    if corpus is not None:
+        langs = set(corpus.languages)
+        for d in dirs:
+            for lang in (d.source, d.target):
+                if lang not in langs:
+                    raise ValueError(
+                        f"direction {d.label}: language {lang!r} is not in corpus {corpus.name!r} "
+                        f"(languages: {', '.join(corpus.languages)})"
+                    )
+    return dirs
+
+
+def default_directions(corpus: Corpus, target: str = "en") -> tuple[Direction, ...]:
+    """Every other language -> ``target`` (the seed notebook's set-up)."""
+    if target not in corpus.languages:
+        raise ValueError(
+            f"corpus {corpus.name!r} has no {target!r} documents; name directions explicitly "
+            f"(languages: {', '.join(corpus.languages)})"
+        )
+    return tuple(Direction(s, target) for s in corpus.languages if s != target and corpus.linked_ids(s, target))
+
+
+def all_directions(corpus: Corpus) -> tuple[Direction, ...]:
+    """Every ordered pair of distinct languages that share at least one id."""
+    return tuple(
+        Direction(s, t) for s in corpus.languages for t in corpus.languages if s != t and corpus.linked_ids(s, t)
+    )
+
+
+def direction_positions(
+    corpus: Corpus, direction: Direction, first: int | None = None
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """``(ids, query_positions, pool_positions)`` of a direction under the protocol.
+
+    The ids linked in both languages (the first ``first`` of them; ``None``: all), and the
+    positions of their source and target documents in ``corpus.documents`` (int64,
+    aligned: the gold of query i is pool document i).  ``KeyError`` for an absent language.
+    """
+    ids = corpus.linked_ids(direction.source, direction.target, first=first)
+    q_pos = np.fromiter((corpus.index(i, direction.source) for i in ids), dtype=np.int64, count=len(ids))
+    p_pos = np.fromiter((corpus.index(i, direction.target) for i in ids), dtype=np.int64, count=len(ids))
+    return ids, q_pos, p_pos
+
+
+def n_dropped(corpus: Corpus, d: Direction) -> int:
+    """Source documents left out because their id has no document in the target language."""
+    return int(corpus.positions(d.source).size) - len(corpus.linked_ids(d.source, d.target))

@@ -1,0 +1,175 @@
+"""Directions, corpus embeddings and the evaluation of a corpus in one call.
+
+Protocol (``s->t``): the queries are the documents of language ``s``, the pool
+is the documents of language ``t``, and the gold of a query is the pool
+document with the same id.  Only ids present in both languages take part, so
+the pool holds exactly the linked documents (``n_dropped`` counts the source
+documents left out for lack of a counterpart).  ``first=N`` keeps the first N
+such ids in corpus order (the seed notebook's protocol is ``x->en``, N = 1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from xlr.data.records import Corpus
+from xlr.encoders.base import Role
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.retrieval.directions import Direction, direction_positions, n_dropped
+from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.ranks import gold_ranks
+from xlr.retrieval.scoring import ScoringSpec
+
+__all__ = [
+    "DirectionResult",
+    "EvalSpec",
+    "evaluate",
+    "evaluate_vectors",
+    "results_table",
+]
+
+TABLE_COLUMNS = ["model", "source", "target", "metric", "value", "n_queries"]
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """What to evaluate: directions, k values, first-N protocol, scoring, text field."""
+
+    directions: tuple[Direction, ...]
+    ks: tuple[int, ...] = (1, 5, 10)
+    first: int | None = None
+    scoring: ScoringSpec = field(default_factory=ScoringSpec)
+    text_field: str = "text"
+
+    def __post_init__(self) -> None:
+        if not self.directions:
+            raise ValueError("no directions to evaluate")
+        metric_names(self.ks)  # validates k values
+        if self.first is not None and self.first < 1:
+            raise ValueError(f"first must be a positive number of ids, got {self.first}")
+        if self.text_field not in ("text", "title+text"):
+            raise ValueError(f"text_field must be 'text' or 'title+text', got {self.text_field!r}")
+
+
+@dataclass(frozen=True)
+class DirectionResult:
+    """Per-query outcome of one direction: the record the failed-query page reads.
+
+    ``query_positions[i]`` and ``pool_positions`` index ``corpus.documents``;
+    ``gold[i]`` indexes ``pool_positions``; ``ranks[i]`` is the gold rank.
+    """
+
+    model: str
+    direction: Direction
+    query_ids: tuple[str, ...]
+    query_positions: np.ndarray
+    pool_positions: np.ndarray
+    gold: np.ndarray
+    ranks: np.ndarray
+    n_dropped: int
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.ranks.size)
+
+    def summary(self, ks: Iterable[int]) -> dict[str, float]:
+        return {m: float(per_query(self.ranks, m).mean()) for m in metric_names(ks)}
+
+
+VectorFn = Callable[[np.ndarray, Role], np.ndarray]
+
+
+def evaluate_vectors(
+    corpus: Corpus,
+    vectors: VectorFn,
+    spec: EvalSpec,
+    model: str,
+) -> list[DirectionResult]:
+    """Gold ranks for every direction of ``spec`` from a ``vectors(positions, role)`` function.
+
+    The function form lets strategies (centering, alignment, fusion) supply
+    transformed vectors while the protocol stays in one place.
+    """
+    plans = []
+    for d in spec.directions:
+        ids, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        dropped = n_dropped(corpus, d)
+        if not ids:
+            raise ValueError(f"direction {d.label}: no id has a document in both {d.source} and {d.target}")
+        plans.append((d, ids, q_pos, p_pos, dropped))
+    results = []
+    for d, ids, q_pos, p_pos, dropped in plans:
+        q = vectors(q_pos, "query")
+        p = vectors(p_pos, "document")
+        gold = np.arange(len(ids), dtype=np.int64)
+        ranks = gold_ranks(q, p, gold, scoring=spec.scoring)
+        results.append(DirectionResult(model, d, tuple(ids), q_pos, p_pos, gold, ranks, dropped))
+    return results
+
+
+def model_label(encoder_name: str, spec: EvalSpec, strategy: str | None = None) -> str:
+    """``e5-small``, ``e5-small+csls(k=10)``, ``e5-small+title+text``, ..."""
+    parts = [encoder_name]
+    if spec.scoring.method != "cosine":
+        parts.append(spec.scoring.label)
+    if spec.text_field != "text":
+        parts.append(spec.text_field)
+    if strategy:
+        parts.append(strategy)
+    return "+".join(parts)
+
+
+def evaluate(
+    corpus: Corpus,
+    embeddings: CorpusEmbeddings,
+    spec: EvalSpec,
+    *,
+    model: str | None = None,
+) -> list[DirectionResult]:
+    """Evaluate every direction of ``spec``, encoding what is needed in one pass per role."""
+    q_all, p_all = [], []
+    for d in spec.directions:
+        _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        q_all.append(q_pos)
+        p_all.append(p_pos)
+    embeddings.ensure(np.concatenate(q_all), "query")
+    embeddings.ensure(np.concatenate(p_all), "document")
+    label = model or model_label(embeddings.encoder.identity.name, spec)
+    return evaluate_vectors(corpus, embeddings.vectors, spec, label)
+
+
+def results_table(results: Sequence[DirectionResult], ks: Iterable[int]) -> pd.DataFrame:
+    """Tidy table: one row per (model, source, target, metric) with ``value`` and ``n_queries``."""
+    names = metric_names(ks)
+    rows = [
+        {
+            "model": r.model,
+            "source": r.direction.source,
+            "target": r.direction.target,
+            "metric": m,
+            "value": float(per_query(r.ranks, m).mean()),
+            "n_queries": r.n_queries,
+        }
+        for r in results
+        for m in names
+    ]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def wide_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Model x direction rows, one column per metric (for printing and the overview)."""
+    if table.empty:
+        return pd.DataFrame()
+    t = table.assign(direction=table["source"] + "->" + table["target"])
+    wide = t.pivot_table(
+        index=["model", "direction", "n_queries"],
+        columns="metric",
+        values="value",
+        sort=False,
+    )
+    order = [c for c in table["metric"].drop_duplicates()]
+    return wide[order].reset_index()

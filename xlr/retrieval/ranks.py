@@ -1,0 +1,151 @@
+"""Array kernels: the gold rank of every query, and the top-k of every query.
+
+Both work in chunks of queries (one ``chunk x pool`` score block at a time),
+never sort a whole row, and accept any :class:`~xlr.scoring.Scorer`.
+
+Tie rules (deterministic, documented):
+
+* **Gold rank** is pessimistic: ``r = 1 + #{j : s_j > s_gold} + #{j != gold : s_j = s_gold}``.
+  A document that ties with the gold counts as ranked above it, so a degenerate
+  encoder (all vectors equal) gets rank ``n_pool`` for every query, never 1.
+  The gold score is read from the same score block, so it is bit-identical to
+  the scores it is compared with.
+* **Top-k** lists are ordered by score descending, then pool index ascending
+  (for cosine over pools of ``STREAM_ABOVE`` rows or more, :mod:`xlr.streaming`
+  walks the pool in chunks and returns the identical lists).
+  (So when the gold ties with an earlier-indexed document, it can appear in
+  the list at a position better than its pessimistic rank.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xlr.retrieval.scoring import Scorer, ScoringSpec
+from xlr.retrieval.streaming import STREAM_ABOVE, streaming_top_k
+
+__all__ = ["gold_ranks", "top_k", "validate_embeddings"]
+
+DEFAULT_CHUNK = 1024
+
+
+def validate_embeddings(name: str, x: np.ndarray, dim: int | None = None) -> np.ndarray:
+    """Check ``x`` is a finite 2-D float array (of width ``dim``); return it as float32."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n, dim), got shape {x.shape}")
+    if dim is not None and x.shape[1] != dim:
+        raise ValueError(f"{name} has dimension {x.shape[1]}, expected {dim}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"{name} must be a float array, got {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        bad = int(np.argwhere(~np.isfinite(x))[0, 0])
+        raise ValueError(f"{name} row {bad} contains NaN or infinity")
+    return x
+
+
+def _prepare(queries, pool, scoring, reference_queries, chunk_size):
+    pool = validate_embeddings("pool", pool)
+    if pool.shape[0] == 0:
+        raise ValueError("the pool is empty")
+    queries = validate_embeddings("queries", queries, pool.shape[1])
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    spec = scoring if scoring is not None else ScoringSpec()
+    if spec.method != "cosine":
+        ref = (
+            queries
+            if reference_queries is None
+            else validate_embeddings("reference_queries", reference_queries, pool.shape[1])
+        )
+        scorer = Scorer(spec, pool, ref)
+    else:
+        scorer = Scorer(spec, pool)
+    return queries, pool, scorer
+
+
+def gold_ranks(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    gold: np.ndarray,
+    *,
+    scoring: ScoringSpec | None = None,
+    reference_queries: np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> np.ndarray:
+    """1-based rank of each query's gold document in the pool (pessimistic ties).
+
+    Shapes: ``queries`` (n, d), ``pool`` (m, d), ``gold`` (n,) integer indices
+    into ``pool``.  Returns ``(n,)`` int64 with values in ``[1, m]``.
+    ``scoring`` defaults to cosine (the dot product of normalised rows);
+    ``reference_queries`` (default: ``queries``) are the queries CSLS/margin
+    take r_S from.  Cost: one ``n x m`` product in chunks; memory ``chunk x m``.
+    """
+    queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
+    gold = np.asarray(gold)
+    if gold.shape != (queries.shape[0],):
+        raise ValueError(f"gold must have shape ({queries.shape[0]},), got {gold.shape}")
+    if gold.size and (not np.issubdtype(gold.dtype, np.integer) or gold.min() < 0 or gold.max() >= pool.shape[0]):
+        raise ValueError(f"gold must hold integer indices in [0, {pool.shape[0]})")
+    ranks = np.empty(queries.shape[0], dtype=np.int64)
+    for start in range(0, queries.shape[0], chunk_size):
+        stop = min(start + chunk_size, queries.shape[0])
+        scores = scorer.transform(queries[start:stop] @ pool.T)
+        rows = np.arange(stop - start)
+        g = scores[rows, gold[start:stop]][:, None]
+        # >= counts the gold itself once: 1 + (#greater) + (#ties other than gold)
+        ranks[start:stop] = np.count_nonzero(scores >= g, axis=1)
+    return ranks
+
+
+def _topk_block(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best columns of each row: score desc, then index asc."""
+    n, m = scores.shape
+    if k >= m:
+        cand = np.broadcast_to(np.arange(m), (n, m))
+    else:
+        cand = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(scores, cand, axis=1).min(axis=1, keepdims=True)
+        # Rows where ties straddle the k-th place: argpartition chose among them
+        # arbitrarily, so take the lowest indices among the tied documents instead.
+        straddle = np.count_nonzero(scores >= kth, axis=1) > k
+        for r in np.flatnonzero(straddle):
+            above = np.flatnonzero(scores[r] > kth[r, 0])
+            tied = np.flatnonzero(scores[r] == kth[r, 0])[: k - above.size]
+            cand[r] = np.concatenate([above, tied])
+    vals = np.take_along_axis(scores, cand, axis=1)
+    order = np.lexsort((cand, -vals), axis=1)
+    return np.take_along_axis(cand, order, axis=1)
+
+
+def top_k(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    k: int,
+    *,
+    scoring: ScoringSpec | None = None,
+    reference_queries: np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best pool documents of each query and their scores.
+
+    Returns ``(indices, scores)``, both ``(n, min(k, m))``; indices int64 into
+    ``pool``, ordered by score descending then index ascending.
+    """
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
+    kk = min(int(k), pool.shape[0])
+    if scorer.spec.method == "cosine" and pool.shape[0] >= STREAM_ABOVE:
+        # large pool: walk it in chunks with running top-k lists (same order, less memory)
+        return streaming_top_k(queries, pool, kk, query_chunk=min(chunk_size, 1024))
+    idx = np.empty((queries.shape[0], kk), dtype=np.int64)
+    val = np.empty((queries.shape[0], kk), dtype=np.float32)
+    for start in range(0, queries.shape[0], chunk_size):
+        stop = min(start + chunk_size, queries.shape[0])
+        scores = scorer.transform(queries[start:stop] @ pool.T)
+        best = _topk_block(scores, kk)
+        idx[start:stop] = best
+        val[start:stop] = np.take_along_axis(scores, best, axis=1)
+    return idx, val
