@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["atomic_save_npy", "atomic_write", "atomic_write_text"]
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Create ``path`` atomically from ``write(binary_file)``; parent folders are created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,12 @@ per encoder and document selection).  Results live under
 them) and are written atomically; an unreadable or malformed file is simply
 recomputed.
 
-UMAP (umap-learn) compiles its numba kernels on first use (about 30 s on a
-small CPU).  :func:`umap_2d` asks numba to keep the compiled kernels on disk
-(numba's own cache: next to umap's sources, or ``$NUMBA_CACHE_DIR``), so later
-processes start in a few seconds.
+UMAP (umap-learn) compiles its numba kernels on first use in each process
+(tens of seconds on a small CPU); the projection cache above means a given map
+is computed once.  umap-learn's own warnings (e.g. about ``n_jobs`` with a
+``random_state``) are filtered once at import of :func:`umap_2d`'s module, by
+message, not by changing the warning state of the process around each call
+(``warnings.catch_warnings`` is not thread-safe under Streamlit).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ __all__ = ["PROJECTION_METHODS", "pca_2d", "project", "projection_dir", "umap_2d
 
 PROJECTION_METHODS = ("umap", "pca")
 _UMAP_MIN_POINTS = 4
-_jit_cache_enabled = False
+# umap warns that n_jobs is overridden when random_state is set: we set both on purpose.
+warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden", category=UserWarning)
 
 
 def projection_dir() -> Path:
@@ -52,43 +55,22 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
     """First two principal components, ``(n, 2)`` float32 (deterministic).
 
     Rows are centred; components come from an SVD, each signed so that its largest
-    loading is positive. Fewer than two non-zero components (e.g. ``n <= 2``) leave the
-    missing columns at 0.
+    loading is positive. Components whose singular value is at rounding level
+    (``s <= s_max * max(n, dim) * eps(float64)``, numpy's ``matrix_rank`` rule) are not
+    components: with fewer than two (e.g. ``n <= 2``) the missing columns are exactly 0,
+    whatever the BLAS rounds them to.
     """
     x = _check(vectors).astype(np.float64)
     x = x - x.mean(axis=0)
     out = np.zeros((x.shape[0], 2), dtype=np.float64)
     if x.shape[0] > 1:
         u, s, vt = np.linalg.svd(x, full_matrices=False)
-        m = min(2, s.size)
+        tol = (s[0] if s.size else 0.0) * max(x.shape) * np.finfo(np.float64).eps
+        m = min(2, int(np.count_nonzero(s > tol)))
         for c in range(m):
             sign = 1.0 if vt[c, np.argmax(np.abs(vt[c]))] >= 0 else -1.0
             out[:, c] = u[:, c] * s[c] * sign
     return out.astype(np.float32)
-
-
-def _enable_umap_jit_cache() -> None:
-    """Let numba keep umap's compiled kernels on disk (best effort; any failure is ignored)."""
-    global _jit_cache_enabled
-    if _jit_cache_enabled:
-        return
-    _jit_cache_enabled = True
-    try:
-        import sys
-
-        from numba.core.registry import CPUDispatcher
-
-        for name, module in list(sys.modules.items()):
-            if not name.startswith("umap"):
-                continue
-            for obj in list(vars(module).values()):
-                if isinstance(obj, CPUDispatcher) and obj._cache.__class__.__name__ == "NullCache":
-                    try:
-                        obj.enable_caching()
-                    except Exception:  # noqa: BLE001 - an uncachable kernel just compiles as usual
-                        pass
-    except Exception:  # noqa: BLE001 - numba internals moved: no disk cache, same results
-        pass
 
 
 def umap_2d(
@@ -111,20 +93,17 @@ def umap_2d(
         raise ValueError(f"n_neighbors must be >= 2, got {n_neighbors}")
     if not 0 <= min_dist <= 1:
         raise ValueError(f"min_dist must be in [0, 1], got {min_dist}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import umap
+    import umap
 
-        _enable_umap_jit_cache()
-        reducer = umap.UMAP(
-            n_components=2,
-            n_neighbors=min(n_neighbors, x.shape[0] - 1),
-            min_dist=min_dist,
-            metric="euclidean",
-            random_state=random_state,
-            n_jobs=1,
-        )
-        out = reducer.fit_transform(x)
+    reducer = umap.UMAP(
+        n_components=2,
+        n_neighbors=min(n_neighbors, x.shape[0] - 1),
+        min_dist=min_dist,
+        metric="euclidean",
+        random_state=random_state,
+        n_jobs=1,
+    )
+    out = reducer.fit_transform(x)
     return np.asarray(out, dtype=np.float32)
 
 
@@ -147,7 +126,7 @@ def _load(path: Path, n: int) -> np.ndarray | None:
         return None
     if coords.shape != (n, 2) or coords.dtype != np.float32 or not np.isfinite(coords).all():
         return None
-    return coords
+    return np.asarray(coords, dtype=np.float32)
 
 
 def project(
@@ -157,7 +136,7 @@ def project(
     random_state: int = 0,
     n_neighbors: int = 15,
     min_dist: float = 0.1,
-    cache_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     meta: dict[str, Any] | None = None,
 ) -> np.ndarray:

@@ -54,7 +54,7 @@ _PACKAGES = (
 )
 
 
-def package_versions(names=_PACKAGES) -> dict[str, str]:
+def package_versions(names: Sequence[str] = _PACKAGES) -> dict[str, str]:
     """``{"python": ..., name: version or "not installed"}`` for the given distributions."""
     out = {"python": platform.python_version()}
     for name in names:

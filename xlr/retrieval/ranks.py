@@ -45,7 +45,14 @@ def validate_embeddings(name: str, x: np.ndarray, dim: int | None = None) -> np.
     return x
 
 
-def _prepare(queries, pool, scoring, reference_queries, chunk_size):
+def _prepare(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    scoring: ScoringSpec | None,
+    reference_queries: np.ndarray | None,
+    chunk_size: int,
+) -> tuple[np.ndarray, np.ndarray, Scorer]:
+    """Validated ``(queries, pool, scorer)``; the scorer's r_S uses ``reference_queries`` (default: the queries)."""
     pool = validate_embeddings("pool", pool)
     if pool.shape[0] == 0:
         raise ValueError("the pool is empty")

@@ -54,9 +54,9 @@ def _row_topk_mean(sims: np.ndarray, k: int) -> np.ndarray:
     """Mean of the k largest values of each row of ``sims`` (k clipped to the width)."""
     k = min(k, sims.shape[1])
     if k == sims.shape[1]:
-        return sims.mean(axis=1)
+        return np.asarray(sims.mean(axis=1))
     part = np.partition(sims, sims.shape[1] - k, axis=1)[:, sims.shape[1] - k :]
-    return part.mean(axis=1)
+    return np.asarray(part.mean(axis=1))
 
 
 def mean_topk_similarity(a: np.ndarray, b: np.ndarray, k: int, *, chunk_size: int = 2048) -> np.ndarray:
@@ -97,13 +97,14 @@ class Scorer:
         method = self.spec.method
         if method == "cosine":
             return cos
+        assert self.r_s is not None  # fitted in __init__ for every method but cosine
         r_t = _row_topk_mean(cos, self.spec.k)[:, None]
         r_s = self.r_s[None, :]
         if method == "csls":
-            return 2 * cos - r_t - r_s
+            return np.asarray(2 * cos - r_t - r_s)
         denom = (r_t + r_s) / 2
         if method == "margin-distance":
-            return cos - denom
+            return np.asarray(cos - denom)
         # margin-ratio: guard a zero (or negative, for anti-correlated spaces) mean neighbourhood
         with np.errstate(divide="ignore", invalid="ignore"):
             out = cos / denom

@@ -59,7 +59,7 @@ class NpyRows:
             fh.seek(self.offset)
             for start in range(0, n, rows):
                 m = min(rows, n - start)
-                view = memoryview(buf[:m]).cast("B")
+                view = memoryview(buf[:m]).cast("B")  # type: ignore[arg-type]
                 got = 0
                 while got < view.nbytes:
                     r = fh.readinto(view[got:])

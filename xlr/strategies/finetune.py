@@ -236,13 +236,15 @@ def finetune(
         ],
         lr=spec.learning_rate,
     )
-    scheduler = transformers.get_linear_schedule_with_warmup(optimizer, spec.warmup_steps, spec.steps)
+    scheduler = transformers.get_linear_schedule_with_warmup(  # type: ignore[no-untyped-call]
+        optimizer, spec.warmup_steps, spec.steps
+    )
     losses: list[float] = []
     start = time.perf_counter()
     model.train()
     for step, batch in enumerate(_batches(pairs, spec.batch_size, spec.steps, rng), start=1):
         anchors, positives = [pairs[i][0] for i in batch], [pairs[i][1] for i in batch]
-        features = [batch_to_device(model.preprocess(texts), device) for texts in (anchors, positives)]
+        features = [batch_to_device(model.preprocess(texts), torch.device(device)) for texts in (anchors, positives)]
         loss = loss_fn(features, torch.zeros(len(batch), device=device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(loss_fn.parameters(), 1.0)

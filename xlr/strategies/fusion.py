@@ -114,12 +114,14 @@ def fused_gold_ranks(
         raise ValueError(
             f"reference_queries must hold one matrix per encoder ({len(queries)}), got {len(reference_queries)}"
         )
-    qs, scorers = [], []
-    n = p = None
+    qs: list[np.ndarray] = []
+    scorers: list[tuple[Scorer, np.ndarray]] = []
+    n = int(np.asarray(queries[0]).shape[0]) if np.ndim(queries[0]) == 2 else -1
+    p = int(np.asarray(pools[0]).shape[0]) if np.ndim(pools[0]) == 2 else -1
     for m, (q, pool) in enumerate(zip(queries, pools)):
         pool = validate_embeddings(f"pools[{m}]", pool)
         q = validate_embeddings(f"queries[{m}]", q, pool.shape[1])
-        if n is None:
+        if m == 0:
             n, p = q.shape[0], pool.shape[0]
         elif (q.shape[0], pool.shape[0]) != (n, p):
             raise ValueError(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -154,9 +154,9 @@ class Strategy:
                 if fusion is not None:
                     raise ValueError(f"strategy {text!r}: more than one fusion method")
                 fusion = (
-                    FusionSpec("zscore")
-                    if token == "zscore"
-                    else FusionSpec(r.group(1), float(r.group(2) or r.group(3) or 60))
+                    FusionSpec(r.group(1), float(r.group(2) or r.group(3) or 60))
+                    if r is not None
+                    else FusionSpec("zscore")
                 )
             else:
                 raise ValueError(
@@ -204,7 +204,7 @@ class _Workspace:
         )
         self.batch_size, self.progress = batch_size, progress
         self._emb: dict[tuple[str, str], CorpusEmbeddings] = {}
-        self._post: dict[tuple, np.ndarray] = {}
+        self._post: dict[tuple[str, str, tuple[str, ...], str], np.ndarray] = {}
         self.notes: list[str] = []
 
     def embeddings(self, name: str, text_field: str) -> CorpusEmbeddings:
@@ -297,7 +297,7 @@ class _Workspace:
         if short and note not in self.notes:
             self.notes.append(note)
 
-    def vectors(self, name: str, strategy: Strategy):
+    def vectors(self, name: str, strategy: Strategy) -> Callable[[np.ndarray, Role], np.ndarray]:
         emb = self.embeddings(name, strategy.text_field)
         if not strategy.post:
             return emb.vectors

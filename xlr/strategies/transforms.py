@@ -72,7 +72,8 @@ def _mask(fit_mask: np.ndarray, n: int) -> np.ndarray:
 def _normalize_rows(x: np.ndarray) -> np.ndarray:
     """L2-normalise rows; all-zero rows stay zero (no NaN)."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    out: np.ndarray = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    return out
 
 
 def _score_stack(score_mats: Sequence[np.ndarray]) -> list[np.ndarray]:
