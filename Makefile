@@ -6,12 +6,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup browser run test test-fast bench bench-smoke clean
+.PHONY: setup browser run test lint test-fast test-slow test-e2e bench bench-smoke clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -31,11 +32,29 @@ browser:
 run: setup
 	$(VENV)/bin/streamlit run app.py
 
-test: setup browser
-	$(PY) -m pytest
+# Lint and types, then the three tiers: fast (no real encoder, no ../shared, no subprocess),
+# slow (real encoders on real data), e2e (a real Streamlit server in headless Chromium).
+test: setup browser lint
+	@start=$$(date +%s); $(PY) -m pytest -q -m "not slow and not e2e"; rc=$$?; \
+	  echo "tier fast: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); $(PY) -m pytest -q -m "slow and not e2e"; rc=$$?; \
+	  echo "tier slow: $$(( $$(date +%s) - start )) s"; exit $$rc
+	@start=$$(date +%s); $(PY) -m pytest -q -m e2e; rc=$$?; \
+	  echo "tier e2e: $$(( $$(date +%s) - start )) s"; exit $$rc
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow and not e2e"
+
+test-slow: setup
+	$(PY) -m pytest -m "slow and not e2e"
+
+test-e2e: setup browser
+	$(PY) -m pytest -m e2e
 
 bench: setup
 	$(PY) -m bench
