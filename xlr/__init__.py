@@ -43,7 +43,25 @@ _EXPORTS = {
 }
 _ALIASES = {"load_dataset": "resolve_dataset"}
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Corpus",
+    "CorpusEmbeddings",
+    "CorpusError",
+    "Direction",
+    "Document",
+    "EmbeddingCache",
+    "EvalSpec",
+    "__version__",
+    "compare_results",
+    "evaluate",
+    "load_corpus",
+    "load_dataset",
+    "load_encoder",
+    "parse_directions",
+    "results_table",
+    "wide_table",
+]
+assert set(__all__) == {"__version__", *_EXPORTS}
 
 if TYPE_CHECKING:
     from xlr.data.corpus import load_corpus

@@ -41,7 +41,7 @@ def test_average_precision():
     [
         (np.array([]), "empty"),
         (np.array([0, 1]), "1-based"),
-        (np.array([1.5]), "integers"),
+        (np.array([1.5]), "integer ranks"),
     ],
 )
 def test_validation(ranks, match):

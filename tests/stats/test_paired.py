@@ -9,17 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from xlr.stats.paired import (
-    PairedComparison,
-    Verdict,
-    compare_directions,
-    compare_ranks,
-    holm,
-    mcnemar_exact,
-    paired_bootstrap,
-    permutation_test,
-    verdict,
-)
+from xlr.stats.paired import PairedComparison, Verdict, compare_directions, compare_ranks, verdict
+from xlr.stats.significance import holm, mcnemar_exact, paired_bootstrap, permutation_test
 
 
 def _hits(b: int, c: int, both: int = 3, neither: int = 2) -> tuple[np.ndarray, np.ndarray]:

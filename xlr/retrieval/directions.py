@@ -39,6 +39,16 @@ class Direction:
         raise ValueError(f"cannot read direction {text!r}: write it as source-target, e.g. ar-en")
 
 
+@dataclass(frozen=True, order=True)
+class QueryDirection(Direction):
+    """A question set's direction: questions in ``source``, pool ``target`` (a language, or ``"all"``
+    for every language); unlike a corpus direction, source may equal target (the monolingual reference)."""
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.target:
+            raise ValueError("a direction needs a source and a target language")
+
+
 def parse_directions(text: str | Sequence[str], corpus: Corpus | None = None) -> tuple[Direction, ...]:
     """Comma-separated (or listed) directions, checked against the corpus' languages."""
     parts = text.split(",") if isinstance(text, str) else list(text)
@@ -84,9 +94,14 @@ def direction_positions(
     aligned: the gold of query i is pool document i).  ``KeyError`` for an absent language.
     """
     ids = corpus.linked_ids(direction.source, direction.target, first=first)
+    return (ids, *id_positions(corpus, direction, ids))
+
+
+def id_positions(corpus: Corpus, direction: Direction, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``corpus.documents`` of the source and target documents of ``ids`` (int64, aligned)."""
     q_pos = np.fromiter((corpus.index(i, direction.source) for i in ids), dtype=np.int64, count=len(ids))
     p_pos = np.fromiter((corpus.index(i, direction.target) for i in ids), dtype=np.int64, count=len(ids))
-    return ids, q_pos, p_pos
+    return q_pos, p_pos
 
 
 def n_dropped(corpus: Corpus, d: Direction) -> int:

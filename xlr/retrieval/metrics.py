@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "Metric",
     "average_precision",
+    "check_ranks",
+    "parse_metric",
     "metric_names",
     "per_query",
     "recall_at_k",
@@ -28,33 +32,79 @@ __all__ = [
     "summarize",
 ]
 
-_RECALL = re.compile(r"^recall@([1-9][0-9]*)$")
-_MAP = re.compile(r"^map@([1-9][0-9]*)$")
+_METRIC = re.compile(r"^(recall|map)@([0-9]+)$")
 
 
-def _check_ranks(ranks: np.ndarray) -> np.ndarray:
-    ranks = np.asarray(ranks)
-    if ranks.ndim != 1:
-        raise ValueError(f"ranks must be 1-D, got shape {ranks.shape}")
-    if ranks.size == 0:
-        raise ValueError("ranks is empty: no queries to average over")
-    if not np.issubdtype(ranks.dtype, np.integer):
-        raise ValueError(f"ranks must be integers, got {ranks.dtype}")
-    if ranks.min() < 1:
-        raise ValueError(f"ranks are 1-based; found {int(ranks.min())}")
-    return ranks
+@dataclass(frozen=True)
+class Metric:
+    """A parsed metric name: ``kind`` is ``"recall"``, ``"mrr"`` or ``"map"``; ``n`` is k (or n of mAP@n)."""
+
+    kind: str
+    n: int | None = None
+
+    @property
+    def name(self) -> str:
+        return "mrr" if self.kind == "mrr" else f"{self.kind}@{self.n}"
+
+
+def parse_metric(metric: str, *, allowed: Iterable[str] = ("recall", "mrr", "map")) -> Metric:
+    """``"recall@5"`` -> Metric("recall", 5), ``"mrr"`` -> Metric("mrr"), ``"map@20"`` -> Metric("map", 20).
+
+    Case and surrounding blanks are ignored; k and n are integers >= 1. ``allowed`` limits the kinds
+    (paired tests take recall and MRR only). Anything else: ``ValueError`` naming the accepted forms.
+    """
+    allowed = tuple(allowed)
+    forms = " or ".join("mrr" if a == "mrr" else f"{a}@<k>" for a in allowed)
+    if not isinstance(metric, str):
+        raise ValueError(f"metric must be a string such as {forms}, got {metric!r}")
+    name = metric.strip().lower()
+    m = _METRIC.match(name)
+    parsed = Metric("mrr") if name == "mrr" else Metric(m.group(1), int(m.group(2))) if m else None
+    if parsed is None or parsed.kind not in allowed or (parsed.n is not None and parsed.n < 1):
+        raise ValueError(f"unknown metric {metric!r}: expected {forms} with integer k >= 1")
+    return parsed
+
+
+def check_ranks(ranks: np.ndarray, name: str = "ranks") -> np.ndarray:
+    """Validated gold ranks: 1-D, non-empty, whole numbers >= 1 (floats holding whole numbers are
+    accepted, e.g. ranks read back from JSON), returned as int64 ``(n,)``.
+
+    The one validator of ranks: metrics, paired tests and comparisons call it.
+    """
+    r = np.asarray(ranks)
+    if r.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one gold rank per query), got shape {r.shape}")
+    if r.size == 0:
+        raise ValueError(f"{name} is empty: no queries to average over")
+    if r.dtype.kind == "f":
+        if not np.all(np.isfinite(r)):
+            raise ValueError(f"{name} contains NaN or infinite ranks")
+        bad = np.flatnonzero(r != np.floor(r))
+        if bad.size:
+            raise ValueError(
+                f"{name} must hold integer ranks; query {bad[0]} has rank {r[bad[0]]!r} ({bad.size} non-integer)"
+            )
+    elif r.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer ranks, got dtype {r.dtype}")
+    r = r.astype(np.int64)
+    bad = np.flatnonzero(r < 1)
+    if bad.size:
+        raise ValueError(
+            f"{name} ranks must be >= 1; query {bad[0]} has rank {r[bad[0]]} ({bad.size} below 1; ranks are 1-based)"
+        )
+    return r
 
 
 def recall_at_k(ranks: np.ndarray, k: int) -> float:
     """Fraction of queries whose gold rank is at most ``k`` (``k >= 1``)."""
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
-    return float(np.mean(_check_ranks(ranks) <= k))
+    return float(np.mean(check_ranks(ranks) <= k))
 
 
 def reciprocal_rank(ranks: np.ndarray) -> float:
     """Mean reciprocal rank: mean of 1 / r."""
-    return float(np.mean(1.0 / _check_ranks(ranks)))
+    return float(np.mean(1.0 / check_ranks(ranks)))
 
 
 def average_precision(relevant_ranks: Sequence[np.ndarray], n: int) -> np.ndarray:
@@ -76,15 +126,19 @@ def average_precision(relevant_ranks: Sequence[np.ndarray], n: int) -> np.ndarra
     return out
 
 
-def per_query(ranks: np.ndarray, metric: str) -> np.ndarray:
-    """Per-query values of ``metric`` (``recall@k`` -> 0/1, ``mrr`` -> 1/r), float64 (n,)."""
-    ranks = _check_ranks(ranks)
-    if metric == "mrr":
+def per_query(
+    ranks: np.ndarray, metric: str | Metric, relevant_ranks: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
+    """Per-query values of ``metric``, float64 (n,): ``recall@k`` -> [r <= k], ``mrr`` -> 1/r,
+    ``map@n`` -> AP@n of ``relevant_ranks`` (default: the one gold rank of each query)."""
+    m = metric if isinstance(metric, Metric) else parse_metric(metric)
+    ranks = check_ranks(ranks)
+    if m.kind == "mrr":
         return 1.0 / ranks
-    m = _RECALL.match(metric)
-    if m:
-        return (ranks <= int(m.group(1))).astype(np.float64)
-    raise ValueError(f"unknown metric {metric!r}; use recall@<k> or mrr")
+    assert m.n is not None
+    if m.kind == "recall":
+        return (ranks <= m.n).astype(np.float64)
+    return average_precision(relevant_ranks if relevant_ranks is not None else [np.array([r]) for r in ranks], m.n)
 
 
 def metric_names(ks: Iterable[int]) -> list[str]:

@@ -12,13 +12,13 @@ the paragraph that answers it.  Per question language s:
 
 A question whose gold id has no paragraph in the pool is dropped (counted in
 ``n_dropped``).  With ``R`` relevant documents of pessimistic ranks
-``r_1 <= ... <= r_R`` (rank rule of :func:`xlr.ranks.gold_ranks`: a document tied
+``r_1 <= ... <= r_R`` (the one ranking kernel, :func:`xlr.retrieval.ranks.relevant_ranks`: a document tied
 with a relevant one counts as above it):
 
     rank(q)    = r_1                          (first relevant document; what ``ranks`` holds)
     recall@k   = mean_q [r_1 <= k]            (success@k: some relevant document in the top k)
     MRR        = mean_q 1 / r_1
-    mAP@n      = mean_q (1/min(R, n)) sum_{i: r_i <= n} i / r_i    (:func:`xlr.metrics.average_precision`)
+    mAP@n      = mean_q (1/min(R, n)) sum_{i: r_i <= n} i / r_i    (:func:`xlr.retrieval.metrics.average_precision`)
 
 With one relevant document, mAP@n equals MRR truncated at n.  Questions are
 encoded in the ``query`` role, paragraphs in the ``document`` role, through
@@ -36,9 +36,11 @@ import pandas as pd
 
 from xlr.data.records import Corpus, QuerySet
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.retrieval.directions import QueryDirection
 from xlr.retrieval.evaluate import TABLE_COLUMNS
-from xlr.retrieval.metrics import average_precision, metric_names, per_query
-from xlr.retrieval.scoring import Scorer, ScoringSpec
+from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.ranks import relevant_ranks
+from xlr.retrieval.scoring import ScoringSpec
 
 __all__ = [
     "QueryDirection",
@@ -50,18 +52,6 @@ __all__ = [
 ]
 
 CHUNK = 256
-
-
-@dataclass(frozen=True, order=True)
-class QueryDirection:
-    """Questions in ``source``, pool ``target`` (a language, or ``"all"``); source may equal target."""
-
-    source: str
-    target: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.source}->{self.target}"
 
 
 @dataclass(frozen=True)
@@ -117,22 +107,12 @@ class QueryResult:
 
     def value(self, metric: str) -> float:
         """Mean of ``recall@k``, ``mrr`` or ``map@n`` over the questions."""
-        if metric.startswith("map@"):
-            return float(average_precision(self.relevant_ranks, int(metric[4:])).mean())
-        return float(per_query(self.ranks, metric).mean())
+        return float(per_query(self.ranks, metric, self.relevant_ranks).mean())
 
 
 def query_pools(corpus: Corpus) -> tuple[str, ...]:
     """The pools a query set can be evaluated against on ``corpus``: each language, then ``"all"``."""
     return tuple(corpus.languages) + ("all",)
-
-
-def _relevant_ranks(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
-    """Pessimistic ranks of the relevant columns: ``scores`` (c, m), ``relevant`` (c, R) padded with -1."""
-    rows = np.arange(scores.shape[0])[:, None]
-    g = scores[rows, np.maximum(relevant, 0)]  # (c, R)
-    counts = np.count_nonzero(scores[:, None, :] >= g[:, :, None], axis=2)
-    return np.where(relevant >= 0, counts, 0)
 
 
 def evaluate_queries(
@@ -188,15 +168,11 @@ def evaluate_queries(
             batch_size=batch_size,
             progress=embeddings.progress,
         )
-        scorer = Scorer(spec.scoring, pool, vecs if spec.scoring.method != "cosine" else None)
         width = max(len(by_id[q.gold_id]) for q in kept)
         relevant = np.full((len(kept), width), -1, dtype=np.int64)
         for i, q in enumerate(kept):
             relevant[i, : len(by_id[q.gold_id])] = by_id[q.gold_id]
-        rel_ranks = np.empty_like(relevant)
-        for start in range(0, len(kept), CHUNK):
-            stop = min(start + CHUNK, len(kept))
-            rel_ranks[start:stop] = _relevant_ranks(scorer.transform(vecs[start:stop] @ pool.T), relevant[start:stop])
+        rel_ranks = relevant_ranks(vecs, pool, relevant, scoring=spec.scoring, chunk_size=CHUNK)
         per_q = tuple(np.sort(r[r > 0]) for r in rel_ranks)
         results.append(
             QueryResult(

@@ -24,7 +24,7 @@ import numpy as np
 from xlr.retrieval.scoring import Scorer, ScoringSpec
 from xlr.retrieval.streaming import STREAM_ABOVE, streaming_top_k
 
-__all__ = ["gold_ranks", "top_k", "validate_embeddings"]
+__all__ = ["gold_ranks", "relevant_ranks", "top_k", "validate_embeddings"]
 
 DEFAULT_CHUNK = 1024
 
@@ -89,21 +89,55 @@ def gold_ranks(
     ``reference_queries`` (default: ``queries``) are the queries CSLS/margin
     take r_S from.  Cost: one ``n x m`` product in chunks; memory ``chunk x m``.
     """
-    queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
     gold = np.asarray(gold)
-    if gold.shape != (queries.shape[0],):
-        raise ValueError(f"gold must have shape ({queries.shape[0]},), got {gold.shape}")
-    if gold.size and (not np.issubdtype(gold.dtype, np.integer) or gold.min() < 0 or gold.max() >= pool.shape[0]):
-        raise ValueError(f"gold must hold integer indices in [0, {pool.shape[0]})")
-    ranks = np.empty(queries.shape[0], dtype=np.int64)
+    n = np.shape(queries)[0] if np.ndim(queries) == 2 else -1
+    if gold.shape != (n,):
+        raise ValueError(f"gold must have shape ({n},), got {gold.shape}")
+    return relevant_ranks(
+        queries, pool, gold[:, None], scoring=scoring, reference_queries=reference_queries, chunk_size=chunk_size
+    )[:, 0]
+
+
+def relevant_ranks(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    relevant: np.ndarray,
+    *,
+    scoring: ScoringSpec | None = None,
+    reference_queries: np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> np.ndarray:
+    """The ranking kernel: 1-based pessimistic rank of each relevant pool document of each query.
+
+    ``relevant`` is ``(n, R)`` integer indices into ``pool``, padded with ``-1`` where a query
+    has fewer than R relevant documents.  Returns ``(n, R)`` int64: for a real entry
+    ``rank = #{pool documents j : score(q, j) >= score(q, relevant)}`` (the document itself
+    counts once; every other document scored higher *or tied* counts against it: the
+    pessimistic tie rule), ``0`` for padding.  :func:`gold_ranks` is the case R = 1.
+    Cost: one ``n x m`` product in chunks; memory ``chunk x m x R`` booleans.
+    """
+    queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
+    relevant = np.asarray(relevant)
+    if relevant.ndim != 2 or relevant.shape[0] != queries.shape[0] or relevant.shape[1] < 1:
+        raise ValueError(f"relevant must have shape ({queries.shape[0]}, R >= 1), got {relevant.shape}")
+    if relevant.size and (
+        not np.issubdtype(relevant.dtype, np.integer) or relevant.min() < -1 or relevant.max() >= pool.shape[0]
+    ):
+        raise ValueError(f"gold must hold integer indices in [0, {pool.shape[0]}) (or -1 for padding)")
+    if relevant.size and (relevant[:, 0] < 0).any():
+        raise ValueError("every query needs at least one relevant document (relevant[:, 0] >= 0)")
+    out = np.zeros(relevant.shape, dtype=np.int64)
     for start in range(0, queries.shape[0], chunk_size):
         stop = min(start + chunk_size, queries.shape[0])
         scores = scorer.transform(queries[start:stop] @ pool.T)
-        rows = np.arange(stop - start)
-        g = scores[rows, gold[start:stop]][:, None]
-        # >= counts the gold itself once: 1 + (#greater) + (#ties other than gold)
-        ranks[start:stop] = np.count_nonzero(scores >= g, axis=1)
-    return ranks
+        rel = relevant[start:stop]
+        g = np.take_along_axis(scores, np.maximum(rel, 0), axis=1)  # (c, R)
+        if rel.shape[1] == 1:  # the common case, without the (c, R, m) temporary
+            counts = np.count_nonzero(scores >= g, axis=1)[:, None]
+        else:
+            counts = np.count_nonzero(scores[:, None, :] >= g[:, :, None], axis=2)
+        out[start:stop] = np.where(rel >= 0, counts, 0)
+    return out
 
 
 def _topk_block(scores: np.ndarray, k: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xlr.data.records import Corpus
-from xlr.retrieval.directions import Direction
+from xlr.retrieval.directions import Direction, id_positions
 
 __all__ = ["Split", "SplitPlan", "plan_split"]
 
@@ -68,10 +68,7 @@ class SplitPlan:
 
     def positions(self, corpus: Corpus, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Corpus positions of the query and pool documents of direction ``i``."""
-        d, ids = self.directions[i], self.evaluated[i]
-        q = np.fromiter((corpus.index(x, d.source) for x in ids), dtype=np.int64, count=len(ids))
-        p = np.fromiter((corpus.index(x, d.target) for x in ids), dtype=np.int64, count=len(ids))
-        return q, p
+        return id_positions(corpus, self.directions[i], self.evaluated[i])
 
 
 def plan_split(corpus: Corpus, directions: Sequence[Direction], split: Split) -> SplitPlan:
