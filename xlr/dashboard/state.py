@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_FIRST",
     "DIRECTION_MODES",
     "K_CHOICES",
+    "SETTING_PARAMS",
     "Context",
     "DataKey",
     "DirectionData",
@@ -38,6 +39,7 @@ __all__ = [
     "initial_settings",
     "literal",
     "save_upload",
+    "settings_params",
     "source_stamp",
 ]
 
@@ -48,7 +50,11 @@ DIRECTION_MODES = {
     "all": "all directions",
     "custom": "choose directions",
 }
-PREFERRED_DATASETS = ("wiki6", "xquad", "tatoeba")
+PREFERRED_DATASETS = ("tatoeba", "xquad", "wiki6")
+"""First-visit data set: the first one on this machine. Tatoeba first: short sentences encode fast on
+2 CPU cores, and its ar/el/zh directions are below the ceiling at 50 ids (measured: docs/dashboard.md)."""
+SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient")
+"""Query parameters that mirror the sidebar (:func:`settings_params`, read back by :func:`initial_settings`)."""
 
 DataKey = tuple
 """``(source, file stamp, lenient)``: the hashable identity of a loaded data set (see :func:`source_stamp`)."""
@@ -154,7 +160,27 @@ def initial_settings(
                 mode = "custom"
             except ValueError as exc:
                 warnings.append(f"{got[1]}: {exc}")
-    return Settings(s.dataset, s.models, ks, mode, custom, first), warnings
+    lenient = str(params.get("lenient", "")).strip().lower() in ("1", "true", "yes")
+    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient), warnings
+
+
+def settings_params(s: Settings) -> dict[str, str]:
+    """The URL query parameters of ``s``; :func:`initial_settings` reads them back to the same settings.
+
+    ``first=None`` is written ``all``; custom directions as ``ar-en,zh-en``; ``lenient`` only when set.
+    """
+    out = {
+        "dataset": s.dataset,
+        "models": ",".join(s.models),
+        "k": ",".join(str(k) for k in s.ks),
+        "directions": s.directions if s.directions != "custom" else ",".join(c.replace("->", "-") for c in s.custom),
+        "first": str(s.first) if s.first else "all",
+    }
+    if s.directions == "custom" and not s.custom:
+        out["directions"] = "to-en"
+    if s.lenient:
+        out["lenient"] = "1"
+    return out
 
 
 def first_available() -> str:

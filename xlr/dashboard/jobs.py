@@ -1,0 +1,182 @@
+"""Background encoding jobs: one thread per (data set, encoder, text field, documents), with progress and cancel.
+
+No streamlit here: the dashboard keeps one :class:`JobBoard` per server process
+(``st.cache_resource``) and draws a job's :meth:`Job.snapshot` as a progress bar.
+
+A job encodes ``CorpusEmbeddings.ensure(positions, role)`` in chunks of ``chunk``
+positions under the lock of its :class:`~xlr.encoders.corpus_vectors.CorpusEmbeddings`
+(one lock per embeddings object, never one per process), so other data sets and
+encoders never wait on it, and a page that only reads vectors already held takes
+the same lock for microseconds. Cancelling sets an event; the job stops at the next
+encoded batch (the progress callback raises :class:`EncodingStopped`) or chunk
+boundary; chunks already finished stay in the on-disk cache, so a later job resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlr.encoders.base import Progress, Role
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+
+__all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot"]
+
+_LOG = logging.getLogger(__name__)
+CHUNK = 64
+
+
+class EncodingStopped(RuntimeError):
+    """Raised inside the encoder's progress callback when the job was cancelled."""
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """What a progress bar shows: ``done`` of ``total`` texts, ``rate`` texts/s, ``eta`` s (``None``: unknown).
+
+    ``state``: ``running``, ``done``, ``cancelled`` or ``failed`` (``error`` says why).
+    """
+
+    label: str
+    state: str
+    done: int
+    total: int
+    rate: float | None
+    eta: float | None
+    error: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return min(self.done / self.total, 1.0) if self.total else 1.0
+
+    def text(self) -> str:
+        """``Encoding …: 120 of 400 texts · 35 texts/s · about 8 s left``."""
+        parts = [f"{self.label}: {self.done} of {self.total} texts"]
+        if self.rate:
+            parts.append(f"{self.rate:.0f} texts/s")
+        if self.eta is not None:
+            parts.append(f"about {self.eta:.0f} s left")
+        return " · ".join(parts)
+
+
+class Job:
+    """One background encoding; created by :meth:`JobBoard.submit`."""
+
+    def __init__(
+        self,
+        label: str,
+        emb: CorpusEmbeddings,
+        lock: threading.Lock,
+        needs: Sequence[tuple[np.ndarray, Role]],
+        chunk: int = CHUNK,
+    ) -> None:
+        self.label, self.emb, self.lock, self.chunk = label, emb, lock, chunk
+        self.key: Hashable = None
+        self.needs = [(np.unique(np.asarray(p, dtype=np.int64)), r) for p, r in needs]
+        self.total = int(sum(p.size for p, _ in self.needs))
+        self.done, self.state, self.error = 0, "running", ""
+        self.cancel_event = threading.Event()
+        self._encoded, self._last, self._started = 0, 0, time.monotonic()
+        self.thread = threading.Thread(target=self._run, name=f"xlr-encode {label}", daemon=True)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def snapshot(self) -> JobSnapshot:
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        rate = self._encoded / elapsed if self._encoded else None
+        eta = (self.total - self.done) / rate if rate and self.state == "running" else None
+        return JobSnapshot(self.label, self.state, self.done, self.total, rate, eta, self.error)
+
+    def _progress(self, base: int) -> Progress:
+        def progress(done: int, total: int) -> None:
+            self.done = min(base + done, self.total)
+            self._encoded += 0 if done <= self._last else done - self._last
+            self._last = done
+            if self.cancel_event.is_set():
+                raise EncodingStopped(f"{self.label}: cancelled")
+
+        return progress
+
+    def _run(self) -> None:
+        processed = 0
+        try:
+            for positions, role in self.needs:
+                for start in range(0, positions.size, self.chunk):
+                    if self.cancel_event.is_set():
+                        raise EncodingStopped(f"{self.label}: cancelled")
+                    part = positions[start : start + self.chunk]
+                    with self.lock:
+                        self._last = 0
+                        self.emb.progress = self._progress(processed)
+                        try:
+                            self.emb.ensure(part, role)
+                        finally:
+                            self.emb.progress = None
+                    processed += part.size
+                    self.done = processed
+            self.state = "done"
+        except EncodingStopped:
+            self.state = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - any failure ends the job; the page shows it, the log has it
+            _LOG.exception("encoding job %s failed", self.label)
+            self.state, self.error = "failed", " ".join(str(exc).split()) or type(exc).__name__
+
+
+class JobBoard:
+    """The server's jobs by key; at most one live job per key.
+
+    ``submit`` returns the existing job of a key unless it ended cancelled or failed and
+    ``restart`` is true. Locks are per embeddings object (``lock_for``).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[Hashable, Job] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock_for(self, emb: CorpusEmbeddings) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(id(emb), threading.Lock())
+
+    def get(self, key: Hashable) -> Job | None:
+        with self._guard:
+            return self._jobs.get(key)
+
+    def submit(
+        self,
+        key: Hashable,
+        label: str,
+        emb: CorpusEmbeddings,
+        needs: Sequence[tuple[np.ndarray, Role]],
+        *,
+        restart: bool = False,
+    ) -> Job:
+        lock = self.lock_for(emb)
+        with self._guard:
+            job = self._jobs.get(key)
+            if job is not None and (job.state in ("running", "done") or not restart):
+                return job
+            job = Job(label, emb, lock, needs)
+            job.key = key
+            self._jobs[key] = job
+        job.thread.start()
+        return job
+
+    def restart(self, job: Job) -> Job:
+        """A fresh job for a cancelled or failed ``job`` (same documents); the running job itself otherwise."""
+        return self.submit(job.key, job.label, job.emb, job.needs, restart=True)
+
+    def current(self, job: Job) -> Job:
+        """The job now registered under ``job``'s key (a restart replaces it)."""
+        with self._guard:
+            return self._jobs.get(job.key, job)
+
+    def running(self) -> list[Job]:
+        with self._guard:
+            return [j for j in self._jobs.values() if j.state == "running"]

@@ -1,0 +1,68 @@
+"""Process-wide resources of the dashboard: loaded data sets, encoders, embeddings, the job board.
+
+All ``st.cache_resource``: one per server process, shared by sessions. Embeddings are
+mutated only by background jobs (:mod:`xlr.dashboard.jobs`) under the embeddings' own
+lock (:func:`lock_of`); readers take the same lock, so one encoding never blocks
+another data set, encoder or session.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from xlr.dashboard.jobs import JobBoard
+from xlr.dashboard.state import DataKey
+from xlr.data.records import Corpus
+from xlr.data.registry import LoadedDataset, resolve_dataset
+from xlr.encoders.base import Encoder
+from xlr.encoders.cache import EmbeddingCache, default_cache_dir
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.encoders.registry import load_encoder
+
+__all__ = ["board", "dataset", "embeddings", "encoder", "lock_of", "subset", "subset_embeddings"]
+
+
+@st.cache_resource(show_spinner=False)
+def board() -> JobBoard:
+    return JobBoard()
+
+
+def lock_of(emb: CorpusEmbeddings) -> threading.Lock:
+    """The lock of one embeddings object (shared with its encoding job)."""
+    return board().lock_for(emb)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def dataset(source: str, stamp: tuple, lenient: bool) -> LoadedDataset:
+    return resolve_dataset(source, lenient=lenient, download_missing=False)
+
+
+@st.cache_resource(show_spinner=False)
+def encoder(name: str) -> Encoder:
+    return load_encoder(name)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedding_cache(root: str) -> EmbeddingCache:
+    return EmbeddingCache(root)
+
+
+def _new_embeddings(corpus: Corpus, model: str) -> CorpusEmbeddings:
+    return CorpusEmbeddings(corpus, encoder(model), _embedding_cache(str(default_cache_dir())))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def embeddings(dkey: DataKey, model: str) -> CorpusEmbeddings:
+    return _new_embeddings(dataset(*dkey).corpus, model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def subset(dkey: DataKey, digest: str, _ids: tuple[str, ...]) -> Corpus:
+    return dataset(*dkey).corpus.subset(ids=_ids)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def subset_embeddings(dkey: DataKey, digest: str, model: str, _ids: tuple[str, ...]) -> CorpusEmbeddings:
+    return _new_embeddings(subset(dkey, digest, _ids), model)

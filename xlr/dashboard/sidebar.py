@@ -1,0 +1,371 @@
+"""The shared sidebar: data set, encoders, k, directions, first N ids, mirrored in the URL.
+
+Every widget is drawn on every run, whatever happened to the data set: Streamlit drops
+the state of a widget that a run does not draw, so an early return after a failed load
+would lose the encoders and N (issue 11). After the widgets, the settings are written
+to ``st.query_params`` (:func:`xlr.dashboard.state.settings_params`), so a reload, a
+bookmark or a pasted link restores the same view on every page.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from xlr.dashboard import resources as res
+from xlr.dashboard.state import (
+    DEFAULT_FIRST,
+    DIRECTION_MODES,
+    K_CHOICES,
+    SETTING_PARAMS,
+    Context,
+    DataKey,
+    Settings,
+    choose_directions,
+    error_text,
+    first_available,
+    initial_settings,
+    literal,
+    save_upload,
+    settings_params,
+    source_stamp,
+)
+from xlr.dashboard.views import selected_ids
+from xlr.data.loaders import load_jsonl
+from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, data_dir, ensure_dataset
+from xlr.encoders.cache import default_cache_dir
+from xlr.encoders.catalogue import card
+from xlr.encoders.registry import ENCODERS
+from xlr.retrieval.directions import all_directions, direction_positions
+from xlr.retrieval.evaluate import EvalSpec
+
+__all__ = ["render_no_data", "sidebar", "sync_url"]
+
+_WIDGETS = ("w.dataset", "w.lenient", "w.models", "w.ks", "w.directions", "w.custom", "w.first")
+
+
+def _source_label(source: str) -> str:
+    labels = st.session_state.get("xlr.labels", {})
+    if source in labels:
+        return labels[source]
+    return f"{source} (named)" if source in DATASETS else source
+
+
+def _model_label(name: str) -> str:
+    c = card(name)
+    hub = "" if name not in ENCODERS or ENCODERS[name].offline else " (hub)"
+    facts = f" · {c.size}, {'all' if c.languages is None else len(c.languages)} languages" if c else ""
+    return f"{name}{hub}{facts}"
+
+
+class _LazyProgress:
+    """``progress(done, total)`` that draws a bar only once something is really downloaded."""
+
+    def __init__(self, label: str, unit: str = "bytes") -> None:
+        self.label, self.unit, self.bar = label, unit, None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = st.progress(0.0)
+        frac = min(done / total, 1.0) if total else 0.0
+        self.bar.progress(frac, text=f"{self.label}: {done} of {total or '?'} {self.unit}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.empty()
+
+
+def _init_state() -> None:
+    ss = st.session_state
+    if ss.get("xlr.init"):
+        for key in _WIDGETS:  # keep widget values alive across runs that do not draw them
+            if key in ss:
+                ss[key] = ss[key]
+        return
+    s, warnings = initial_settings(os.environ, st.query_params.to_dict(), first_available())
+    ss["xlr.sources"] = list(DATASETS) + ([s.dataset] if s.dataset not in DATASETS else [])
+    ss["xlr.labels"], ss["xlr.failed"], ss["xlr.warnings"] = {}, {}, warnings
+    ss.update(
+        {
+            "w.dataset": s.dataset,
+            "w.lenient": s.lenient,
+            "w.models": list(s.models),
+            "w.ks": list(s.ks),
+            "w.directions": s.directions,
+            "w.custom": list(s.custom),
+            "w.first": s.first or 0,
+            "xlr.init": True,
+        }
+    )
+
+
+def _select_source(source: str, label: str) -> None:
+    ss = st.session_state
+    if source not in ss["xlr.sources"]:
+        ss["xlr.sources"].append(source)
+    ss["xlr.labels"][source] = label
+    ss["w.dataset"], ss["xlr.data_msg"] = source, None
+    ss["xlr.failed"].pop(source, None)
+
+
+def _on_load_path() -> None:
+    ss = st.session_state
+    raw = str(ss.get("w.path", "")).strip()
+    if not raw:
+        ss["xlr.data_msg"] = "Type the path of a JSONL file, an XQuAD folder or a Tatoeba folder first."
+        return
+    source = raw if raw in DATASETS else str(Path(raw).expanduser().resolve())
+    try:
+        res.dataset(source, source_stamp(source), bool(ss.get("w.lenient")))
+    except (ValueError, OSError) as exc:
+        ss["xlr.data_msg"] = f"{raw} was not loaded: {error_text(exc)}"
+        ss["xlr.retry"] = ("path", raw)
+        return
+    _select_source(source, raw)
+
+
+def _try_upload() -> None:
+    """Validate and store the chosen upload (again after *lenient* changes); select it when it loads."""
+    ss = st.session_state
+    upload = ss.get("w.upload")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        load_jsonl(data, name=upload.name, lenient=bool(ss.get("w.lenient")))
+    except (ValueError, OSError) as exc:
+        ss["xlr.data_msg"] = f"{upload.name} was not loaded: {error_text(exc)}"
+        ss["xlr.retry"] = ("upload", upload.name)
+        return
+    try:
+        path = save_upload(data, upload.name, default_cache_dir() / "uploads")
+    except OSError as exc:
+        ss["xlr.data_msg"] = f"{upload.name} could not be stored: {exc.strerror or exc}"
+        return
+    ss["xlr.retry"] = None
+    _select_source(str(path), f"{upload.name} (upload)")
+
+
+def _on_lenient() -> None:
+    """Ticking *Skip bad lines* re-applies to the file that was just rejected."""
+    retry = st.session_state.get("xlr.retry")
+    if retry and retry[0] == "upload":
+        _try_upload()
+    elif retry and retry[0] == "path":
+        _on_load_path()
+
+
+def _load(source: str, lenient: bool) -> tuple[LoadedDataset, DataKey]:
+    failed = st.session_state["xlr.failed"]
+    if source in DATASETS:
+        if source in failed:
+            raise DatasetUnavailable(failed[source])
+        bar = _LazyProgress(f"Downloading {source}")
+        try:
+            ensure_dataset(source, download_missing=True, progress=bar)
+        except DatasetUnavailable as exc:
+            failed[source] = str(exc)
+            raise
+        finally:
+            bar.close()
+    dkey = (source, source_stamp(source), lenient)
+    return res.dataset(*dkey), dkey
+
+
+def _load_encoders(names: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """Load each encoder; a failure is remembered until the encoder is deselected (then retried)."""
+    failed = st.session_state.setdefault("xlr.enc_failed", {})
+    for name in [n for n in failed if n not in names]:
+        del failed[name]
+    ok, errors = [], []
+    for name in names:
+        if name not in failed:
+            try:
+                with st.spinner(f"Loading encoder {name}…"):
+                    res.encoder(name)
+            except (ValueError, OSError) as exc:
+                failed[name] = f"{name}: {error_text(exc)}"
+        if name in failed:
+            errors.append(failed[name])
+        else:
+            ok.append(name)
+    return tuple(ok), errors
+
+
+def sync_url(extra: dict[str, str] | None = None) -> None:
+    """Write the sidebar's settings (and a page's ``extra`` parameters) to the URL, changing only what differs."""
+    ss = st.session_state
+    s = Settings(
+        ss["w.dataset"],
+        tuple(ss["w.models"]),
+        tuple(sorted(ss["w.ks"])),
+        ss["w.directions"],
+        tuple(ss["w.custom"]),
+        int(ss["w.first"]) or None,
+        bool(ss["w.lenient"]),
+    )
+    wanted = {**settings_params(s), **(extra or {})}
+    for key in [k for k in st.query_params if k in SETTING_PARAMS and k not in wanted]:
+        del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _data_widgets(expanded: bool) -> None:
+    with st.sidebar.expander("Your own data: a path or an upload", expanded=expanded):
+        st.text_input("Local path", key="w.path", placeholder="corpus.jsonl, an XQuAD or a Tatoeba folder")
+        st.button("Load path", key="w.load_path", on_click=_on_load_path)
+        st.file_uploader(
+            "or upload a JSONL file (id, lang, title, url, text)",
+            type=["jsonl", "ndjson"],
+            key="w.upload",
+            on_change=_try_upload,
+        )
+        st.checkbox(
+            "Skip bad lines (lenient)",
+            key="w.lenient",
+            on_change=_on_lenient,
+            help="Leave out lines that cannot be read (counted in the report) instead of rejecting the file.",
+        )
+
+
+def sidebar() -> Context | None:
+    """Draw the shared sidebar; return (and store for ``ui.context``) the context, or ``None``.
+
+    ``None`` when no data set could be loaded (:func:`render_no_data` explains why) or the
+    settings are unusable (the sidebar says why). Every widget is drawn in every case.
+    """
+    _init_state()
+    ss, sb = st.session_state, st.sidebar
+    ss["xlr.context"] = None
+    for w in ss.get("xlr.warnings", []):
+        sb.warning(literal(w))
+    sb.selectbox(
+        "Data set",
+        ss["xlr.sources"],
+        key="w.dataset",
+        format_func=_source_label,
+        help="A named data set (downloaded on first use) or one you loaded below.",
+    )
+    ss["xlr.load_error"] = None
+    try:
+        data, dkey = _load(ss["w.dataset"], bool(ss["w.lenient"]))
+    except (ValueError, OSError) as exc:
+        ss["xlr.load_error"] = (ss["w.dataset"], error_text(exc), isinstance(exc, DatasetUnavailable))
+        data = dkey = None
+    _data_widgets(data is None or bool(ss.get("xlr.data_msg")))
+    if ss.get("xlr.data_msg"):
+        head, _, rest = str(ss["xlr.data_msg"]).partition(" problems: ")
+        parts = [head + (" problems:" if rest else "")] + [p for p in rest.split("; ") if p]
+        sb.error("\n".join([literal(parts[0]), *("- " + literal(p) for p in parts[1:])]))
+    corpus = data.corpus if data is not None else None
+    if corpus is not None:
+        report = corpus.report.summary() if corpus.report is not None else ""
+        sb.caption(
+            literal(f"{len(corpus)} documents, {len(corpus.ids)} ids, languages {', '.join(corpus.languages)}. {report}")
+        )
+    options = list(dict.fromkeys([*ENCODERS, *ss["w.models"]]))
+    sb.multiselect(
+        "Encoders",
+        options,
+        key="w.models",
+        format_func=_model_label,
+        help="Bundled encoders work offline; hub ones download. Size and trained languages from the model cards.",
+    )
+    ss["w.ks"] = [k for k in ss["w.ks"] if k in K_CHOICES] or [1]
+    sb.multiselect("k values", K_CHOICES, key="w.ks", help="recall@k: share of queries whose gold is in the top k.")
+    sb.radio("Directions", list(DIRECTION_MODES), key="w.directions", format_func=DIRECTION_MODES.get)
+    labels = [d.label for d in all_directions(corpus)] if corpus is not None else []
+    if ss["w.directions"] == "custom":
+        if not ss["w.custom"] and corpus is not None:  # start from the current selection
+            current, _ = choose_directions(corpus, ss.get("xlr.last_mode", "to-en"), ())
+            ss["w.custom"] = [d.label for d in current]
+        if corpus is not None:
+            ss["w.custom"] = [c for c in ss["w.custom"] if c in labels]
+        sb.multiselect("Evaluated directions", list(dict.fromkeys([*labels, *ss["w.custom"]])), key="w.custom")
+    else:
+        ss["xlr.last_mode"] = ss["w.directions"]
+    sb.number_input(
+        "First N ids (0 = all)",
+        min_value=0,
+        step=10,
+        key="w.first",
+        help=f"Keep the first N linked ids of each direction, like the CLI's --first. The default "
+        f"({DEFAULT_FIRST}) keeps a first run to seconds; the seed protocol uses 1000.",
+    )
+    sync_url(st.session_state.get("xlr.page_params"))
+    if corpus is None:
+        return None
+    return _context(data, dkey)
+
+
+def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
+    ss, sb, corpus = st.session_state, st.sidebar, data.corpus
+    s = Settings(
+        ss["w.dataset"],
+        tuple(ss["w.models"]),
+        tuple(sorted(ss["w.ks"])),
+        ss["w.directions"],
+        tuple(ss["w.custom"]),
+        int(ss["w.first"]) or None,
+        bool(ss["w.lenient"]),
+    )
+    try:
+        directions, note = choose_directions(corpus, s.directions, s.custom)
+        spec = EvalSpec(directions, s.ks or (1,), s.first)
+    except ValueError as exc:
+        sb.error(literal(error_text(exc)))
+        return None
+    if note:
+        sb.info(note)
+    ids = selected_ids(corpus, spec.directions, spec.first)
+    plans = [direction_positions(corpus, d, spec.first) for d in spec.directions]
+    n_docs = np.unique(np.concatenate([np.concatenate([q, p]) for _, q, p in plans])).size
+    models, errors = _load_encoders(s.models)
+    for e in errors:
+        sb.error(literal(e))
+    if not models:
+        sb.error("Choose at least one encoder that loads.")
+        return None
+    sb.info(
+        literal(
+            f"Evaluating {', '.join(models)} on {data.name}: {len(spec.directions)} directions, "
+            f"{'first ' + str(spec.first) if spec.first else 'all'} linked ids each ({len(ids)} of "
+            f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
+        )
+    )
+    ctx = Context(s, data, dkey, spec, models, ids)
+    ss["xlr.context"] = ctx
+    return ctx
+
+
+def render_no_data() -> None:
+    """Main-area explanation when no data set is loaded: what failed and how to go on."""
+    failure = st.session_state.get("xlr.load_error")
+    if failure is None:
+        st.info("Choose a data set and at least one encoder in the sidebar.")
+        return
+    source, message, unavailable = failure
+    if unavailable:
+        st.warning(
+            f"{literal(source)} is not on this machine and could not be downloaded (offline?). "
+            "Your other settings are kept: choose another data set in the sidebar."
+        )
+    st.error(literal(message))
+    st.markdown(
+        "To go on, use the sidebar: **choose another data set**, **upload a JSONL file** (one JSON object per "
+        "line with `id`, `lang`, `title`, `url`, `text`), or type the **local path** of a JSONL file, an XQuAD "
+        "folder (`xquad.<lang>.json`) or a Tatoeba folder (`tatoeba.<xxx>-eng.<xxx|eng>`) and press *Load path*. "
+        f"Named data sets are read from the data directory {literal(str(data_dir()))} (set `XLR_DATA_DIR`)."
+    )
+    if unavailable:
+        st.button(
+            "Try the download again",
+            key="w.retry",
+            on_click=lambda: st.session_state["xlr.failed"].pop(source, None),
+        )
