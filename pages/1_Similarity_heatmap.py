@@ -16,7 +16,8 @@ st.title("Similarity heatmap")
 st.caption(
     "Rows are queries, columns candidates, both in gold order: the diagonal holds the linked pairs. "
     "× marks each row's best candidate in the window; ★ marks hubs, candidates that are the top-1 of "
-    "many queries of the whole direction (first N ids)."
+    "many queries of the whole direction (first N ids): a sign of hubness, which CSLS and margin scoring "
+    "(Strategies page) discount."
 )
 
 
@@ -26,27 +27,37 @@ def label(pos: int) -> str:
 
 
 first = ctx.spec.directions[0]
+ss = st.session_state
+# a link (failed query -> its row) or a pasted URL sets the widgets once
+if (m := ui.take_param("model")) in ctx.models:
+    ss["hm.model"] = m
+if (src := ui.take_param("source")) in corpus.languages:
+    ss["hm.source"] = src
+if (tgt := ui.take_param("target")) in corpus.languages:
+    ss["hm.target"] = tgt
+if (row := ui.take_param("row")) is not None and row.isdigit():
+    ss["hm.start"] = int(row)
+ss.setdefault("hm.source", first.source)
 c1, c2, c3 = st.columns(3)
 model = c1.selectbox("Encoder", ctx.models, key="hm.model")
-source = c2.selectbox(
-    "Source (queries)",
-    corpus.languages,
-    key="hm.source",
-    index=corpus.languages.index(first.source),
-)
+source = c2.selectbox("Source (queries)", corpus.languages, key="hm.source")
 targets = [lang for lang in corpus.languages if lang != source]
-target = c3.selectbox(
-    "Target (candidates)",
-    targets,
-    key="hm.target",
-    index=targets.index(first.target) if first.target in targets else 0,
-)
+if ss.get("hm.target") not in targets:
+    ss["hm.target"] = first.target if first.target in targets else targets[0]
+target = c3.selectbox("Target (candidates)", targets, key="hm.target")
 with ui.guard():
     dv = ui.direction_vectors(ctx, model, Direction(source, target))
 n = len(dv.ids)
+
+
+def _to_match() -> None:
+    """Find moves the window: the First-row box follows the chosen match."""
+    ss["hm.start"] = int(ss["hm.match"])
+
+
+ss["hm.start"] = min(int(ss.get("hm.start", 0)), n - 1)
 c4, c5, c6 = st.columns(3)
 size = c4.slider("Window size", 1, max(2, min(60, n)), min(20, n), key="hm.size")
-start = c5.number_input(f"First row (0 – {n - 1})", 0, n - 1, 0, key="hm.start")
 hub_min = c6.number_input("Hub: top-1 of at least", 2, 1000, 3, key="hm.hub_min")
 needle = st.text_input("Find a title, id or text (moves the window to it)", key="hm.find")
 if needle.strip():
@@ -58,7 +69,12 @@ if needle.strip():
         st.info("No document of this direction matches.")
     else:
         found = {int(h): f"{dv.ids[h]} · {views.snippet(label(dv.query_positions[h]), 60)}" for h in hits[:200]}
-        start = st.selectbox(f"{hits.size} matches", list(found), format_func=found.get, key="hm.match")
+        if ss.get("hm.match") not in found:
+            ss["hm.match"] = next(iter(found))
+            ss["hm.start"] = ss["hm.match"]
+        st.selectbox(f"{hits.size} matches", list(found), format_func=found.get, key="hm.match", on_change=_to_match)
+start = c5.number_input(f"First row (0 – {n - 1})", 0, n - 1, key="hm.start")
+ui.url_params(model=model, source=source, target=target, row=int(start))
 matrix = views.similarity_window(dv.queries, dv.pool, int(start), int(size))
 rows = list(range(int(start), int(start) + matrix.shape[0]))
 top1, _ = top_k(dv.queries, dv.pool, 1)
@@ -93,5 +109,26 @@ if hubs.size:
         },
         hide_index=True,
     )
+    hub = st.selectbox(
+        "Queries captured by a hub",
+        [int(j) for j in order],
+        format_func=lambda j: f"{dv.ids[j]} (top-1 of {int(counts[j])})",
+        key="hm.hub",
+    )
+    captured = np.flatnonzero(top1[:, 0] == hub)
+    st.caption(ui.literal(f"Queries whose top-1 is {dv.ids[hub]}; open one in the heatmap or in ad-hoc search:"))
+    for q in captured[:20]:
+        c_a, c_b = st.columns([1, 1])
+        qdoc = corpus.documents[int(dv.query_positions[q])]
+        c_a.page_link(
+            "pages/1_Similarity_heatmap.py",
+            label=f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}",
+            query_params={"model": model, "source": source, "target": target, "row": str(int(q))},
+        )
+        c_b.page_link(
+            "pages/4_Ad-hoc_search.py",
+            label="search this query",
+            query_params={"q": qdoc.text[:1500], "langs": target},
+        )
 else:
     st.caption(f"No candidate is the top-1 of {hub_min} or more queries.")

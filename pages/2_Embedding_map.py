@@ -29,8 +29,12 @@ if not langs:
     st.stop()
 positions = np.sort(np.concatenate([sub.positions(lang) for lang in langs]))
 st.caption(
-    f"{positions.size} documents of the {len(ctx.ids)} selected ids; UMAP uses random_state=0 and is "
-    "cached on disk per encoder and selection."
+    f"{positions.size} documents of the {len(ctx.ids)} selected ids; "
+    + (
+        "UMAP uses random_state=0 and is cached on disk per encoder and selection."
+        if method == "umap"
+        else "PCA: the two directions of largest variance (deterministic)."
+    )
 )
 with ui.guard():
     coords = ui.projection(ctx, model, positions, method)

@@ -10,7 +10,12 @@ ctx = ui.context()
 corpus = ctx.data.corpus
 st.title("Failed queries")
 with ui.guard():
-    results = ui.evaluation(ctx)
+    results = ui.complete_evaluation(ctx)
+ss = st.session_state
+if (m := ui.take_param("model")) in ctx.models:
+    ss["fq.model"] = m
+if (d := ui.take_param("direction")) in [x.label for x in ctx.spec.directions]:
+    ss["fq.direction"] = d
 c1, c2, c3, c4 = st.columns(4)
 model = c1.selectbox("Encoder", ctx.models, key="fq.model")
 label = c2.selectbox("Direction", [d.label for d in ctx.spec.directions], key="fq.direction")
@@ -21,11 +26,22 @@ dv = ui.direction_vectors(ctx, model, result.direction)
 failed = views.failed_queries(result, dv.queries, dv.pool, int(k), corpus)
 failed = failed.sort_values("gold_rank" if order == "gold rank" else "gap", ascending=False, kind="stable")
 st.subheader(f"{len(failed)} of {result.n_queries} queries fail at k = {k}")
+ui.url_params(model=model, direction=label)
+NAMES = {
+    "id": "id",
+    "query_text": "query",
+    "gold_rank": "gold rank",
+    "gold_score": "gold score",
+    "top1_id": "top-1 id",
+    "top1_text": "top-1 document",
+    "top1_score": "top-1 score",
+    "gap": "score gap (top-1 − gold)",
+}
 st.dataframe(
-    failed.drop(columns="query"),
+    failed.drop(columns="query").rename(columns=NAMES),
     hide_index=True,
     key="fq.table",
-    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("gold_score", "top1_score", "gap")},
+    column_config={NAMES[c]: st.column_config.NumberColumn(format="%.3f") for c in ("gold_score", "top1_score", "gap")},
 )
 if len(failed):
     choices = {int(q): f"{i} (rank {r})" for q, i, r in zip(failed["query"], failed["id"], failed["gold_rank"])}
@@ -37,6 +53,25 @@ if len(failed):
         f"**{int(result.ranks[query])}** of {result.pool_positions.size}"
     )
     st.text(f"{qdoc.title}\n{qdoc.text}" if qdoc.title else qdoc.text)
+    row = int(query)  # failed-query index = heatmap row (both in the direction's id order)
+    l1, l2 = st.columns(2)
+    l1.page_link(
+        "pages/1_Similarity_heatmap.py",
+        label=f"Open its heatmap row ({row})",
+        icon="🔥",
+        query_params={
+            "model": model,
+            "source": result.direction.source,
+            "target": result.direction.target,
+            "row": str(row),
+        },
+    )
+    l2.page_link(
+        "pages/4_Ad-hoc_search.py",
+        label="Search this query (ad-hoc, whole corpus)",
+        icon="🔎",
+        query_params={"q": qdoc.text[:1500], "langs": result.direction.target},
+    )
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)
     st.markdown(f"**Top {max(ctx.spec.ks)} candidates**")

@@ -1,42 +1,74 @@
-"""Ad-hoc search: type a query in any language, see the top-k documents per encoder."""
+"""Ad-hoc search: type a query in any language, see the top-k documents per encoder, side by side."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import ui
+from xlr.dashboard import ui, views
+from xlr.dashboard.jobs import Job
 
 ctx = ui.context()
+ss = st.session_state
 st.title("Ad-hoc search")
-sub = ui.working_corpus(ctx)
-st.caption(f"Searches the {len(sub)} documents of the {len(ctx.ids)} selected ids (sidebar: first N ids).")
+corpus = ctx.data.corpus
+if (q := ui.take_param("q")) is not None:  # pre-filled from a failed query or a hub
+    ss["search.text"] = q
+if (langs_p := ui.take_param("langs")) is not None:
+    ss["search.langs"] = [x for x in langs_p.split(",") if x in corpus.languages]
+ss.setdefault("search.langs", ["en"] if "en" in corpus.languages else list(corpus.languages[:1]))
+ss.setdefault("search.models", list(ctx.models))
+ss["search.models"] = [m for m in ss["search.models"] if m in ctx.models] or list(ctx.models)
 with st.form("search.form"):
     text = st.text_area("Query (any language)", key="search.text", height=90)
-    c1, c2, c3 = st.columns([2, 2, 1])
-    models = c1.multiselect("Encoders", ctx.models, default=list(ctx.models), key="search.models")
-    default = ["en"] if "en" in sub.languages else list(sub.languages[:1])
-    langs = c2.multiselect("Search in", sub.languages, default=default, key="search.langs")
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
+    models = c1.multiselect("Encoders", ctx.models, key="search.models")
+    langs = c2.multiselect("Search in", corpus.languages, key="search.langs")
     k = c3.number_input("k", 1, 100, 10, key="search.k")
+    whole = c4.toggle(
+        "Whole corpus",
+        value=True,
+        key="search.whole",
+        help="On: every document of the chosen languages. Off: only the ids of the sidebar's selection.",
+    )
     st.form_submit_button("Search", type="primary", key="search.go")
+pool = ui.search_pool(ctx, whole)
+size = sum(int(pool.positions(lang).size) for lang in langs if lang in pool.languages)
+st.caption(
+    ui.literal(
+        f"Pool: {size} documents of {', '.join(langs) or 'no language'} from "
+        + ("the whole data set." if whole else f"the {len(ctx.ids)} selected ids (sidebar: first N ids).")
+    )
+)
 if not text.strip() or not models or not langs:
     st.info("Type a query, choose at least one encoder and one language, then press Search.")
     st.stop()
+ui.url_params(q=text.strip()[:1500], langs=",".join(langs))
 st.caption("Results for the query")
 st.text(text.strip())
-for column, model in zip(st.columns(len(models)), models):
-    with column:
-        st.subheader(model)
+tabs = st.tabs(models) if len(models) > 1 else [st.container()]
+pending: list[Job] = []
+for tab, model in zip(tabs, models):
+    with tab:
         with ui.guard():
-            res = ui.run_search(ctx, model, text, langs, int(k))
-        st.caption(f"{res.seconds * 1000:.1f} ms (query encoding + search)")
+            res = ui.run_search(ctx, model, text, langs, int(k), whole=whole)
+        if isinstance(res, Job):
+            pending.append(res)
+            st.caption(f"{model}: encoding the pool first…")
+            continue
+        st.caption(f"{model}: {res.seconds * 1000:.1f} ms (query encoding + search)")
         hits = {
             "rank": [h.rank for h in res.hits],
             "score": [f"{h.score:.3f}" for h in res.hits],
             "lang": [h.document.lang for h in res.hits],
             "id": [h.document.id for h in res.hits],
             "title": [h.document.title for h in res.hits],
-            "text": [h.document.text for h in res.hits],
+            "text": [views.snippet(h.document.text, 160) for h in res.hits],
         }
         if not any(hits["title"]):
             del hits["title"]
         st.table(hits, hide_index=True)
+        with st.expander("Full texts"):
+            for h in res.hits:
+                st.markdown(f"**{h.rank}.** {ui.literal(h.document.lang)} · {ui.literal(h.document.id)}")
+                st.text(f"{h.document.title}\n{h.document.text}" if h.document.title else h.document.text)
+ui.show_jobs(pending)

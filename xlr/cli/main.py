@@ -24,6 +24,7 @@ from xlr.retrieval.directions import (
     parse_directions,
 )
 from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table, wide_table
+from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
 from xlr.retrieval.scoring import SCORING_METHODS, ScoringSpec
 from xlr.retrieval.search import search
 
@@ -142,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="keep the first N linked ids (seed protocol: 1000)",
     )
+    ev.add_argument(
+        "--pool",
+        choices=("direction", "all"),
+        default="direction",
+        help="all: also rank every language's documents at once and print the same-language bias per source",
+    )
+    ev.add_argument("--pool-gold", choices=GOLD_MODES, default="target", help="mixed pool gold: target or any linked")
     ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
     ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
     cli_strategies.add_eval_flags(ev)  # --query-pool/--query-langs/--map-n (query sets)
@@ -204,6 +212,22 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(
             f"{enc.identity.name}: {stats.encoded} texts encoded, {stats.cached} from the cache",
             file=sys.stderr,
+        )
+    if args.pool == "all":
+        mixed = [
+            r
+            for enc in encoders
+            for r in evaluate_mixed(
+                corpus,
+                CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress),
+                directions,
+                first=args.first,
+                gold=args.pool_gold,
+            )
+        ]
+        print("\nMixed-language pool (every language's documents of the linked ids; query left out):")
+        with_pd_options(
+            lambda: print(mixed_pool_table(mixed, spec.ks).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         )
     if args.json:
         write_json(args.json, table, manifest, results)

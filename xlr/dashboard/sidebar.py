@@ -267,7 +267,9 @@ def sidebar() -> Context | None:
     if corpus is not None:
         report = corpus.report.summary() if corpus.report is not None else ""
         sb.caption(
-            literal(f"{len(corpus)} documents, {len(corpus.ids)} ids, languages {', '.join(corpus.languages)}. {report}")
+            literal(
+                f"{len(corpus)} documents, {len(corpus.ids)} ids, languages {', '.join(corpus.languages)}. {report}"
+            )
         )
     options = list(dict.fromkeys([*ENCODERS, *ss["w.models"]]))
     sb.multiselect(

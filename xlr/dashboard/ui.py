@@ -105,9 +105,7 @@ def _job_panel(jobs: tuple[Job, ...]) -> None:
             c1.progress(snap.fraction, text=literal(snap.text()))
             c2.button("Cancel", key=f"cancel.{id(job)}", on_click=job.cancel)
         elif snap.state == "cancelled":
-            st.warning(
-                literal(f"{snap.label}: cancelled after {snap.done} of {snap.total} texts (those are kept).")
-            )
+            st.warning(literal(f"{snap.label}: cancelled after {snap.done} of {snap.total} texts (those are kept)."))
             st.button("Resume encoding", key=f"resume.{id(job)}", on_click=_resume, args=(job,))
         elif snap.state == "failed":
             st.error(literal(f"{snap.label} failed: {snap.error}"))
@@ -284,9 +282,12 @@ def inject_css() -> None:
     st.markdown(_CSS, unsafe_allow_html=True)
 
 
-def url_params(**page: str) -> None:
-    """Mirror a page's own settings in the URL next to the sidebar's."""
-    sync_url({k: str(v) for k, v in page.items()})
+def url_params(**page: object) -> None:
+    """Mirror a page's own settings in the URL next to the sidebar's (a later :func:`take_param` of the
+    same value does not re-apply it)."""
+    values = {k: str(v) for k, v in page.items()}
+    st.session_state.setdefault("xlr.taken", {}).update(values)
+    sync_url(values)
 
 
 def take_param(name: str) -> str | None:
@@ -312,4 +313,3 @@ def guard() -> Iterator[None]:
         _LOG.exception("unexpected error on a dashboard page")
         st.error(f"Unexpected error ({type(exc).__name__}); the details are in the server log.")
         st.stop()
-

@@ -93,7 +93,7 @@ def compare_encoders(
             )
             for (a, b), (_, row) in zip(combinations(present, 2), df.iterrows()):
                 sig[frozenset((a, b))] = bool(row["significant"])
-                pair_rows.append({"direction": label, "a": a, "b": b, **row.drop("direction").to_dict()})
+                pair_rows.append({"direction": label, "model_a": a, "model_b": b, **row.drop("direction").to_dict()})
         d = by[label, present[0]].direction
         for m in present:
             lo, hi = paired_bootstrap(
@@ -122,7 +122,8 @@ def compare_encoders(
     losses = dict.fromkeys(models, 0)
     for row in pair_rows:
         if row["significant"]:
-            winner, loser = (row["b"], row["a"]) if row["delta"] > 0 else (row["a"], row["b"])
+            a, b = row["model_a"], row["model_b"]
+            winner, loser = (b, a) if row["delta"] > 0 else (a, b)
             wins[winner] += 1
             losses[loser] += 1
     score = {m: wins[m] - losses[m] for m in models}
@@ -165,7 +166,9 @@ def wide(comparison: EncoderComparison, digits: int = 3) -> pd.DataFrame:
     for m in comparison.models:
         pub = c[c["model"] == m].set_index("direction")["published"]
         if pub.notna().any():
-            out[f"MTEB {m}"] = [f.format(pub[d]) if d in pub and pd.notna(pub[d]) else "" for d in comparison.directions]
+            out[f"MTEB {m}"] = [
+                f.format(pub[d]) if d in pub and pd.notna(pub[d]) else "" for d in comparison.directions
+            ]
     table = pd.DataFrame(out)
     mean = {"direction": "mean of rows"}
     for m in comparison.models:

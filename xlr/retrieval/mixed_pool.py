@@ -31,11 +31,12 @@ import pandas as pd
 
 from xlr.data.records import Corpus
 from xlr.encoders.base import Role
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.directions import Direction, direction_positions
 from xlr.retrieval.metrics import metric_names, per_query
 from xlr.retrieval.ranks import gold_ranks, top_k
 
-__all__ = ["GOLD_MODES", "MixedPoolResult", "mixed_pool", "mixed_pool_table"]
+__all__ = ["GOLD_MODES", "MixedPoolResult", "evaluate_mixed", "mixed_pool", "mixed_pool_table"]
 
 GOLD_MODES = ("target", "any")
 VectorFn = Callable[[np.ndarray, Role], np.ndarray]
@@ -150,3 +151,20 @@ def mixed_pool_table(results: Iterable[MixedPoolResult], ks: Sequence[int] = (1,
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def evaluate_mixed(
+    corpus: Corpus,
+    embeddings: CorpusEmbeddings,
+    directions: Sequence[Direction],
+    *,
+    first: int | None = None,
+    gold: str = "target",
+) -> list[MixedPoolResult]:
+    """:func:`mixed_pool` for every direction of ``directions`` with encoder ``embeddings`` (one result each).
+
+    The pool of ``s->t`` holds every language's documents of the first ``first`` ids linked
+    between ``s`` and ``t``; vectors come through the embeddings' cache.
+    """
+    model = embeddings.encoder.identity.name
+    return [mixed_pool(corpus, embeddings.vectors, d, first=first, gold=gold, model=model) for d in directions]

@@ -1,0 +1,105 @@
+"""Background encoding jobs (fast tier): progress, cancel at a batch, resume from the cache, per-object locks.
+
+The encoder is a small deterministic :class:`BatchEncoder` whose batches wait on an event,
+so the test decides when each batch may finish (no timing assumptions).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from xlr.dashboard.jobs import JobBoard
+from xlr.dashboard.state import Settings, initial_settings, settings_params
+from xlr.data.records import Corpus, Document
+from xlr.encoders.base import BatchEncoder, EncoderIdentity
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+
+
+class GatedEncoder(BatchEncoder):
+    """Encodes a text as its length one-hot; each batch waits until ``gate`` is set."""
+
+    def __init__(self) -> None:
+        self.identity = EncoderIdentity("gated", "test", "1", "none", True, 8)
+        self.gate = threading.Event()
+        self.batches = 0
+
+    def _encode_batch(self, texts: list[str], role: str) -> np.ndarray:
+        assert self.gate.wait(30), "the test never opened the gate"
+        self.batches += 1
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        out[np.arange(len(texts)), [len(t) % 8 for t in texts]] = 1
+        return out
+
+
+def corpus(n: int = 40) -> Corpus:
+    return Corpus("c", [Document(f"i{i}", "en", "", "x" * (i + 1)) for i in range(n)])
+
+
+def test_job_reports_progress_and_finishes(tmp_path):
+    enc = GatedEncoder()
+    emb = CorpusEmbeddings(corpus(), enc, EmbeddingCache(tmp_path), batch_size=4)
+    board = JobBoard()
+    enc.gate.set()
+    job = board.submit("k", "Encoding", emb, [(np.arange(40), "document")])
+    job.thread.join(30)
+    snap = job.snapshot()
+    assert (snap.state, snap.done, snap.total, snap.fraction) == ("done", 40, 40, 1.0)
+    assert "40 of 40 texts" in snap.text()
+    assert board.submit("k", "Encoding", emb, [(np.arange(40), "document")]) is job  # one job per key
+
+
+def test_cancel_stops_at_the_next_batch_and_resume_reuses_the_cache(tmp_path):
+    enc = GatedEncoder()
+    cache = EmbeddingCache(tmp_path)
+    emb = CorpusEmbeddings(corpus(), enc, cache, batch_size=4)
+    board = JobBoard()
+    job = board.submit("k", "Encoding", emb, [(np.arange(40), "document")])
+    job.cancel()
+    enc.gate.set()  # the first batch finishes, its progress callback sees the cancel
+    job.thread.join(30)
+    assert job.state == "cancelled" and job.done < 40 and enc.batches <= 1
+    again = board.restart(job)
+    assert again is not job and board.current(job) is again
+    again.thread.join(30)
+    assert again.state == "done"
+    expected = CorpusEmbeddings(corpus(), GatedEncoder(), EmbeddingCache(tmp_path / "ref"))
+    expected.encoder.gate.set()
+    np.testing.assert_array_equal(emb.vectors(np.arange(40), "document"), expected.vectors(np.arange(40), "document"))
+
+
+def test_locks_are_per_embeddings_object(tmp_path):
+    board = JobBoard()
+    a = CorpusEmbeddings(corpus(), GatedEncoder(), EmbeddingCache(tmp_path))
+    b = CorpusEmbeddings(corpus(), GatedEncoder(), EmbeddingCache(tmp_path))
+    assert board.lock_for(a) is board.lock_for(a) and board.lock_for(a) is not board.lock_for(b)
+    # a running job on `a` holds a's lock only: b's lock stays free for readers
+    job = board.submit("a", "Encoding", a, [(np.arange(40), "document")])
+    assert board.lock_for(b).acquire(timeout=5)
+    board.lock_for(b).release()
+    a.encoder.gate.set()
+    job.thread.join(30)
+    assert job.state == "done"
+
+
+def test_failed_job_says_why(tmp_path):
+    class Broken(GatedEncoder):
+        def _encode_batch(self, texts, role):
+            raise RuntimeError("model file truncated")
+
+    emb = CorpusEmbeddings(corpus(), Broken(), EmbeddingCache(tmp_path))
+    job = JobBoard().submit("k", "Encoding", emb, [(np.arange(3), "document")])
+    job.thread.join(30)
+    assert job.snapshot().state == "failed" and "model file truncated" in job.snapshot().error
+
+
+def test_settings_round_trip_through_the_url():
+    for s in (
+        Settings("tatoeba", ("e5-small", "use-m3"), (1, 10), "all", (), 20, False),
+        Settings("xquad", ("use-m3",), (5,), "custom", ("ar->en", "zh->de"), None, True),
+    ):
+        params = settings_params(s)
+        back, warnings = initial_settings({}, params, "wiki6")
+        assert back == s and warnings == []

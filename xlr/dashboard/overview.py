@@ -1,0 +1,195 @@
+"""The Overview page: encoders side by side with 95 % intervals and ties, charts, mixed pools, downloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from xlr.dashboard import resources as res
+from xlr.dashboard import ui
+from xlr.dashboard.state import Context, DataKey
+from xlr.encoders.catalogue import MTEB_SOURCE
+from xlr.report import figures
+from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
+from xlr.report.results import build_manifest, results_json
+from xlr.retrieval.directions import Direction
+from xlr.retrieval.evaluate import DirectionResult, results_table
+from xlr.retrieval.metrics import metric_names
+from xlr.retrieval.mixed_pool import GOLD_MODES, MixedPoolResult, mixed_pool, mixed_pool_table
+
+__all__ = ["HELP", "page"]
+
+HELP = """
+**recall@k**: the share of queries whose gold document (the one with the same id in the target
+language) is among the k best-scored pool documents. **MRR**: the mean of 1 / gold rank.
+**Gold rank and ties**: 1 + the number of pool documents scoring at least as high as the gold
+(ties count against the gold: pessimistic). **Interval**: 95 % bootstrap interval of the mean over
+the queries. **★ / =**: best of the row / not significantly different from the best (paired test:
+McNemar for recall@k, sign-flip permutation for MRR, Holm across the row's pairs, alpha 0.05).
+**⚠ no el**: a language the model card does not list. **Hubness**: some documents are the top-1 of
+many queries (see the heatmap page). **CSLS / margin**: scoring rules that discount such hubs (see
+Strategies). **The pool**: the target-language documents of the first N linked ids; the
+mixed pool below holds every language's documents of those ids.
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _compare(_results: list[DirectionResult], key: tuple, metric: str, dataset: str) -> EncoderComparison:
+    return compare_encoders(_results, metric, dataset=dataset, random_state=0)
+
+
+def _style(table: pd.DataFrame, models: tuple[str, ...]) -> pd.io.formats.style.Styler:
+    def colour(v: object) -> str:
+        s = str(v)
+        if "★" in s:
+            return "background-color: rgba(46, 160, 67, 0.28); font-weight: 600"
+        if s.endswith(" =") or " = " in s:
+            return "background-color: rgba(46, 160, 67, 0.10)"
+        return ""
+
+    return table.style.map(colour, subset=list(models)).hide(axis="index")
+
+
+def _dropped_note(ctx: Context, results: list[DirectionResult]) -> None:
+    dropped = {r.direction.label: r.n_dropped for r in results if r.n_dropped}
+    if not dropped:
+        return
+    why = (
+        "Tatoeba's sentences are linked per language pair, so the English side of one pair has no counterpart "
+        "in another language"
+        if ctx.data.name.lower().startswith("tatoeba")
+        else "these source documents have no document with the same id in the target language"
+    )
+    shown = ", ".join(f"{k}: {v}" for k, v in list(dropped.items())[:8]) + (" …" if len(dropped) > 8 else "")
+    st.caption(ui.literal(f"Source documents left out (no counterpart): {shown}. {why}."))
+
+
+def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> None:
+    key = (ctx.dkey, tuple(r.model for r in results), ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
+    comp = _compare(results, key, metric, ctx.data.name)
+    table = wide(comp)
+    st.table(_style(table.rename(columns={"direction": "direction (source → target)"}), comp.models))
+    ranks = comp.ranking
+    groups = [" = ".join(ranks.loc[ranks["rank"] == r, "model"]) + f" (rank {r})" for r in dict.fromkeys(ranks["rank"])]
+    if len(comp.models) > 1:
+        st.markdown(
+            ui.literal(f"Ranking by significant wins minus losses over the {len(comp.directions)} rows: ")
+            + " › ".join(ui.literal(g) for g in groups)
+            + ui.literal(". Encoders sharing a rank are not separated by the data.")
+        )
+    if comp.ceiling:
+        st.warning(
+            ui.literal(
+                f"At the ceiling (≥ 0.99 for every encoder): {', '.join(comp.ceiling)}. These rows cannot tell "
+                "encoders apart: raise First N, pick harder directions (ar, el, zh) or a larger pool."
+            )
+        )
+    flagged = comp.cells[comp.cells["unsupported"] != ""]
+    for model, part in flagged.groupby("model", sort=False):
+        langs = sorted({x for u in part["unsupported"] for x in u.split(",")})
+        st.warning(
+            ui.literal(f"{model} was not trained on {', '.join(langs)} (model card): its cells marked ⚠ are not fair.")
+        )
+    if comp.cells["published"].notna().any():
+        st.caption(
+            ui.literal(
+                f"MTEB columns: published accuracy ({MTEB_SOURCE}), measured on the full test split; "
+                "the measured column uses the first N ids here."
+            )
+        )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _mixed(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], first: int | None, gold: str) -> pd.DataFrame:
+    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
+    with res.lock_of(emb):
+        out: list[MixedPoolResult] = [
+            mixed_pool(corpus, emb.vectors, Direction(s, t), first=first, gold=gold, model=model) for s, t in pairs
+        ]
+    return mixed_pool_table(out, (1, 10))
+
+
+def _mixed_pool(ctx: Context) -> None:
+    with st.expander("Mixed-language pool: every language's documents at once (same-language bias)"):
+        st.caption(
+            "Each source language is searched against all documents of the first N linked ids in every language "
+            "(the query itself left out). Top-1 own language = the same-language bias."
+        )
+        gold = st.radio(
+            "Gold",
+            GOLD_MODES,
+            key="ov.mixed_gold",
+            horizontal=True,
+            format_func={"target": "the target-language document", "any": "any linked document"}.get,
+        )
+        if not st.toggle("Evaluate the mixed pool", key="ov.mixed"):
+            return
+        corpus = ctx.data.corpus
+        pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
+        tables, jobs = [], []
+        for model in ctx.models:
+            ids = ctx.ids
+            pos = np.asarray([i for i, d in enumerate(corpus.documents) if d.id in set(ids)], dtype=np.int64)
+            qpos = np.concatenate([corpus.positions(s) for s, _ in pairs])
+            job = ui.prepare(ctx.dkey, model, [(pos, "document"), (qpos[np.isin(qpos, pos)], "query")])
+            if job is not None:
+                jobs.append(job)
+                continue
+            tables.append(_mixed(ctx.dkey, model, pairs, ctx.spec.first, gold))
+        ui.show_jobs(jobs)
+        if tables:
+            st.dataframe(pd.concat(tables, ignore_index=True), hide_index=True, key="ov.mixed_table")
+
+
+def page() -> None:
+    ctx = ui.context()
+    st.title("Overview")
+    corpus = ctx.data.corpus
+    st.caption(
+        ui.literal(
+            f"{ctx.data.name}: {len(ctx.spec.directions)} directions, first {ctx.spec.first or 'all'} linked ids "
+            "each; gold = the document with the same id; ties count against the gold."
+        )
+    )
+    with st.expander("What the numbers mean"):
+        st.markdown(HELP)
+    with ui.guard():
+        results, pending = ui.evaluation(ctx)
+    ui.show_jobs(pending)
+    if not results:
+        st.info("The table fills in as soon as the first encoder is encoded.")
+        return
+    names = metric_names(ctx.spec.ks)
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    metric = c1.selectbox("Metric", names, key="ov.metric", help="recall@k or MRR; see *What the numbers mean*.")
+    with ui.guard():
+        _comparison(ctx, results, metric)
+    _dropped_note(ctx, results)
+    table = results_table(results, ctx.spec.ks)
+    runs = [
+        (ui.embeddings(ctx, m).encoder, ui.embeddings(ctx, m).stats) for m in dict.fromkeys(r.model for r in results)
+    ]
+    c2.download_button(
+        "Download CSV",
+        table.to_csv(index=False),
+        file_name=f"xlr-{corpus.name}.csv",
+        mime="text/csv",
+        key="ov.csv",
+        on_click="ignore",
+    )
+    c3.download_button(
+        "Download JSON",
+        results_json(table, build_manifest(ctx.data, ctx.spec, runs, results), results),
+        file_name=f"xlr-{corpus.name}.json",
+        mime="application/json",
+        key="ov.json",
+        on_click="ignore",
+    )
+    several = len(ctx.spec.directions) > 1
+    left, right = st.columns([3, 2]) if several else (st.container(), None)
+    left.plotly_chart(figures.metric_bars(table, metric), key="ov.bars")
+    if right is not None:
+        for i, model in enumerate(dict.fromkeys(table["model"])):
+            right.plotly_chart(figures.direction_heatmap(table, model, metric), key=f"ov.heat.{i}")
+    _mixed_pool(ctx)
