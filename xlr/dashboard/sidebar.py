@@ -199,7 +199,19 @@ def _load_encoders(names: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
 def sync_url(extra: dict[str, str] | None = None) -> None:
     """Write the sidebar's settings (and a page's ``extra`` parameters) to the URL, changing only what differs."""
     ss = st.session_state
-    s = Settings(
+    if "xlr.settings" not in ss:
+        return
+    wanted = {**settings_params(ss["xlr.settings"]), **(extra or {})}
+    for key in [k for k in st.query_params if k in SETTING_PARAMS and k not in wanted]:
+        del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _settings() -> Settings:
+    ss = st.session_state
+    return Settings(
         ss["w.dataset"],
         tuple(ss["w.models"]),
         tuple(sorted(ss["w.ks"])),
@@ -208,12 +220,6 @@ def sync_url(extra: dict[str, str] | None = None) -> None:
         int(ss["w.first"]) or None,
         bool(ss["w.lenient"]),
     )
-    wanted = {**settings_params(s), **(extra or {})}
-    for key in [k for k in st.query_params if k in SETTING_PARAMS and k not in wanted]:
-        del st.query_params[key]
-    for key, value in wanted.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
 
 
 def _data_widgets(expanded: bool) -> None:
@@ -300,7 +306,8 @@ def sidebar() -> Context | None:
         help=f"Keep the first N linked ids of each direction, like the CLI's --first. The default "
         f"({DEFAULT_FIRST}) keeps a first run to seconds; the seed protocol uses 1000.",
     )
-    sync_url(st.session_state.get("xlr.page_params"))
+    ss["xlr.settings"] = _settings()
+    sync_url()
     if corpus is None:
         return None
     return _context(data, dkey)
@@ -308,15 +315,7 @@ def sidebar() -> Context | None:
 
 def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     ss, sb, corpus = st.session_state, st.sidebar, data.corpus
-    s = Settings(
-        ss["w.dataset"],
-        tuple(ss["w.models"]),
-        tuple(sorted(ss["w.ks"])),
-        ss["w.directions"],
-        tuple(ss["w.custom"]),
-        int(ss["w.first"]) or None,
-        bool(ss["w.lenient"]),
-    )
+    s = ss["xlr.settings"]
     try:
         directions, note = choose_directions(corpus, s.directions, s.custom)
         spec = EvalSpec(directions, s.ks or (1,), s.first)
@@ -355,7 +354,8 @@ def render_no_data() -> None:
     source, message, unavailable = failure
     if unavailable:
         st.warning(
-            f"{literal(source)} is not on this machine and could not be downloaded (offline?). "
+            f"No data set is available yet: {literal(source)} is not on this machine and could not be "
+            "downloaded (offline?). "
             "Your other settings are kept: choose another data set in the sidebar."
         )
     st.error(literal(message))
