@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def server(tmp_path_factory):
         XLR_DEFAULT_DATASET="tatoeba",
         XLR_DEFAULT_MODELS="e5-small,use-m3",
         XLR_DEFAULT_FIRST=str(FIRST),
+        XLR_DATA_BASE_URL="http://127.0.0.1:9",  # wiki6 is not on disk: its download fails at once
     )
     for var in ("XLR_DEFAULT_KS", "XLR_DEFAULT_DIRECTIONS"):
         env.pop(var, None)
@@ -232,7 +234,7 @@ def test_every_page_in_a_browser(server, translations, tmp_path):
             page.wait_for_selector("h1:has-text('Overview')", timeout=120_000)
             page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=240_000)
             settle(page)
-            assert page.locator('[data-testid="stDataFrame"]').count() == 1
+            assert page.locator('[data-testid="stTable"]').count() == 1  # the comparison table
             assert page.locator('[data-testid="stPlotlyChart"]').count() == 3  # bars + a heatmap per model
             shot(page, "1-overview")
             save_overview_png(page)
@@ -253,6 +255,7 @@ def test_every_page_in_a_browser(server, translations, tmp_path):
             shot(page, "4-failed-queries")
 
             goto_page(page, "Ad-hoc search")
+            page.get_by_text("Whole corpus").click()  # the reference search ranks the selection
             for lang in ("el", "zh"):
                 doc = translations[lang]
                 run_query(page, doc.text)
@@ -296,5 +299,127 @@ def test_every_page_in_a_browser(server, translations, tmp_path):
             shot(page, "6-markup-is-text")
             assert page.evaluate("() => window.__xlr_pwned") is None
             assert dialogs == []
+        finally:
+            browser.close()
+
+
+OVERVIEW_JS = "() => [...document.querySelectorAll('[data-testid=\"stTable\"] tr')].map(r => r.innerText)"
+
+
+def sidebar_first(page):
+    return page.locator('input[aria-label="First N ids (0 = all)"]')
+
+
+def set_first(page, n: int) -> None:
+    sidebar_first(page).fill(str(n))
+    sidebar_first(page).press("Enter")
+    settle(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox ``label``."""
+    page.locator(f'[data-testid="stSidebar"] [data-testid="stSelectbox"]:has-text("{label}")').click()
+    page.get_by_role("option", name=option).first.click()
+    settle(page)
+
+
+def test_state_links_lenient_and_jobs_in_a_browser(server, shared_data, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server)
+            page.wait_for_selector('[data-testid="stTable"]', timeout=240_000)
+            settle(page)
+            # the overview: encoder columns, every cell with its interval
+            header = page.locator('[data-testid="stTable"] thead').inner_text()
+            assert "e5-small" in header and "use-m3" in header
+            rows = page.evaluate(OVERVIEW_JS)
+            assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", rows[1]), rows[:3]
+
+            # wiki6 (not here, no download) then tatoeba: encoders and N are kept
+            set_first(page, FIRST - 10)
+            choose(page, "Data set", "wiki6 (named)")
+            page.get_by_text("No data set is available yet").wait_for(timeout=60_000)
+            choose(page, "Data set", "tatoeba (named)")
+            page.wait_for_selector('[data-testid="stTable"]', timeout=120_000)
+            settle(page)
+            assert sidebar_first(page).input_value() == str(FIRST - 10)
+            assert (
+                page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+                .first.inner_text()
+                .count("e5-small")
+                == 1
+                and "use-m3" in page.locator('[data-testid="stSidebar"]').inner_text()
+            )
+
+            # the URL holds the settings; a fresh page on that URL shows the same table
+            assert "first=20" in page.url and "models=e5-small%2Cuse-m3" in page.url, page.url
+            table = page.evaluate(OVERVIEW_JS)
+            other = browser.new_page(viewport={"width": 1280, "height": 900})
+            other.goto(page.url)
+            other.wait_for_selector('[data-testid="stTable"]', timeout=240_000)
+            settle(other)
+            assert other.evaluate(OVERVIEW_JS) == table
+            other.close()
+
+            # a failed query's link opens the heatmap at its row
+            goto_page(page, "Failed queries")
+            opened = page.get_by_role("link", name=re.compile(r"Open its heatmap row"))
+            row = re.search(r"\((\d+)\)", opened.inner_text()).group(1)
+            opened.click()
+            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+            settle(page)
+            assert page.locator('input[aria-label^="First row"]').input_value() == row
+            assert f"row={row}" in page.url
+            shot(page, "7-heatmap-from-failed-query")
+
+            # lenient re-applies to the rejected file
+            bad = tmp_path / "one-bad-line.jsonl"
+            bad.write_text("".join(json.dumps(r) + "\n" for r in XSS) + '{"id": "x3", "text": "no lang"}\n')
+            page.get_by_text("Your own data: a path or an upload").click()
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+            page.get_by_text("one-bad-line.jsonl was not loaded").wait_for(timeout=60_000)
+            page.get_by_text("Skip bad lines (lenient)").click()
+            page.get_by_text("4 documents, 2 ids").wait_for(timeout=120_000)
+            settle(page)
+        finally:
+            browser.close()
+
+
+def test_xquad_search_fits_and_encoding_never_blocks(server, shared_data):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # ad-hoc search on XQuAD paragraphs, two encoders, k = 10: side by side in tabs, snippets
+            page.goto(f"{server}/Ad-hoc_search?dataset=xquad&first=10&models=e5-small%2Cuse-m3")
+            page.wait_for_selector("h1:has-text('Ad-hoc search')", timeout=240_000)
+            settle(page)
+            page.get_by_text("Whole corpus").click()
+            run_query(page, "Which river flows through the rainforest?")
+            height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            assert height < 3000, height
+            assert page.get_by_role("tab").count() == 2
+            shot(page, "8-xquad-search")
+
+            # a long encoding runs in the background: another session renders meanwhile; Cancel stops it
+            page.goto(f"{server}/?dataset=tatoeba&first=all&models=e5-small")
+            cancel = page.get_by_role("button", name="Cancel")
+            cancel.wait_for(timeout=240_000)
+            second = browser.new_page(viewport={"width": 1280, "height": 900})
+            second.goto(server)
+            second.wait_for_selector('[data-testid="stTable"]', timeout=240_000)
+            assert cancel.is_visible()  # the first session is still encoding
+            second.close()
+            cancel.click()
+            page.get_by_text("cancelled after").wait_for(timeout=120_000)
+            assert page.get_by_role("button", name="Resume encoding").count() == 1
+            assert page.locator('[data-testid="stProgress"]').count() == 0
+            shot(page, "9-encoding-cancelled")
         finally:
             browser.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 from xlr.dashboard.jobs import JobBoard
 from xlr.dashboard.state import Settings, initial_settings, settings_params
@@ -103,3 +104,22 @@ def test_settings_round_trip_through_the_url():
         params = settings_params(s)
         back, warnings = initial_settings({}, params, "wiki6")
         assert back == s and warnings == []
+
+
+@pytest.mark.slow
+def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
+    texts = [f"sentence number {i} about the weather in town {i % 7}" for i in range(400)]
+    big = Corpus("c", [Document(f"i{i}", "en", "", t) for i, t in enumerate(texts)])
+    emb = CorpusEmbeddings(big, e5, EmbeddingCache(tmp_path))
+    board = JobBoard()
+    job = board.submit("k", "Encoding", emb, [(np.arange(400), "document")], encoder_name="e5-small")
+    while job.process is None and job.state == "running":
+        job.thread.join(0.05)
+    job.cancel()
+    job.thread.join(60)
+    assert job.state == "cancelled" and job.process.exitcode is not None and job.process.exitcode != 0
+    # a small job afterwards: encoded in a child, read back through the disk cache, equal to direct encoding
+    small = board.submit("s", "Encoding", emb, [(np.arange(5), "query")], encoder_name="e5-small")
+    small.thread.join(120)
+    assert small.state == "done" and small.process is not None and small.process.exitcode == 0
+    np.testing.assert_allclose(emb.vectors(np.arange(5), "query"), e5.encode(texts[:5], role="query"), atol=1e-5)

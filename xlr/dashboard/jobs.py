@@ -3,18 +3,20 @@
 No streamlit here: the dashboard keeps one :class:`JobBoard` per server process
 (``st.cache_resource``) and draws a job's :meth:`Job.snapshot` as a progress bar.
 
-A job encodes ``CorpusEmbeddings.ensure(positions, role)`` in chunks of ``chunk``
-positions under the lock of its :class:`~xlr.encoders.corpus_vectors.CorpusEmbeddings`
-(one lock per embeddings object, never one per process), so other data sets and
-encoders never wait on it, and a page that only reads vectors already held takes
-the same lock for microseconds. Cancelling sets an event; the job stops at the next
-encoded batch (the progress callback raises :class:`EncodingStopped`) or chunk
-boundary; chunks already finished stay in the on-disk cache, so a later job resumes.
+With ``encoder_name`` (the dashboard), the texts the disk cache lacks are encoded in a
+*child process* (``spawn``; its own interpreter, so the server's threads never wait for
+the GIL), ``chunk`` texts per cache commit; Cancel terminates that process (chunks
+already committed stay, so a later job resumes). The job then reads the vectors from
+the disk cache into its :class:`~xlr.encoders.corpus_vectors.CorpusEmbeddings` in
+chunks under that object's own lock (one lock per embeddings object, never one per
+process). Without ``encoder_name`` the encoding happens in the job's thread, where
+Cancel stops at the next batch (the progress callback raises :class:`EncodingStopped`).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import threading
 import time
 from collections.abc import Hashable, Sequence
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xlr.encoders.base import Progress, Role
+from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
 __all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot"]
@@ -74,8 +77,11 @@ class Job:
         lock: threading.Lock,
         needs: Sequence[tuple[np.ndarray, Role]],
         chunk: int = CHUNK,
+        encoder_name: str = "",
     ) -> None:
         self.label, self.emb, self.lock, self.chunk = label, emb, lock, chunk
+        self.encoder_name = encoder_name
+        self.process: mp.process.BaseProcess | None = None
         self.key: Hashable = None
         self.needs = [(np.unique(np.asarray(p, dtype=np.int64)), r) for p, r in needs]
         self.total = int(sum(p.size for p, _ in self.needs))
@@ -107,6 +113,12 @@ class Job:
         processed = 0
         try:
             for positions, role in self.needs:
+                texts = self.emb.corpus.texts(positions, field=self.emb.text_field)
+                missing = _missing(self.emb, texts, role)
+                if missing and self.encoder_name:
+                    self._encode_elsewhere(missing, role, processed)
+                    with self.lock:  # the child wrote the disk cache: read it afresh
+                        self.emb.cache = EmbeddingCache(self.emb.cache.root)
                 for start in range(0, positions.size, self.chunk):
                     if self.cancel_event.is_set():
                         raise EncodingStopped(f"{self.label}: cancelled")
@@ -126,6 +138,73 @@ class Job:
         except Exception as exc:  # noqa: BLE001 - any failure ends the job; the page shows it, the log has it
             _LOG.exception("encoding job %s failed", self.label)
             self.state, self.error = "failed", " ".join(str(exc).split()) or type(exc).__name__
+
+    def _encode_elsewhere(self, texts: list[str], role: Role, base: int) -> None:
+        """Encode ``texts`` in a child process (its own interpreter: the server's threads keep the GIL),
+        committing every ``chunk`` texts to the disk cache; cancel terminates the child."""
+        ctx = mp.get_context("spawn")
+        done = ctx.Value("q", 0)
+        proc = ctx.Process(
+            target=encode_worker,
+            args=(self.encoder_name, str(self.emb.cache.root), texts, role, self.chunk, self.emb.batch_size, done),
+            name=f"xlr-encode {self.label}",
+            daemon=True,
+        )
+        proc.start()
+        self.process = proc
+        started = time.monotonic()
+        while proc.is_alive():
+            proc.join(timeout=0.2)
+            with done.get_lock():
+                n = int(done.value)
+            self.done, self._encoded = min(base + n, self.total), n
+            self._started = started
+            if self.cancel_event.is_set():
+                proc.terminate()
+                proc.join(10)
+                raise EncodingStopped(f"{self.label}: cancelled")
+        if proc.exitcode != 0:
+            raise RuntimeError(f"{self.label}: the encoding process exited with code {proc.exitcode}")
+
+
+class _Probe:
+    """An encoder that never encodes: ``EmbeddingCache.embed`` hands it exactly the texts not cached yet."""
+
+    def __init__(self, emb: CorpusEmbeddings) -> None:
+        self.identity = emb.encoder.identity
+
+    def encode(self, texts: Sequence[str], **_: object) -> np.ndarray:
+        raise _Missing(list(texts))
+
+
+class _Missing(Exception):
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__(f"{len(texts)} texts are not cached")
+        self.texts = texts
+
+
+def _missing(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
+    """The distinct ``texts`` the disk cache lacks for ``emb``'s encoder and ``role`` (nothing is encoded)."""
+    try:
+        EmbeddingCache(emb.cache.root).embed(_Probe(emb), texts, role=role)
+    except _Missing as exc:
+        return exc.texts
+    return []
+
+
+def encode_worker(name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: object) -> None:
+    """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time."""
+    from xlr.encoders.registry import load_encoder
+
+    encoder, cache = load_encoder(name), EmbeddingCache(root)
+    for start in range(0, len(texts), chunk):
+        part = texts[start : start + chunk]
+
+        def progress(n: int, total: int, start: int = start) -> None:
+            with done.get_lock():
+                done.value = start + n
+
+        cache.embed(encoder, part, role=role, batch_size=batch, progress=progress)
 
 
 class JobBoard:
@@ -156,13 +235,14 @@ class JobBoard:
         needs: Sequence[tuple[np.ndarray, Role]],
         *,
         restart: bool = False,
+        encoder_name: str = "",
     ) -> Job:
         lock = self.lock_for(emb)
         with self._guard:
             job = self._jobs.get(key)
             if job is not None and (job.state in ("running", "done") or not restart):
                 return job
-            job = Job(label, emb, lock, needs)
+            job = Job(label, emb, lock, needs, encoder_name=encoder_name)
             job.key = key
             self._jobs[key] = job
         job.thread.start()
@@ -170,7 +250,7 @@ class JobBoard:
 
     def restart(self, job: Job) -> Job:
         """A fresh job for a cancelled or failed ``job`` (same documents); the running job itself otherwise."""
-        return self.submit(job.key, job.label, job.emb, job.needs, restart=True)
+        return self.submit(job.key, job.label, job.emb, job.needs, restart=True, encoder_name=job.encoder_name)
 
     def current(self, job: Job) -> Job:
         """The job now registered under ``job``'s key (a restart replaces it)."""

@@ -78,7 +78,7 @@ _QUICK = 0.5
 
 
 def _submit(key: tuple, label: str, emb: CorpusEmbeddings, needs: Sequence[tuple[np.ndarray, Role]]) -> Job | None:
-    job = res.board().submit(key, label, emb, needs)
+    job = res.board().submit(key, label, emb, needs, encoder_name=key[2])
     if job.state == "running":
         job.thread.join(timeout=_QUICK)
     return None if job.state == "done" else job

@@ -55,25 +55,35 @@ def metric_bars(table: pd.DataFrame, metric: str = "recall@1") -> go.Figure:
         raise ValueError(f"metric {metric!r} is not in the table (has: {', '.join(table['metric'].unique())})")
     rows = table[table["metric"] == metric].assign(direction=lambda t: t["source"] + "→" + t["target"])
     order = list(dict.fromkeys(rows["direction"]))
+    many = len(order) > 12  # horizontal bars, one labelled row per direction, so 42 directions stay legible
     fig = go.Figure()
     for model, part in rows.groupby("model", sort=False):
         part = part.set_index("direction").reindex(order)
         fig.add_trace(
             go.Bar(
-                x=order,
-                y=part["value"],
+                x=part["value"] if many else order,
+                y=order if many else part["value"],
+                orientation="h" if many else "v",
                 name=inert(model),
                 text=[f"{v:.2f}" for v in part["value"]],
                 textposition="outside",
                 customdata=part["n_queries"],
-                hovertemplate=f"%{{x}}<br>{inert(model)}: {metric} = %{{y:.3f}}<br>%{{customdata}} queries<extra></extra>",
+                hovertemplate=(
+                    f"%{{{'y' if many else 'x'}}}<br>{inert(model)}: {metric} = %{{{'x' if many else 'y'}:.3f}}"
+                    "<br>%{customdata} queries<extra></extra>"
+                ),
             )
         )
-    fig.update_layout(
-        barmode="group",
-        yaxis=dict(title=metric, range=[0, 1.08]),
-        xaxis=dict(title="direction"),
-    )
+    value_axis = dict(title=metric, range=[0, 1.08])
+    if many:
+        fig.update_layout(
+            barmode="group",
+            xaxis=value_axis,
+            yaxis=dict(title="direction", autorange="reversed", dtick=1, type="category"),
+        )
+        n_models = max(1, rows["model"].nunique())
+        return _layout(fig, f"{metric} per direction and model", 120 + len(order) * (8 + 10 * n_models))
+    fig.update_layout(barmode="group", yaxis=value_axis, xaxis=dict(title="direction"))
     return _layout(fig, f"{metric} per direction and model", 420)
 
 
