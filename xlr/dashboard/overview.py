@@ -74,9 +74,11 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> No
     groups = [" = ".join(ranks.loc[ranks["rank"] == r, "model"]) + f" (rank {r})" for r in dict.fromkeys(ranks["rank"])]
     if len(comp.models) > 1:
         st.markdown(
-            ui.literal(f"Ranking by significant wins minus losses over the {len(comp.directions)} rows: ")
+            ui.literal(f"Ranking by significant wins minus losses over the {len(comp.directions)} rows:")
+            + " "
             + " › ".join(ui.literal(g) for g in groups)
-            + ui.literal(". Encoders sharing a rank are not separated by the data.")
+            + ". "
+            + ui.literal("Encoders sharing a rank are not separated by the data.")
         )
     if comp.ceiling:
         st.warning(
@@ -148,8 +150,8 @@ def page() -> None:
     corpus = ctx.data.corpus
     st.caption(
         ui.literal(
-            f"{ctx.data.name}: {len(ctx.spec.directions)} directions, first {ctx.spec.first or 'all'} linked ids "
-            "each; gold = the document with the same id; ties count against the gold."
+            f"{ctx.data.name}: {len(ctx.spec.directions)} directions, "
+            f"{f'first {ctx.spec.first}' if ctx.spec.first else 'all'} linked ids each; gold = the document with the same id; ties count against the gold."
         )
     )
     with st.expander("What the numbers mean"):
