@@ -80,7 +80,10 @@ params = (
     float(alpha),
     int(resamples),
 )
+cost = ui.strategy_cost(ctx, models)
+st.caption(ui.literal(cost))
 if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked):
+    st.button("Cancel the run", key="strat.cancel", help="Stops at the next encoded batch; cached texts are kept.")
     bar = st.progress(0.0)
 
     def progress(done: int, total: int) -> None:

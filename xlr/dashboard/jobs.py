@@ -28,7 +28,7 @@ from xlr.encoders.base import Progress, Role
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
-__all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot"]
+__all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker", "missing_texts"]
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 64
@@ -114,9 +114,12 @@ class Job:
         try:
             for positions, role in self.needs:
                 texts = self.emb.corpus.texts(positions, field=self.emb.text_field)
-                missing = _missing(self.emb, texts, role)
+                missing = missing_texts(self.emb, texts, role)
                 if missing and self.encoder_name:
-                    self._encode_elsewhere(missing, role, processed)
+                    try:
+                        self._encode_elsewhere(missing, role, processed)
+                    except ChildFailed as exc:  # e.g. an encoder registered at run time only: encode here
+                        _LOG.warning("%s; encoding in the server process instead", exc)
                     with self.lock:  # the child wrote the disk cache: read it afresh
                         self.emb.cache = EmbeddingCache(self.emb.cache.root)
                 for start in range(0, positions.size, self.chunk):
@@ -164,7 +167,11 @@ class Job:
                 proc.join(10)
                 raise EncodingStopped(f"{self.label}: cancelled")
         if proc.exitcode != 0:
-            raise RuntimeError(f"{self.label}: the encoding process exited with code {proc.exitcode}")
+            raise ChildFailed(f"{self.label}: the encoding process exited with code {proc.exitcode}")
+
+
+class ChildFailed(RuntimeError):
+    """The encoding child process ended with an error (its traceback is on the server's stderr)."""
 
 
 class _Probe:
@@ -183,7 +190,7 @@ class _Missing(Exception):
         self.texts = texts
 
 
-def _missing(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
+def missing_texts(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
     """The distinct ``texts`` the disk cache lacks for ``emb``'s encoder and ``role`` (nothing is encoded)."""
     try:
         EmbeddingCache(emb.cache.root).embed(_Probe(emb), texts, role=role)
@@ -256,6 +263,13 @@ class JobBoard:
         """The job now registered under ``job``'s key (a restart replaces it)."""
         with self._guard:
             return self._jobs.get(job.key, job)
+
+    def rate(self, encoder_name: str) -> float | None:
+        """Texts per second of the latest job of ``encoder_name`` that encoded something (``None``: none yet)."""
+        with self._guard:
+            jobs = [j for j in self._jobs.values() if j.encoder_name == encoder_name]
+        rates = [r for r in (j.snapshot().rate for j in jobs) if r]
+        return rates[-1] if rates else None
 
     def running(self) -> list[Job]:
         with self._guard:

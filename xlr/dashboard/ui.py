@@ -22,7 +22,7 @@ import numpy as np
 import streamlit as st
 
 from xlr.dashboard import resources as res
-from xlr.dashboard.jobs import Job
+from xlr.dashboard.jobs import Job, missing_texts
 from xlr.dashboard.sidebar import render_no_data, sidebar, sync_url
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
@@ -313,3 +313,28 @@ def guard() -> Iterator[None]:
         _LOG.exception("unexpected error on a dashboard page")
         st.error(f"Unexpected error ({type(exc).__name__}); the details are in the server log.")
         st.stop()
+
+
+@st.cache_data(show_spinner=False, ttl=30, max_entries=16)
+def _uncached(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...]) -> tuple[int, int]:
+    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
+    total = missing = 0
+    for role, side in (("query", 0), ("document", 1)):
+        pos = sorted({corpus.index(i, pair[side]) for pair in pairs for i in corpus.linked_ids(*pair)})
+        texts = corpus.texts(np.asarray(pos, dtype=np.int64), field=emb.text_field)
+        total += len(set(texts))
+        missing += len(missing_texts(emb, texts, role))
+    return missing, total
+
+
+def strategy_cost(ctx: Context, models: Sequence[str]) -> str:
+    """What *Run* on the Strategies page will encode (every linked id: evaluated and fitting) and how long
+    that takes at the latest measured rate of each encoder."""
+    pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
+    parts = []
+    for model in models:
+        missing, total = _uncached(ctx.dkey, model, pairs)
+        rate = res.board().rate(model)
+        eta = f", about {missing / rate:.0f} s at {rate:.0f} texts/s" if rate and missing else ""
+        parts.append(f"{model}: {missing} of {total} texts to encode{eta}")
+    return "Encoding cost of a run (cached texts are skipped): " + "; ".join(parts) + "."
