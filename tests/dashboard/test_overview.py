@@ -10,7 +10,8 @@ import pytest
 
 from tests.dashboard.test_app import FIRST, app, ok, overview, reference
 from xlr.retrieval.metrics import per_query
-from xlr.stats.paired import compare_directions, paired_bootstrap
+from xlr.stats.paired import compare_directions
+from xlr.stats.significance import paired_bootstrap
 
 pytestmark = pytest.mark.slow
 

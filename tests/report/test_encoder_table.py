@@ -8,7 +8,8 @@ from xlr.report import figures
 from xlr.report.encoder_table import compare_encoders, wide
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult, results_table
-from xlr.stats.paired import compare_directions, paired_bootstrap
+from xlr.stats.paired import compare_directions
+from xlr.stats.significance import paired_bootstrap
 
 
 def result(model: str, source: str, ranks) -> DirectionResult:

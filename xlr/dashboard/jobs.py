@@ -19,6 +19,7 @@ import logging
 import multiprocessing as mp
 import threading
 import time
+from typing import Any
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -115,7 +116,7 @@ class Job:
             for positions, role in self.needs:
                 texts = self.emb.corpus.texts(positions, field=self.emb.text_field)
                 missing = missing_texts(self.emb, texts, role)
-                if missing and self.encoder_name:
+                if missing and self.encoder_name and _loadable(self.emb):
                     try:
                         self._encode_elsewhere(missing, role, processed)
                     except ChildFailed as exc:  # e.g. an encoder registered at run time only: encode here
@@ -170,6 +171,12 @@ class Job:
             raise ChildFailed(f"{self.label}: the encoding process exited with code {proc.exitcode}")
 
 
+def _loadable(emb: CorpusEmbeddings) -> bool:
+    """Whether a fresh interpreter can load this encoder by name: xlr's own backends can; an encoder object
+    made at run time elsewhere (a test double, a notebook class) cannot, and is run in the job's thread."""
+    return type(emb.encoder).__module__.startswith("xlr.")
+
+
 class ChildFailed(RuntimeError):
     """The encoding child process ended with an error (its traceback is on the server's stderr)."""
 
@@ -199,7 +206,7 @@ def missing_texts(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[s
     return []
 
 
-def encode_worker(name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: object) -> None:
+def encode_worker(name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any) -> None:
     """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time."""
     from xlr.encoders.registry import load_encoder
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -66,7 +67,8 @@ class _LazyProgress:
     """``progress(done, total)`` that draws a bar only once something is really downloaded."""
 
     def __init__(self, label: str, unit: str = "bytes") -> None:
-        self.label, self.unit, self.bar = label, unit, None
+        self.label, self.unit = label, unit
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int | None) -> None:
         if self.bar is None:
@@ -263,7 +265,7 @@ def sidebar() -> Context | None:
         data, dkey = _load(ss["w.dataset"], bool(ss["w.lenient"]))
     except (ValueError, OSError) as exc:
         ss["xlr.load_error"] = (ss["w.dataset"], error_text(exc), isinstance(exc, DatasetUnavailable))
-        data = dkey = None
+        data, dkey = None, None
     _data_widgets(data is None or bool(ss.get("xlr.data_msg")))
     if ss.get("xlr.data_msg"):
         head, _, rest = str(ss["xlr.data_msg"]).partition(" problems: ")
@@ -308,7 +310,7 @@ def sidebar() -> Context | None:
     )
     ss["xlr.settings"] = _settings()
     sync_url()
-    if corpus is None:
+    if data is None or dkey is None:
         return None
     return _context(data, dkey)
 

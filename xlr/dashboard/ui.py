@@ -319,7 +319,8 @@ def guard() -> Iterator[None]:
 def _uncached(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...]) -> tuple[int, int]:
     corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
     total = missing = 0
-    for role, side in (("query", 0), ("document", 1)):
+    roles: tuple[tuple[Role, int], ...] = (("query", 0), ("document", 1))
+    for role, side in roles:
         pos = sorted({corpus.index(i, pair[side]) for pair in pairs for i in corpus.linked_ids(*pair)})
         texts = corpus.texts(np.asarray(pos, dtype=np.int64), field=emb.text_field)
         total += len(set(texts))

@@ -32,7 +32,8 @@ import pandas as pd
 from xlr.encoders.catalogue import card, unsupported
 from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.metrics import per_query
-from xlr.stats.paired import compare_directions, paired_bootstrap
+from xlr.stats.paired import compare_directions
+from xlr.stats.significance import paired_bootstrap
 
 __all__ = ["CEILING", "EncoderComparison", "compare_encoders", "published_figure"]
 
@@ -85,7 +86,7 @@ def compare_encoders(
         means = {m: float(v.mean()) for m, v in values.items()}
         top = max(means.values())
         best = [m for m in present if means[m] == top]
-        sig: dict[frozenset, bool] = {}
+        sig: dict[frozenset[str], bool] = {}
         if len(present) > 1:
             table = {f"{a} | {b}": (by[label, a].ranks, by[label, b].ranks) for a, b in combinations(present, 2)}
             df = compare_directions(

@@ -118,10 +118,10 @@ def mixed_pool(
         for slot in range(width):
             alt = [[j for j in by_id[i] if j != s] for i, s in zip(ids, self_idx)]
             candidates.append(np.asarray([a[slot] if slot < len(a) else t for a, t in zip(alt, target_idx)]))
-    ranks = None
+    ranks = np.full(len(ids), pool_pos.size + 1, dtype=np.int64)
     for g in candidates:
         r = gold_ranks(q, pool, g) - (self_score >= np.einsum("ij,ij->i", q, pool[g])).astype(np.int64)
-        ranks = r if ranks is None else np.minimum(ranks, r)
+        ranks = np.minimum(ranks, r)
     idx, _ = top_k(q, pool, 2)
     top1 = np.where(idx[:, 0] == self_idx, idx[:, 1], idx[:, 0])
     langs = tuple(corpus.documents[int(pool_pos[j])].lang for j in top1)
