@@ -267,6 +267,10 @@ def test_every_page_in_a_browser(server, translations, tmp_path):
             )
             shot(page, "5-ad-hoc-search")
 
+            goto_page(page, "Strategies")
+            assert page.get_by_text("Encoding cost of a run").count() == 1
+            shot(page, "5b-strategies")
+
             # the sidebar is shared: a change on the overview holds on another page
             goto_page(page, "Overview")
             first_n = page.locator('input[aria-label="First N ids (0 = all)"]')

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from xlr.dashboard.jobs import JobBoard
-from xlr.dashboard.state import Settings, initial_settings, settings_params
+from xlr.dashboard.state import Settings, ids_phrase, initial_settings, settings_params
 from xlr.data.records import Corpus, Document
 from xlr.encoders.base import BatchEncoder, EncoderIdentity
 from xlr.encoders.cache import EmbeddingCache
@@ -94,6 +94,16 @@ def test_failed_job_says_why(tmp_path):
     job = JobBoard().submit("k", "Encoding", emb, [(np.arange(3), "document")])
     job.thread.join(30)
     assert job.snapshot().state == "failed" and "model file truncated" in job.snapshot().error
+
+
+def test_a_small_corpus_is_not_described_as_first_n():
+    from xlr.retrieval.directions import Direction
+    from xlr.retrieval.evaluate import EvalSpec
+
+    docs = [Document(f"i{i}", lang, "", f"{lang} {i}") for i in range(3) for lang in ("en", "de")]
+    small = Corpus("small", docs)
+    assert ids_phrase(small, EvalSpec((Direction("de", "en"),), (1,), 50)) == "all linked ids"
+    assert ids_phrase(small, EvalSpec((Direction("de", "en"),), (1,), 2)) == "first 2 linked ids"
 
 
 def test_settings_round_trip_through_the_url():

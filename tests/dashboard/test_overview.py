@@ -92,3 +92,31 @@ def test_failed_data_set_keeps_encoders_and_n(monkeypatch, tmp_path):
     assert at.sidebar.multiselect(key="w.models").value == ["e5-small", "use-m3"]
     assert at.sidebar.number_input(key="w.first").value == FIRST - 10
     assert list(overview(at).columns[1:3]) == ["e5-small", "use-m3"]
+
+
+def test_mixed_pool_on_the_overview_equals_the_library(monkeypatch, e5):
+    from xlr.data.registry import resolve_dataset
+    from xlr.encoders.cache import EmbeddingCache
+    from xlr.encoders.corpus_vectors import CorpusEmbeddings
+    from xlr.retrieval.directions import default_directions
+    from xlr.retrieval.mixed_pool import evaluate_mixed
+
+    at = ok(app(monkeypatch).run())
+    at.toggle(key="ov.mixed").set_value(True)
+    shown = ok(at.run()).dataframe[0].value
+    corpus = resolve_dataset("tatoeba", download_missing=False).corpus
+    expected = evaluate_mixed(
+        corpus, CorpusEmbeddings(corpus, e5, EmbeddingCache()), default_directions(corpus), first=FIRST
+    )
+    assert list(shown["source"]) == [r.direction.source for r in expected]
+    np.testing.assert_allclose(shown["top-1 own language"], [r.same_language for r in expected])
+    np.testing.assert_allclose(shown["recall@1"], [float((r.ranks == 1).mean()) for r in expected])
+
+
+def test_search_is_prefilled_from_a_link(monkeypatch):
+    at = app(monkeypatch)
+    at.query_params.update({"q": "Where is the cat?", "langs": "de"})
+    ok(at.run())
+    ok(at.switch_page("pages/4_Ad-hoc_search.py").run())
+    assert at.text_area(key="search.text").value == "Where is the cat?"
+    assert at.multiselect(key="search.langs").value == ["de"]

@@ -19,9 +19,9 @@ import logging
 import multiprocessing as mp
 import threading
 import time
-from typing import Any
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 

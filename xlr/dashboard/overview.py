@@ -8,7 +8,7 @@ import streamlit as st
 
 from xlr.dashboard import resources as res
 from xlr.dashboard import ui
-from xlr.dashboard.state import Context, DataKey
+from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
 from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
@@ -151,7 +151,7 @@ def page() -> None:
     st.caption(
         ui.literal(
             f"{ctx.data.name}: {len(ctx.spec.directions)} directions, "
-            f"{f'first {ctx.spec.first}' if ctx.spec.first else 'all'} linked ids each; gold = the document with the same id; ties count against the gold."
+            f"{ids_phrase(ctx.data.corpus, ctx.spec)} each; gold = the document with the same id; ties count against the gold."
         )
     )
     with st.expander("What the numbers mean"):

@@ -29,6 +29,7 @@ from xlr.dashboard.state import (
     choose_directions,
     error_text,
     first_available,
+    ids_phrase,
     initial_settings,
     literal,
     save_upload,
@@ -338,7 +339,7 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     sb.info(
         literal(
             f"Evaluating {', '.join(models)} on {data.name}: {len(spec.directions)} directions, "
-            f"{'first ' + str(spec.first) if spec.first else 'all'} linked ids each ({len(ids)} of "
+            f"{ids_phrase(corpus, spec)} each ({len(ids)} of "
             f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
         )
     )

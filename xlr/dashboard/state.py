@@ -36,6 +36,7 @@ __all__ = [
     "digest",
     "error_text",
     "first_available",
+    "ids_phrase",
     "initial_settings",
     "literal",
     "save_upload",
@@ -181,6 +182,12 @@ def settings_params(s: Settings) -> dict[str, str]:
     if s.lenient:
         out["lenient"] = "1"
     return out
+
+
+def ids_phrase(corpus: Corpus, spec: EvalSpec) -> str:
+    """``first 50 linked ids`` or, when N reaches every direction's linked ids (a 3-id corpus), ``all linked ids``."""
+    most = max(len(corpus.linked_ids(d.source, d.target)) for d in spec.directions)
+    return f"first {spec.first} linked ids" if spec.first and spec.first < most else "all linked ids"
 
 
 def first_available() -> str:
