@@ -34,7 +34,7 @@ mixed pool below holds every language's documents of those ids.
 """
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Bootstrap intervals and paired tests…", max_entries=32)
 def _compare(_results: list[DirectionResult], key: tuple, metric: str, dataset: str) -> EncoderComparison:
     return compare_encoders(_results, metric, dataset=dataset, random_state=0)
 
@@ -102,7 +102,7 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> No
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner="Ranking the mixed pools…", max_entries=16)
 def _mixed(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], first: int | None, gold: str) -> pd.DataFrame:
     corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
     with res.lock_of(emb):

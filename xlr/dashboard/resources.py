@@ -34,12 +34,12 @@ def lock_of(emb: CorpusEmbeddings) -> threading.Lock:
     return board().lock_for(emb)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner="Loading the data set…", max_entries=8)
 def dataset(source: str, stamp: tuple, lenient: bool) -> LoadedDataset:
     return resolve_dataset(source, lenient=lenient, download_missing=False)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Loading the encoder…")
 def encoder(name: str) -> Encoder:
     return load_encoder(name)
 

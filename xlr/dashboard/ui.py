@@ -136,7 +136,7 @@ def require(jobs: Sequence[Job | None]) -> None:
 # ------------------------------------------------------------------ cached computations
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner="Ranking the pools…", max_entries=64)
 def _evaluate(
     dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], ks: tuple[int, ...], first: int | None
 ) -> list[DirectionResult]:
@@ -178,7 +178,7 @@ def embeddings(ctx: Context, model: str):
     return res.embeddings(ctx.dkey, model)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Reading the vectors…", max_entries=32)
 def _gather(dkey: DataKey, model: str, pair: tuple[str, str], first: int | None) -> DirectionData:
     ids, q, p = direction_positions(res.dataset(*dkey).corpus, Direction(*pair), first)
     emb = res.embeddings(dkey, model)
@@ -200,7 +200,7 @@ def working_corpus(ctx: Context) -> Corpus:
     return res.subset(ctx.dkey, digest(ctx.ids), ctx.ids)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner="Searching…", max_entries=64)
 def _search(
     dkey: DataKey, dig: str, model: str, text: str, langs: tuple[str, ...], k: int, _ids: tuple[str, ...] | None
 ) -> SearchResult:
@@ -315,7 +315,7 @@ def guard() -> Iterator[None]:
         st.stop()
 
 
-@st.cache_data(show_spinner=False, ttl=30, max_entries=16)
+@st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
 def _uncached(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...]) -> tuple[int, int]:
     corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
     total = missing = 0
