@@ -50,6 +50,10 @@ def test_job_reports_progress_and_finishes(tmp_path):
     assert (snap.state, snap.done, snap.total, snap.fraction) == ("done", 40, 40, 1.0)
     assert "40 of 40 texts" in snap.text()
     assert board.submit("k", "Encoding", emb, [(np.arange(40), "document")]) is job  # one job per key
+    rebuilt = CorpusEmbeddings(corpus(), enc, EmbeddingCache(tmp_path), batch_size=4)  # e.g. after an eviction
+    fresh = board.submit("k", "Encoding", rebuilt, [(np.arange(40), "document")])
+    fresh.thread.join(30)
+    assert fresh is not job and fresh.state == "done" and enc.batches == 10  # read back from the cache
 
 
 def test_cancel_stops_at_the_next_batch_and_resume_reuses_the_cache(tmp_path):

@@ -225,7 +225,7 @@ class JobBoard:
     """The server's jobs by key; at most one live job per key.
 
     ``submit`` returns the existing job of a key unless it ended cancelled or failed and
-    ``restart`` is true. Locks are per embeddings object (``lock_for``).
+    ``restart`` is true, or it filled another embeddings object (evicted from the cache since). Locks are per embeddings object (``lock_for``).
     """
 
     def __init__(self) -> None:
@@ -254,7 +254,8 @@ class JobBoard:
         lock = self.lock_for(emb)
         with self._guard:
             job = self._jobs.get(key)
-            if job is not None and (job.state in ("running", "done") or not restart):
+            stale = job is not None and job.emb is not emb  # the embeddings object was evicted and rebuilt
+            if job is not None and not stale and (job.state in ("running", "done") or not restart):
                 return job
             job = Job(label, emb, lock, needs, encoder_name=encoder_name)
             job.key = key
