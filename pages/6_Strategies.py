@@ -19,7 +19,8 @@ from xlr.report.strategy_table import (
     strategies_markdown,
     strategies_table,
 )
-from xlr.strategies.runner import Strategy, default_strategies, run_strategies
+from xlr.strategies.runner import run_strategies
+from xlr.strategies.spec import Strategy, default_strategies
 from xlr.strategies.split import Split, plan_split
 
 

@@ -22,7 +22,8 @@ from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import EvalSpec, evaluate
 from xlr.retrieval.scoring import ScoringSpec
 from xlr.strategies.fusion import FusionSpec, fused_gold_ranks
-from xlr.strategies.runner import Strategy, run_strategies, run_strategy
+from xlr.strategies.runner import run_strategies, run_strategy
+from xlr.strategies.spec import Strategy
 from xlr.strategies.split import Split, plan_split
 from xlr.strategies.transforms import reciprocal_rank_fusion, zscore_fusion
 

@@ -33,7 +33,8 @@ from xlr.retrieval.evaluate import EvalSpec, wide_table
 from xlr.retrieval.question_sets import QuerySpec, evaluate_queries, queries_table
 from xlr.retrieval.scoring import ScoringSpec
 from xlr.stats.compare import DEFAULT_METRICS, comparison_frame, format_comparison
-from xlr.strategies.runner import Strategy, default_strategies, run_strategies
+from xlr.strategies.runner import run_strategies
+from xlr.strategies.spec import Strategy, default_strategies
 from xlr.strategies.split import Split, plan_split
 
 __all__ = ["COMMANDS", "add_commands", "add_eval_flags", "cmd_eval_queries", "run"]
