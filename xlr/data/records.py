@@ -95,6 +95,8 @@ class LoadReport:
     XQuAD: paragraphs, ``unit="paragraph"``; Tatoeba: lines of all files). ``skipped``:
     the lines dropped in lenient mode, one issue each. ``unlinked``: ``(id, lang)`` of
     documents whose id occurs in only one language (never a gold; reported, not an error).
+    ``sha256``: ``(path, hex SHA-256)`` of every file read, computed from the very bytes
+    that were parsed (a file replaced after loading does not change it).
     """
 
     path: str
@@ -103,6 +105,7 @@ class LoadReport:
     skipped: tuple[LoadIssue, ...] = ()
     unlinked: tuple[tuple[str, str], ...] = ()
     unit: str = "line"
+    sha256: tuple[tuple[str, str], ...] = ()
 
     def summary(self) -> str:
         """One sentence, e.g. ``"data.jsonl: 12 documents from 14 lines; 1 line skipped (line 7); ..."``."""

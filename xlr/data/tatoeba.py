@@ -7,7 +7,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from xlr.data.loaders import PathLike, files_label, read_input_bytes, split_lines
+from xlr.data.loaders import PathLike
+from xlr.data.reading import files_label, read_input_bytes, sha256_hex, split_lines
 from xlr.data.records import (
     Corpus,
     CorpusError,
@@ -145,10 +146,12 @@ def _tatoeba_pairs(
     return label, dict(sorted(pairs.items()))
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, hashes: dict[str, str]) -> list[str]:
     label = str(path)
     lines: list[str] = []
-    for no, text, issue in split_lines(read_input_bytes(path, label), label):
+    data = read_input_bytes(path, label)
+    hashes[label] = sha256_hex(data)
+    for no, text, issue in split_lines(data, label):
         if issue is not None:
             raise CorpusError(issue)
         if not text.strip():
@@ -174,8 +177,9 @@ def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
     label, pairs = _tatoeba_pairs(source)
     documents: list[Document] = []
     n_lines = 0
+    hashes: dict[str, str] = {}
     for code, sides in pairs.items():
-        xxx, eng = _read_lines(sides[code]), _read_lines(sides["eng"])
+        xxx, eng = _read_lines(sides[code], hashes), _read_lines(sides["eng"], hashes)
         if len(xxx) != len(eng):
             raise CorpusError(
                 LoadIssue(
@@ -192,5 +196,5 @@ def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
             url = TATOEBA_URL.format(name=sides[side].name)
             documents.extend(Document(f"{code}-eng:{i}", lang, "", text, url) for i, text in enumerate(lines))
     name = Path(source).name if isinstance(source, (str, os.PathLike)) else "tatoeba"
-    report = LoadReport(label, n_lines, len(documents), (), unlinked_pairs(documents))
+    report = LoadReport(label, n_lines, len(documents), (), unlinked_pairs(documents), sha256=tuple(hashes.items()))
     return Corpus(name, tuple(documents), report)

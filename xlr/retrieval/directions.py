@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xlr.data.records import Corpus
+from xlr.data.unique import unique
 
 
 @dataclass(frozen=True, order=True)
@@ -50,9 +51,13 @@ class QueryDirection(Direction):
 
 
 def parse_directions(text: str | Sequence[str], corpus: Corpus | None = None) -> tuple[Direction, ...]:
-    """Comma-separated (or listed) directions, checked against the corpus' languages."""
+    """Comma-separated (or listed) directions, checked against the corpus' languages.
+
+    A repeated direction is kept once (first appearance); callers that want to tell the
+    user use :func:`xlr.data.unique.unique` on the same input.
+    """
     parts = text.split(",") if isinstance(text, str) else list(text)
-    dirs = tuple(Direction.parse(p) for p in parts if p.strip())
+    dirs, _ = unique(Direction.parse(p) for p in parts if p.strip())
     if not dirs:
         raise ValueError("no direction given")
     if corpus is not None:

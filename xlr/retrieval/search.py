@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xlr.data.records import Corpus, Document
+from xlr.data.unique import unique
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.ranks import top_k
 from xlr.retrieval.scoring import ScoringSpec
@@ -53,7 +54,11 @@ def search(
     scoring: ScoringSpec | None = None,
     query_lang: str | None = None,
 ) -> SearchResult:
-    """Top-``k`` documents of ``target_langs`` for ``text``; ties by document order."""
+    """Top-``k`` documents of ``target_langs`` for ``text``; ties by document order.
+
+    A language repeated in ``target_langs`` is searched once.
+    """
+    target_langs, _ = unique(target_langs)
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the query is empty: type some text to search for")
     if not target_langs:
