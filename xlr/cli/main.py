@@ -14,10 +14,13 @@ from pathlib import Path
 
 from xlr.cli import strategies as cli_strategies
 from xlr.data.registry import DATASETS, data_dir, resolve_dataset
+from xlr.data.unique import unique
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.encoders.registry import ENCODERS, load_encoder
-from xlr.report.results import build_manifest, write_csv, write_json
+from xlr.report.outputs import OutputPlan, model_folders
+from xlr.report.results import build_manifest, results_csv, results_json
+from xlr.report.sanitize import terminal_frame, terminal_text
 from xlr.retrieval.directions import (
     all_directions,
     default_directions,
@@ -78,11 +81,27 @@ def _download_progress(enabled: bool):
 
 
 def _load(args: argparse.Namespace):
-    return resolve_dataset(
+    """Load ``--dataset``; then refuse any output that is one of its files or inside a local model folder."""
+    data = resolve_dataset(
         args.dataset,
         lenient=args.lenient,
         progress=_download_progress(not args.no_progress),
     )
+    models = args.model if isinstance(getattr(args, "model", None), list) else [getattr(args, "model", None) or ""]
+    args.output_plan.refuse_inputs(data.files, model_folders(models))
+    return data
+
+
+def _unique(what: str, items):
+    """``items`` without repeats; a repeat is reported on stderr as a note."""
+    kept, repeated = unique(items)
+    if repeated:
+        shown = ", ".join(terminal_text(r) for r in repeated)
+        print(f"xlr: note: repeated {what} used once: {shown}", file=sys.stderr)
+    return list(kept)
+
+
+OUTPUT_FLAGS = ("json", "csv", "markdown")  # argparse dests of output files, checked before any work
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -178,13 +197,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    args.model = _unique("--model", args.model)
+    args.k = _unique("--k", args.k)
+    if args.directions:
+        _unique(
+            "direction",
+            (d.label for part in args.directions.split(",") if part.strip() for d in parse_directions(part)),
+        )
     if args.query_pool:
         return cli_strategies.cmd_eval_queries(args, _load, _progress_factory)
     progress = _progress_factory(not args.no_progress)
     data = _load(args)
     corpus = data.corpus
     if corpus.report is not None and (corpus.report.skipped or corpus.report.unlinked):
-        print(f"xlr: note: {corpus.report.summary()}", file=sys.stderr)
+        print(f"xlr: note: {terminal_text(corpus.report.summary())}", file=sys.stderr)
     if args.directions:
         directions = parse_directions(args.directions, corpus)
     elif args.all_directions:
@@ -207,10 +233,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         runs.append((enc, emb.stats))
     table = results_table(results, spec.ks)
     manifest = build_manifest(data, spec, runs, results)
-    with_pd_options(lambda: print(wide_table(table).to_string(index=False, float_format=lambda v: f"{v:.3f}")))
+    shown = terminal_frame(wide_table(table))
+    with_pd_options(lambda: print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")))
     for enc, stats in runs:
         print(
-            f"{enc.identity.name}: {stats.encoded} texts encoded, {stats.cached} from the cache",
+            f"{terminal_text(enc.identity.name)}: {stats.encoded} texts encoded, {stats.cached} from the cache",
             file=sys.stderr,
         )
     if args.pool == "all":
@@ -230,9 +257,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             lambda: print(mixed_pool_table(mixed, spec.ks).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         )
     if args.json:
-        write_json(args.json, table, manifest, results)
+        args.output_plan.stage(args.json, results_json(table, manifest, results))
     if args.csv:
-        write_csv(args.csv, table)
+        args.output_plan.stage(args.csv, results_csv(table))
     return 0
 
 
@@ -244,6 +271,7 @@ def with_pd_options(fn) -> None:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    args.lang = _unique("--lang", args.lang)
     data = _load(args)
     enc = load_encoder(args.model)
     emb = CorpusEmbeddings(
@@ -266,8 +294,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         d = hit.document
         snippet = " ".join(d.text.split())[:100]
         title = f"{d.title} | " if d.title else ""
-        print(f"{hit.rank:>3}  {hit.score:.4f}  {d.lang}  {d.id}  {title}{snippet}")
-    print(f"{res.model}: {res.seconds * 1000:.1f} ms", file=sys.stderr)
+        print(terminal_text(f"{hit.rank:>3}  {hit.score:.4f}  {d.lang}  {d.id}  {title}{snippet}"))
+    print(f"{terminal_text(res.model)}: {res.seconds * 1000:.1f} ms", file=sys.stderr)
     return 0
 
 
@@ -289,21 +317,31 @@ def _cmd_models() -> int:
     return 0
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "eval":
+        return _cmd_eval(args)
+    if args.command == "search":
+        return _cmd_search(args)
+    if args.command in cli_strategies.COMMANDS:
+        return cli_strategies.run(args, _load, _progress_factory)
+    if args.command == "datasets":
+        return _cmd_datasets()
+    return _cmd_models()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "eval":
-            return _cmd_eval(args)
-        if args.command == "search":
-            return _cmd_search(args)
-        if args.command in cli_strategies.COMMANDS:
-            return cli_strategies.run(args, _load, _progress_factory)
-        if args.command == "datasets":
-            return _cmd_datasets()
-        return _cmd_models()
+        args.output_plan = OutputPlan({f"--{f}": getattr(args, f, None) for f in OUTPUT_FLAGS})
+        args.output_plan.refuse_inputs(
+            [p for p in (getattr(args, "baseline", None), getattr(args, "candidate", None)) if p is not None]
+        )
+        rc = _dispatch(args)
+        args.output_plan.commit()
+        return rc
     except (ValueError, OSError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"xlr: error: {msg}", file=sys.stderr)
+        print(f"xlr: error: {terminal_text(msg)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("xlr: interrupted", file=sys.stderr)

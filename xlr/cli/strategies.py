@@ -22,7 +22,7 @@ from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.encoders.registry import load_encoder
 from xlr.report.comparison import compare_files
-from xlr.report.results import build_manifest, results_json
+from xlr.report.results import build_manifest, results_csv, results_json
 from xlr.retrieval.directions import (
     Direction,
     all_directions,
@@ -244,9 +244,9 @@ def _split(args: argparse.Namespace, corpus, directions, fits: bool) -> Split:
     return Split.half(corpus, directions)
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _write(args: argparse.Namespace, path: Path, text: str) -> None:
+    """Stage ``text`` for output ``path``; :func:`xlr.cli.main.main` writes all outputs together at the end."""
+    args.output_plan.stage(path, text)
 
 
 def _metrics(args: argparse.Namespace) -> tuple[str, ...]:
@@ -282,7 +282,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 for m, v in zip(comp.metrics, comp.verdicts)
             },
         }
-        _write(args.json, json.dumps(out, indent=1, ensure_ascii=False))
+        _write(args, args.json, json.dumps(out, indent=1, ensure_ascii=False))
     return 0
 
 
@@ -300,9 +300,9 @@ def _report(report, data, args) -> None:
             file=sys.stderr,
         )
     if getattr(args, "json", None):
-        _write(args.json, strategies_json(report, data))
+        _write(args, args.json, strategies_json(report, data))
     if getattr(args, "markdown", None):
-        _write(args.markdown, strategies_markdown(report))
+        _write(args, args.markdown, strategies_markdown(report))
 
 
 def _cmd_strategies(args: argparse.Namespace, load: Loader, progress) -> int:
@@ -478,9 +478,9 @@ def cmd_eval_queries(args: argparse.Namespace, load: Loader, progress) -> int:
             "dropped_queries": dropped,
             "ties": "pessimistic: a document tied with a relevant one counts as ranked above it",
         }
-        _write(args.json, results_json(table, manifest, results))
+        _write(args, args.json, results_json(table, manifest, results))
     if args.csv:
-        _write(args.csv, table.to_csv(index=False))
+        _write(args, args.csv, results_csv(table, columns=None))
     return 0
 
 

@@ -10,7 +10,7 @@ retrieval query); an ``(id, lang)`` pair occurs at most once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class LoadReport:
     skipped: tuple[LoadIssue, ...] = ()
     unlinked: tuple[tuple[str, str], ...] = ()
     unit: str = "line"
-    sha256: tuple[tuple[str, str], ...] = ()
+    sha256: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def summary(self) -> str:
         """One sentence, e.g. ``"data.jsonl: 12 documents from 14 lines; 1 line skipped (line 7); ..."``."""

@@ -27,15 +27,17 @@ import numpy as np
 import pandas as pd
 
 from xlr.atomic import atomic_write_text
-from xlr.data.registry import LoadedDataset, file_sha256
+from xlr.data.registry import LoadedDataset
 from xlr.encoders.base import Encoder
 from xlr.encoders.cache import CacheStats
+from xlr.report.sanitize import csv_safe
 from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
 
 __all__ = [
     "build_manifest",
     "package_versions",
     "read_results",
+    "results_csv",
     "results_json",
     "write_csv",
     "write_json",
@@ -71,10 +73,16 @@ def build_manifest(
     runs: Sequence[tuple[Encoder, CacheStats]],
     results: Sequence[DirectionResult] = (),
 ) -> dict[str, Any]:
-    """Everything needed to reproduce (and trust) a results table."""
+    """Everything needed to reproduce (and trust) a results table.
+
+    ``dataset.files[i].sha256`` is the hash of the bytes the loader parsed (see
+    :attr:`xlr.data.records.LoadReport.sha256`), never of a second read: a file replaced
+    during the run does not change it. A file the loader did not report gets ``None``.
+    """
     from xlr import __version__
 
     corpus = data.corpus
+    hashes = dict(corpus.report.sha256) if corpus.report is not None else {}
     dropped = {r.direction.label: r.n_dropped for r in results}
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -82,7 +90,7 @@ def build_manifest(
         "packages": package_versions(),
         "dataset": {
             "name": data.name,
-            "files": [{"path": str(p), "sha256": file_sha256(p)} for p in data.files],
+            "files": [{"path": str(p), "sha256": hashes.get(str(p))} for p in data.files],
             "n_documents": len(corpus),
             "languages": list(corpus.languages),
             "n_ids": len(corpus.ids),
@@ -139,8 +147,15 @@ def write_json(
     atomic_write_text(path, results_json(table, manifest, results))
 
 
+def results_csv(table: pd.DataFrame, columns: Sequence[str] | None = TABLE_COLUMNS) -> str:
+    """The tidy table as CSV text, spreadsheet-safe (formula-like cells start with ``'``, see
+    :func:`xlr.report.sanitize.spreadsheet_cell`); ``columns=None`` keeps every column."""
+    frame = table if columns is None else table[list(columns)]
+    return csv_safe(frame).to_csv(index=False)
+
+
 def write_csv(path: Path, table: pd.DataFrame) -> None:
-    atomic_write_text(path, table[TABLE_COLUMNS].to_csv(index=False))
+    atomic_write_text(path, results_csv(table))
 
 
 def read_results(path: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "csv_safe", "spreadsheet_cell", "terminal_text"]
+__all__ = ["FORMULA_START", "csv_safe", "spreadsheet_cell", "terminal_frame", "terminal_text"]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -59,4 +59,14 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(spreadsheet_cell).astype(object)
     out.columns = [spreadsheet_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def terminal_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names pass through :func:`terminal_text` (for printing)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: terminal_text(v) if isinstance(v, str) else v).astype(object)
+    out.columns = [terminal_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
