@@ -15,25 +15,21 @@ file can be put by hand.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import tempfile
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
 
 from xlr.data.corpus import detect_format
+from xlr.data.download import DatasetUnavailable, Progress, download, file_sha256
 from xlr.data.loaders import XQUAD_FILE, load_jsonl, load_xquad
 from xlr.data.records import Corpus, QuerySet
 from xlr.data.tatoeba import TATOEBA_FILE, load_tatoeba
 
 __all__ = [
     "DATASETS",
+    "DatasetShape",
     "DatasetSpec",
     "DatasetUnavailable",
     "LoadedDataset",
@@ -44,9 +40,6 @@ __all__ = [
     "file_sha256",
     "resolve_dataset",
 ]
-
-Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -63,30 +56,33 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class DatasetShape:
+    """What a loaded data set must hold: ``n_documents`` records, ``n_ids`` ids, exactly ``languages``."""
+
+    n_documents: int
+    n_ids: int
+    languages: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.n_documents} records, {self.n_ids} ids x {len(self.languages)} languages ({', '.join(self.languages)})"
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
-    """A registered data set; ``kind`` is ``"jsonl"``, ``"xquad"`` or ``"tatoeba"``."""
+    """A registered data set; ``kind`` is ``"jsonl"``, ``"xquad"`` or ``"tatoeba"``.
+
+    ``shape``, when given, is checked after loading: a file of the right size but other
+    content is refused (:class:`DatasetUnavailable`), never used.
+    """
 
     name: str
     description: str
     files: tuple[RemoteFile, ...]
     kind: str
+    shape: DatasetShape | None = None
 
 
-class DatasetUnavailable(ValueError):
-    """A data file is neither on disk nor downloadable.
-
-    The message names the URL and the exact local path to put the file at; ``missing``
-    holds every ``(url, path)`` still missing (the failed one first).
-    """
-
-    def __init__(self, message: str, missing: tuple[tuple[str, Path], ...] = ()) -> None:
-        super().__init__(message)
-        self.missing = tuple(missing)
-
-    def __reduce__(self):  # keep picklable despite the custom __init__
-        return (type(self), (str(self), self.missing))
-
-
+WIKI6_SIZE = 7_514_418
 _XQUAD = "https://raw.githubusercontent.com/google-deepmind/xquad/master/"
 _LASER = "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/"
 _XQUAD_PINS = {  # lang: (size, sha256) of the upstream files (copies in ../shared/data)
@@ -152,9 +148,11 @@ DATASETS: dict[str, DatasetSpec] = {
                 RemoteFile(
                     "sample-6lang.jsonl",
                     "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl",
+                    WIKI6_SIZE,  # the seed's download log; no published hash (the manifest records the one read)
                 ),
             ),
             "jsonl",
+            DatasetShape(11838, 1973, ("ar", "de", "el", "en", "fr", "zh")),
         ),
         DatasetSpec(
             "xquad",
@@ -194,103 +192,6 @@ def data_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("xlr")) / "data"
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fail(url: str, dest: Path, reason: str) -> DatasetUnavailable:
-    return DatasetUnavailable(
-        f"cannot download {url}: {reason}. Download it by hand and save it as {dest}",
-        ((url, dest),),
-    )
-
-
-def download(
-    url: str,
-    dest: str | os.PathLike,
-    *,
-    size: int | None = None,
-    sha256: str | None = None,
-    progress: Progress | None = None,
-    timeout: float = 30,
-) -> Path:
-    """Download ``url`` to ``dest`` (parents created) and return ``dest``.
-
-    Streams to a ``<dest name>.<random>.part`` file in the same folder (so concurrent
-    downloads never clobber each other), then ``os.replace``-s it into place. Checks the
-    announced ``Content-Length`` against ``size`` before reading, the bytes received against
-    ``Content-Length`` and ``size``, and the SHA-256 against ``sha256``. ``progress(done,
-    total)`` is called after each chunk (``total`` = ``Content-Length`` or ``size`` or
-    ``None``). Any failure (HTTP error, refused connection, timeout, stream cut short, size
-    or hash mismatch, disk error) removes the partial file and raises
-    :class:`DatasetUnavailable`; an existing ``dest`` is only replaced by a verified file.
-    """
-    dest = Path(dest)
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": "xlr"})
-    except ValueError as exc:
-        raise _fail(url, dest, f"invalid address ({exc})") from None
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f"{dest.name}.", suffix=".part")
-    except OSError as exc:
-        raise _fail(url, dest, f"cannot write to {dest.parent} ({exc.strerror or exc})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            digest = hashlib.sha256()
-            done, announced = 0, None
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as resp:
-                    header = resp.headers.get("Content-Length")
-                    announced = int(header) if header and header.strip().isdigit() else None
-                    if announced is not None and size is not None and announced != size:
-                        raise _fail(
-                            url,
-                            dest,
-                            f"the server announces {announced} bytes, expected {size}",
-                        )
-                    total = announced if announced is not None else size
-                    while chunk := resp.read(CHUNK):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress is not None:
-                            progress(done, total)
-            except urllib.error.HTTPError as exc:
-                raise _fail(url, dest, f"HTTP {exc.code} {exc.reason}") from None
-            except urllib.error.URLError as exc:
-                raise _fail(url, dest, f"no connection ({exc.reason})") from None
-            except (OSError, http.client.HTTPException) as exc:
-                raise _fail(
-                    url,
-                    dest,
-                    f"transfer failed after {done} bytes ({type(exc).__name__}: {exc})",
-                ) from None
-        if announced is not None and done != announced:
-            raise _fail(url, dest, f"the connection closed after {done} of {announced} bytes")
-        if size is not None and done != size:
-            raise _fail(url, dest, f"size mismatch: received {done} bytes, expected {size}")
-        if sha256 is not None and digest.hexdigest() != sha256.lower():
-            raise _fail(
-                url,
-                dest,
-                f"SHA-256 mismatch: received {digest.hexdigest()}, expected {sha256.lower()}",
-            )
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, dest)
-    except OSError as exc:  # writing, closing or moving the file
-        raise _fail(url, dest, f"cannot write {tmp} ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
-
-
 def _spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
@@ -315,6 +216,8 @@ def ensure_dataset(
     base_url: str | None = None,
     progress: Progress | None = None,
     timeout: float = 30,
+    deadline: float | None = None,
+    min_rate: float | None = None,
 ) -> list[Path]:
     """Paths of every file of data set ``name`` under ``root`` (default :func:`data_dir`).
 
@@ -322,7 +225,8 @@ def ensure_dataset(
     are used without network access. Missing ones are downloaded from upstream or, with
     ``base_url`` (default ``$XLR_DATA_BASE_URL``), from ``base_url + "/" + relpath``.
     ``progress(done, total)`` counts bytes over all downloaded files (``total`` is ``None``
-    when a size is unknown). With ``download_missing=False`` or on the first failed
+    when a size is unknown). ``timeout``, ``deadline`` and ``min_rate`` limit each download
+    (see :func:`xlr.data.download.download`). With ``download_missing=False`` or on the first failed
     download, :class:`DatasetUnavailable` lists each missing ``URL -> exact path``.
     An unknown name raises ``ValueError`` listing the known ones.
     """
@@ -363,6 +267,8 @@ def ensure_dataset(
                 sha256=remote.sha256,
                 progress=step,
                 timeout=timeout,
+                deadline=deadline,
+                min_rate=min_rate,
             )
         except DatasetUnavailable as exc:
             rest = missing[i + 1 :]
@@ -380,6 +286,25 @@ def ensure_dataset(
 def _folder_files(folder: Path, kind: str) -> tuple[Path, ...]:
     pattern = XQUAD_FILE if kind == "xquad" else TATOEBA_FILE
     return tuple(sorted(p for p in folder.iterdir() if pattern.match(p.name) and p.is_file()))
+
+
+def _check_shape(spec: DatasetSpec, corpus: Corpus, files: tuple[Path, ...], base_url: str | None) -> None:
+    """Refuse a registered data set whose content is not the published one (see :class:`DatasetShape`)."""
+    want = spec.shape
+    if want is None:
+        return
+    got = DatasetShape(len(corpus), len(corpus.ids), tuple(corpus.languages))
+    if got != want:
+        mirror = base_url if base_url is not None else (os.environ.get("XLR_DATA_BASE_URL", "").strip() or None)
+        missing = tuple(
+            (f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url, p)
+            for f, p in zip(spec.files, files, strict=True)
+        )
+        raise DatasetUnavailable(
+            f"data set {spec.name!r}: {', '.join(str(p) for p in files)} holds {got.describe()}; the published file "
+            f"holds {want.describe()}. Delete it and download it again ({_describe(list(missing))})",
+            missing,
+        )
 
 
 def resolve_dataset(
@@ -418,6 +343,7 @@ def resolve_dataset(
             corpus, queries = load_xquad(files)
         else:
             corpus = load_tatoeba(files)
+        _check_shape(spec, corpus, files, base_url)
         return LoadedDataset(key, replace(corpus, name=key), queries, files)
     path = Path(key).expanduser()
     if not path.exists():
