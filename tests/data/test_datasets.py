@@ -17,6 +17,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+from synthetic_wiki6 import write_wiki6
 from upstream_fixtures import upstream_named
 
 from xlr.data.records import CorpusError
@@ -124,6 +125,7 @@ def test_registry_pins_match_shared_data(shared_data: Path) -> None:
     assert wiki == RemoteFile(
         "sample-6lang.jsonl",
         "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl",
+        7_514_418,
     )
     assert len(DATASETS["xquad"].files) == 7 and len(DATASETS["tatoeba"].files) == 10
     for name in ("xquad", "tatoeba"):
@@ -195,16 +197,14 @@ def test_wrong_size_file_is_downloaded_again(mirror: Server, tmp_path: Path) -> 
 
 def test_base_url_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     served = tmp_path / "mirror"
-    served.mkdir()
-    shutil.copy(DATA / "tiny.jsonl", served / "sample-6lang.jsonl")
+    write_wiki6(served / "sample-6lang.jsonl")
     with Server(served) as server:
         monkeypatch.setenv("XLR_DATA_BASE_URL", server.url)
         monkeypatch.setenv("XLR_DATA_DIR", str(tmp_path / "data"))
         loaded = resolve_dataset("wiki6")
         assert server.requests == ["/sample-6lang.jsonl"]
     assert loaded.files == (tmp_path / "data" / "sample-6lang.jsonl",)
-    assert loaded.corpus.name == "wiki6" and len(loaded.corpus) == 5
-    assert loaded.corpus.report is not None and loaded.corpus.report.unlinked == (("Q3", "fr"),)
+    assert loaded.corpus.name == "wiki6" and len(loaded.corpus) == 11838 and len(loaded.corpus.ids) == 1973
 
 
 def test_404_names_url_and_path(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ class OutputPlan:
                 )
         try:
             mode = os.stat(out.real).st_mode
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # the folder check reports a bad parent
             return
         except OSError as exc:
             raise OutputError(f"{out.label} {out.given}: cannot check the path ({exc.strerror or exc})") from None
