@@ -25,11 +25,23 @@ def _with(bad: bytes) -> bytes:
 CASES = {
     "deep nesting": (b"[" * 200_000, None, "JSON nested too deeply"),
     "deep object": (b'{"id": ' + b'{"a": ' * 100_000, None, "JSON nested too deeply"),
-    "surrogate in text": (b'{"id": "b", "lang": "en", "text": "x\\ud800y"}', "text", "lone surrogate \\ud800 at character 2"),
+    "surrogate in text": (
+        b'{"id": "b", "lang": "en", "text": "x\\ud800y"}',
+        "text",
+        "lone surrogate \\ud800 at character 2",
+    ),
     "surrogate in id": (b'{"id": "\\udfff", "lang": "en", "text": "x"}', "id", "lone surrogate \\udfff at character 1"),
     "surrogate in title": (b'{"id": "b", "lang": "en", "text": "x", "title": "\\ud83d"}', "title", "lone surrogate"),
-    "5000-digit id": (b'{"id": ' + b"7" * 5000 + b', "lang": "en", "text": "x"}', "id", "got an integer of 5000 digits"),
-    "5000-digit title": (b'{"id": "b", "lang": "en", "text": "x", "title": -' + b"1" * 5000 + b"}", "title", "5000 digits"),
+    "5000-digit id": (
+        b'{"id": ' + b"7" * 5000 + b', "lang": "en", "text": "x"}',
+        "id",
+        "got an integer of 5000 digits",
+    ),
+    "5000-digit title": (
+        b'{"id": "b", "lang": "en", "text": "x", "title": -' + b"1" * 5000 + b"}",
+        "title",
+        "5000 digits",
+    ),
     "huge float": (b'{"id": 1e999, "lang": "en", "text": "x"}', "id", "expected a string, got a JSON number"),
     "NaN id": (b'{"id": NaN, "lang": "en", "text": "x"}', "id", "expected a string"),
 }

@@ -13,9 +13,7 @@ from xlr.report.sanitize import csv_safe, spreadsheet_cell, terminal_frame, term
 def test_terminal_text_shows_controls_as_escapes() -> None:
     hostile = "a\x1b[31mred\x1b]0;owned\x07\u202eevil\u2066x\x85\x00\t\n\r\x7f\ud800 é 中"
     shown = terminal_text(hostile)
-    assert shown == (
-        "a\\x1b[31mred\\x1b]0;owned\\x07\\u202eevil\\u2066x\\x85\\x00\\x09\\x0a\\x0d\\x7f\\ud800 é 中"
-    )
+    assert shown == ("a\\x1b[31mred\\x1b]0;owned\\x07\\u202eevil\\u2066x\\x85\\x00\\x09\\x0a\\x0d\\x7f\\ud800 é 中")
     assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in "\u202e\u2066" for ch in shown)
     assert terminal_text("plain text, accents é, 中文, back\\slash") == "plain text, accents é, 中文, back\\slash"
     shown.encode("utf-8")  # printable: no lone surrogate left
@@ -45,6 +43,7 @@ def test_results_csv_neutralises_text_cells_only() -> None:
     assert back.loc[0, "value"] == -0.5 and back.loc[0, "target"] == "en"
     assert table.loc[0, "source"].startswith("=")  # the caller's frame is unchanged
     assert list(csv_safe(pd.DataFrame({"=a": [1]})).columns) == ["'=a"]
-    assert terminal_frame(pd.DataFrame({"x\x1b": ["\x1b[2J"]})).to_string() == pd.DataFrame(
-        {"x\\x1b": ["\\x1b[2J"]}
-    ).to_string()
+    assert (
+        terminal_frame(pd.DataFrame({"x\x1b": ["\x1b[2J"]})).to_string()
+        == pd.DataFrame({"x\\x1b": ["\\x1b[2J"]}).to_string()
+    )
