@@ -87,15 +87,15 @@ def test_compare_refuses_to_overwrite_its_inputs(tmp_path: Path, capsys: pytest.
 def test_deep_nesting_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     corpus = tmp_path / "deep.jsonl"
     corpus.write_bytes(b'{"id": "1", "lang": "en", "text": "a"}\n' + b"[" * 200_000 + b"\n")
-    for extra in ([], ["--lenient"]):
-        rc = main(["search", "--dataset", str(corpus), "--model", "e5-small", "--lang", "en", *extra, "q"])
-        err = capsys.readouterr().err
-        if not extra:
-            assert rc == 2 and err == f"xlr: error: {corpus}, line 2: JSON nested too deeply " + (
-                "(arrays or objects inside each other beyond the parser's limit)\n"
-            )
-        else:  # lenient skips the line; the one-language corpus then has nothing to search
-            assert "Traceback" not in err and "RecursionError" not in err
+    rc = main(["eval", "--dataset", str(corpus), "--model", "e5-small"])
+    assert rc == 2 and capsys.readouterr().err == (
+        f"xlr: error: {corpus}, line 2: JSON nested too deeply "
+        "(arrays or objects inside each other beyond the parser's limit)\n"
+    )
+    rc = main(["eval", "--dataset", str(corpus), "--model", "e5-small", "--lenient"])  # skipped like any bad line
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith(f"xlr: note: {corpus}: 1 document from 2 lines; 1 line skipped (line 2)")
+    assert "Traceback" not in err and "encoded" not in err  # stops at the directions, before any encoder
 
 
 @pytest.mark.slow

@@ -197,8 +197,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    args.model = _unique("--model", args.model)
-    args.k = _unique("--k", args.k)
     if args.directions:
         _unique(
             "direction",
@@ -271,7 +269,6 @@ def with_pd_options(fn) -> None:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    args.lang = _unique("--lang", args.lang)
     data = _load(args)
     enc = load_encoder(args.model)
     emb = CorpusEmbeddings(
@@ -318,6 +315,9 @@ def _cmd_models() -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    for flag in ("model", "k", "lang", "metric"):  # repeatable options of every command: each value once
+        if isinstance(getattr(args, flag, None), list):
+            setattr(args, flag, _unique(f"--{flag}", getattr(args, flag)))
     if args.command == "eval":
         return _cmd_eval(args)
     if args.command == "search":

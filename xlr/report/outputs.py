@@ -137,15 +137,15 @@ class OutputPlan:
         self, files: Iterable[str | os.PathLike[str]] = (), folders: Iterable[str | os.PathLike[str]] = ()
     ) -> None:
         """Refuse an output that is one of ``files`` or lies inside one of ``folders`` (inputs of the run)."""
-        files = [Path(os.path.realpath(Path(f).expanduser())) for f in files]
-        folders = [Path(os.path.realpath(Path(f).expanduser())) for f in folders]
+        real_files = [Path(os.path.realpath(Path(f).expanduser())) for f in files]
+        real_folders = [Path(os.path.realpath(Path(f).expanduser())) for f in folders]
         for out in self._outputs:
-            for f in files:
+            for f in real_files:
                 if _same(out.real, f):
                     raise OutputError(
                         f"{out.label} {out.given} is an input of this run ({f}); refusing to overwrite it"
                     )
-            for d in folders:
+            for d in real_folders:
                 if _within(out.real, d):
                     raise OutputError(
                         f"{out.label} {out.given} is inside the input folder {d}; refusing to write there"
