@@ -252,7 +252,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         ]
         print("\nMixed-language pool (every language's documents of the linked ids; query left out):")
         with_pd_options(
-            lambda: print(mixed_pool_table(mixed, spec.ks).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            lambda: print(
+                terminal_frame(mixed_pool_table(mixed, spec.ks)).to_string(
+                    index=False, float_format=lambda v: f"{v:.3f}"
+                )
+            )
         )
     if args.json:
         args.output_plan.stage(args.json, results_json(table, manifest, results))

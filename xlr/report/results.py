@@ -151,7 +151,8 @@ def results_csv(table: pd.DataFrame, columns: Sequence[str] | None = TABLE_COLUM
     """The tidy table as CSV text, spreadsheet-safe (formula-like cells start with ``'``, see
     :func:`xlr.report.sanitize.spreadsheet_cell`); ``columns=None`` keeps every column."""
     frame = table if columns is None else table[list(columns)]
-    return csv_safe(frame).to_csv(index=False)
+    text: str = csv_safe(frame).to_csv(index=False)
+    return text
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
