@@ -47,3 +47,9 @@ def test_results_csv_neutralises_text_cells_only() -> None:
         terminal_frame(pd.DataFrame({"x\x1b": ["\x1b[2J"]})).to_string()
         == pd.DataFrame({"x\\x1b": ["\\x1b[2J"]}).to_string()
     )
+
+
+def test_terminal_lines_keeps_newlines_only() -> None:
+    from xlr.report.sanitize import terminal_lines
+
+    assert terminal_lines("model  ar\x1b[8m->en\nrow\u202e 1\t2\n") == "model  ar\\x1b[8m->en\nrow\\u202e 1\\x092\n"

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from xlr.data.registry import LoadedDataset
+from xlr.data.unique import unique
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.encoders.registry import load_encoder
 from xlr.report.comparison import compare_files
 from xlr.report.results import build_manifest, results_csv, results_json
+from xlr.report.sanitize import terminal_frame, terminal_lines, terminal_text
 from xlr.retrieval.directions import (
     Direction,
     all_directions,
@@ -264,7 +266,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_resamples=args.resamples,
     )
-    print(format_comparison(comp))
+    print(terminal_lines(format_comparison(comp)))
     if args.json:
         out = {
             "baseline": comp.baseline,
@@ -293,7 +295,7 @@ def _report(report, data, args) -> None:
         strategies_text,
     )
 
-    print(strategies_text(report))
+    print(terminal_lines(strategies_text(report)))
     for enc, stats in report.encoder_stats:
         print(
             f"{enc.identity.name}: {stats.encoded} texts encoded, {stats.cached} from the cache",
@@ -419,7 +421,7 @@ def cmd_eval_queries(args: argparse.Namespace, load: Loader, progress) -> int:
     data = load(args)
     if data.queries is None:
         raise ValueError(f"data set {data.name!r} has no questions; query sets come with XQuAD (--dataset xquad)")
-    langs = tuple(x.strip() for x in args.query_langs.split(",") if x.strip()) if args.query_langs else None
+    langs = unique(x.strip() for x in args.query_langs.split(",") if x.strip())[0] if args.query_langs else None
     spec = QuerySpec(
         pool=args.query_pool,
         query_langs=langs,
@@ -447,11 +449,11 @@ def cmd_eval_queries(args: argparse.Namespace, load: Loader, progress) -> int:
         if spec.pool != "all"
         else "any paragraph with the gold id, in any language"
     )
-    print(f"questions of {data.queries.name} -> paragraphs of pool {spec.pool!r}; relevant: {relevance}")
+    print(terminal_text(f"questions of {data.queries.name} -> paragraphs of pool {spec.pool!r}; relevant: {relevance}"))
     import pandas as pd
 
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_columns", 20):
-        print(wide_table(table).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(terminal_frame(wide_table(table)).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     dropped = {r.direction.label: r.n_dropped for r in results if r.n_dropped}
     if dropped:
         print(

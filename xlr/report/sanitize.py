@@ -19,7 +19,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "csv_safe", "spreadsheet_cell", "terminal_frame", "terminal_text"]
+__all__ = ["FORMULA_START", "csv_safe", "spreadsheet_cell", "terminal_frame", "terminal_lines", "terminal_text"]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -70,3 +70,8 @@ def terminal_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: terminal_text(v) if isinstance(v, str) else v).astype(object)
     out.columns = [terminal_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def terminal_lines(text: str) -> str:
+    """Multi-line ``text`` for a terminal: each line through :func:`terminal_text`, newlines kept."""
+    return "\n".join(terminal_text(line) for line in text.split("\n"))
