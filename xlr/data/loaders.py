@@ -1,8 +1,9 @@
-"""Loaders for JSONL corpora and XQuAD (Tatoeba: :mod:`xlr.corpus_tatoeba`). Import them from :mod:`xlr.corpus`.
+"""JSONL loader (XQuAD: :mod:`xlr.data.xquad`, re-exported here; Tatoeba: :mod:`xlr.data.tatoeba`).
 
-Every problem in an input becomes a :class:`~xlr.corpus_types.LoadIssue` naming the file,
-the 1-based line and the field; strict loading raises :class:`~xlr.corpus_types.CorpusError`
-with all the issues found (its message is the first one).
+Import them from :mod:`xlr.data.corpus`. Every problem in an input becomes a
+:class:`~xlr.data.records.LoadIssue` naming the file, the 1-based line and the field, including
+what the JSON layer itself raises (see :func:`xlr.data.reading.parse_json`); strict loading
+raises :class:`~xlr.data.records.CorpusError` with all the issues found (its message is the first).
 """
 
 from __future__ import annotations
