@@ -12,7 +12,7 @@ from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
 from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
-from xlr.report.results import build_manifest, results_json
+from xlr.report.results import build_manifest, results_csv, results_json
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult, results_table
 from xlr.retrieval.metrics import metric_names
@@ -174,7 +174,7 @@ def page() -> None:
     ]
     c2.download_button(
         "Download CSV",
-        table.to_csv(index=False),
+        results_csv(table),
         file_name=f"xlr-{corpus.name}.csv",
         mime="text/csv",
         key="ov.csv",
