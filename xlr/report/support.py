@@ -1,0 +1,56 @@
+"""Languages an encoder was not trained on, per evaluated direction (from the model cards).
+
+A direction whose source or target language is missing from the encoder's card
+(:func:`xlr.encoders.catalogue.unsupported`) is still scored, but flagged: in the CLI
+table (column ``unsupported``), in the manifest (``unsupported_languages``) and in the
+dashboard, so that a low figure reads as "not trained on it", not as a weak model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from xlr.encoders.catalogue import unsupported
+from xlr.retrieval.directions import Direction
+
+__all__ = ["flag_table", "unsupported_map", "unsupported_notes"]
+
+
+def unsupported_map(names: Sequence[str], directions: Sequence[Direction]) -> dict[str, dict[str, list[str]]]:
+    """``{encoder name: {direction label: [languages not on its card]}}``, only non-empty entries."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for name in names:
+        per = {d.label: list(unsupported(name, (d.source, d.target))) for d in directions}
+        per = {k: v for k, v in per.items() if v}
+        if per:
+            out[name] = per
+    return out
+
+
+def flag_table(wide: pd.DataFrame, labels: dict[str, str], flags: dict[str, dict[str, list[str]]]) -> pd.DataFrame:
+    """``wide`` (model x direction rows) with an ``unsupported`` column: the languages the card lacks, or ``""``.
+
+    ``labels`` maps a table ``model`` label (``use-m3+csls(k=10)``) to its encoder name (``use-m3``).
+    """
+    if wide.empty:
+        return wide
+    col = [
+        ",".join(flags.get(labels.get(m, m), {}).get(d, []))
+        for m, d in zip(wide["model"], wide["direction"], strict=True)
+    ]
+    return wide.assign(unsupported=col)
+
+
+def unsupported_notes(flags: dict[str, dict[str, list[str]]]) -> list[str]:
+    """One sentence per encoder: ``use-m3 was not trained on el: el->en is scored but unsupported``."""
+    notes = []
+    for name, per in flags.items():
+        langs = sorted({lang for v in per.values() for lang in v})
+        dirs = ", ".join(per)
+        notes.append(
+            f"{name} was not trained on {', '.join(langs)} (model card): {dirs} "
+            f"{'is' if len(per) == 1 else 'are'} scored but unsupported"
+        )
+    return notes
