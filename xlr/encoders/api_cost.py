@@ -105,7 +105,7 @@ class CostEstimate:
             )
         if self.usd > max_usd:
             raise BudgetError(
-                f"{self.model}: estimated cost ${self.usd:.4f} is over the limit of ${max_usd:g} "
+                f"{self.model}: estimated cost ${self.usd:.6f} is over the limit of ${max_usd:g} "
                 f"({self.n_texts:,} texts, ~{self.tokens:,} tokens); nothing was sent"
             )
 
@@ -114,7 +114,7 @@ class CostEstimate:
         head = f"{self.model}: up to {self.n_texts:,} texts to send, ~{self.tokens:,} tokens (estimate)"
         if self.usd is None:
             return f"{head}, cost unknown ({self.price_source})"
-        return f"{head}, ~${self.usd:.4f} at ${self.usd_per_million:g}/M tokens ({self.price_source})"
+        return f"{head}, ~${self.usd:.6f} at ${self.usd_per_million:g}/M tokens ({self.price_source})"
 
 
 def estimate_cost(
