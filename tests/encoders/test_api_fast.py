@@ -202,3 +202,35 @@ def test_catalogue_lists_the_compared_models_with_facts():
 
 def test_probe_text_is_multilingual():
     assert any(ord(ch) > 0x4E00 for ch in PROBE_TEXT) and "Η" in PROBE_TEXT
+
+
+def test_summary_line_for_a_picker():
+    from xlr.encoders.catalogue import summary
+
+    assert summary("use-m3").startswith("use-m3: 512-d, 128 tokens max, Apache-2.0") and " el " not in summary("use-m3")
+    assert summary("openai:whatever") == ""
+
+
+def test_cli_models_prints_the_catalogue_in_process(capsys):
+    from xlr.cli.main import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "use-m3  [bundled]" in out and "openai:<model>  [API key]" in out and "BAAI/bge-m3" in out
+
+
+def test_texts_to_encode_counts_each_namespace_once(fake, tmp_path):
+    from pathlib import Path
+
+    from xlr.data.corpus import load_corpus
+    from xlr.retrieval.directions import all_directions
+    from xlr.retrieval.encode_plan import texts_to_encode
+    from xlr.retrieval.evaluate import EvalSpec
+
+    corpus = load_corpus(Path(__file__).parents[1] / "fixtures" / "tiny.jsonl")
+    spec = EvalSpec(all_directions(corpus))
+    sym = texts_to_encode(corpus, spec, enc(fake, tmp_path))
+    asym = texts_to_encode(corpus, spec, enc(fake, tmp_path / "a", input_type="asymmetric"))
+    linked = {d.text for d in corpus.documents if d.id != "Q3"}  # Q3 has no counterpart: never encoded
+    assert len(sym) == len(set(sym)) and set(sym) == linked
+    assert len(asym) == 2 * len(sym)  # every document is a query and a pool document, in two namespaces

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -155,14 +154,14 @@ def test_changed_model_behind_the_name_is_detected_and_not_mixed(proxy, servers,
 def test_tatoeba_through_the_api_equals_local_e5_and_the_key_leaks_nowhere(
     proxy, shared_data, tmp_path, monkeypatch, capsys, caplog
 ):
-    """Every pair, first 200 ids (the full 1000 are run by hand: see docs/api-encoders.md)."""
+    """Every pair, first 100 ids (the full 1000 are run by hand: see docs/api-encoders.md)."""
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     caplog.set_level(logging.DEBUG)
     api_module._PROBES.clear()
     out, csv, cache = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "cache"
     code = main(
         ["eval", "--dataset", "tatoeba", "--model", "openai:e5-query", "--model", "e5-small", "--api-base", proxy.url,
-         "--first", "200", "--no-progress", "--json", str(out), "--csv", str(csv), "--cache-dir", str(cache),
+         "--first", "100", "--no-progress", "--json", str(out), "--csv", str(csv), "--cache-dir", str(cache),
          "--api-concurrency", "2", "--api-batch", "64"]
     )  # fmt: skip
     captured = capsys.readouterr()
@@ -184,7 +183,6 @@ def test_tatoeba_through_the_api_equals_local_e5_and_the_key_leaks_nowhere(
     assert any(p.suffix == ".npy" for p in files)
     for p in files:
         assert KEY.encode() not in p.read_bytes(), p
-    assert KEY not in json.dumps(dict(os.environ)) or True  # (the environment is the user's own)
 
 
 def test_use_m3_missing_greek_is_flagged_in_cli_output_and_manifest(shared_data, tmp_path, capsys):

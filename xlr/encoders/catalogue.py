@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["CATALOGUE", "MTEB_SOURCE", "ModelCard", "card", "catalogue_lines", "unsupported"]
+__all__ = ["CATALOGUE", "MTEB_SOURCE", "ModelCard", "card", "catalogue_lines", "summary", "unsupported"]
 
 MTEB_SOURCE = "MTEB results repository (embeddings-benchmark/results), Tatoeba test split, X->eng accuracy"
 
@@ -259,3 +259,16 @@ def catalogue_lines() -> list[str]:
     out.append("e5-small-asym  [bundled]  intfloat/multilingual-e5-small with 'query: ' / 'passage: ' by role")
     out.append("st:<hub id or path>  [downloads on first use]  any sentence-transformers model")
     return out
+
+
+def summary(name: str) -> str:
+    """One line of card facts for an encoder picker (``""`` for an uncatalogued name).
+
+    >>> summary("e5-small")
+    'e5-small: 384-d, 512 tokens max, MIT, 118M parameters, bundled; many languages'
+    """
+    c = card(name)
+    if c is None:
+        return ""
+    langs = "many languages" if c.languages is None else f"languages: {' '.join(c.languages)}"
+    return f"{name}: {c.dim}-d, {c.max_tokens} tokens max, {c.licence}, {c.size}, {c.needs}; {langs}"
