@@ -234,3 +234,12 @@ def test_texts_to_encode_counts_each_namespace_once(fake, tmp_path):
     linked = {d.text for d in corpus.documents if d.id != "Q3"}  # Q3 has no counterpart: never encoded
     assert len(sym) == len(set(sym)) and set(sym) == linked
     assert len(asym) == 2 * len(sym)  # every document is a query and a pool document, in two namespaces
+
+
+def test_total_timeout_bounds_a_whole_encoding_pass(tmp_path):
+    with FakeEmbeddings(dim=8, delay_s=0.2).running() as fake:
+        e = enc(fake, tmp_path, max_inputs=1, concurrency=1, total_timeout=0.5)
+        with pytest.raises(ApiRequestError, match="time limit") as info:
+            e.encode([f"t{i}" for i in range(20)])
+        assert len(fake.requests) < 1 + 20  # it stopped long before sending every text
+        assert "\n" not in str(info.value)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xlr.cli.api_options import api_settings
 from xlr.data.registry import LoadedDataset
 from xlr.data.unique import unique
 from xlr.encoders.cache import EmbeddingCache
@@ -332,7 +333,7 @@ def _cmd_strategies(args: argparse.Namespace, load: Loader, progress) -> int:
         text_field=args.text_field,
         target_lang=args.target_lang,
     )
-    encoders = [load_encoder(m) for m in models + [c for c in candidates if c not in models]]
+    encoders = [load_encoder(m, api=api_settings(args)) for m in models + [c for c in candidates if c not in models]]
     report = run_strategies(
         corpus,
         encoders,
@@ -433,7 +434,7 @@ def cmd_eval_queries(args: argparse.Namespace, load: Loader, progress) -> int:
     cache = EmbeddingCache(args.cache_dir)
     results, runs = [], []
     for name in args.model:
-        enc = load_encoder(name)
+        enc = load_encoder(name, api=api_settings(args))
         emb = CorpusEmbeddings(
             data.corpus,
             enc,

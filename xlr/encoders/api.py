@@ -229,6 +229,7 @@ class OpenAIEncoder(BatchEncoder):
         self.usage_tokens = 0
         self.requests = 0
         self._lock = threading.Lock()
+        self._call = threading.local()  # the deadline of the encode() call running in this thread
         name = name or f"openai:{self.model}"
         store = Path(fingerprint_dir) if fingerprint_dir is not None else default_cache_dir() / "api-fingerprints"
         dims = self.settings.dimensions
@@ -312,13 +313,13 @@ class OpenAIEncoder(BatchEncoder):
         One progress step per ``max_inputs * concurrency`` texts; all requests of the call
         share one deadline (``total_timeout``).
         """
-        self._deadline = time.monotonic() + self.settings.total_timeout
+        self._call.deadline = time.monotonic() + self.settings.total_timeout
         step = self.settings.max_inputs * self.settings.concurrency
         return super().encode(texts, role=role, batch_size=step, progress=progress)
 
     def _encode_batch(self, texts: list[str], role: Role) -> np.ndarray:
         spans = self._chunks(texts)
-        deadline = getattr(self, "_deadline", time.monotonic() + self.settings.total_timeout)
+        deadline = getattr(self._call, "deadline", None) or time.monotonic() + self.settings.total_timeout
 
         def one(span: tuple[int, int]) -> np.ndarray:
             return self._request(

@@ -149,16 +149,18 @@ def post_json(
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     where = endpoint.label
-    last = "no answer"
+    last, tries = "no answer", 0
     for attempt in range(retries + 1):
         wait: float | None = None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            last = f"{last}, then the time limit was reached" if tries else "the time limit was reached before it"
             break
+        tries += 1
         try:
             status, resp_headers, raw = _once(endpoint, route, payload, headers, min(timeout, remaining))
         except TimeoutError:
-            last = f"no answer within {timeout:g} s"
+            last = f"no answer within {min(timeout, remaining):g} s"
         except (OSError, http.client.HTTPException) as exc:
             last = f"connection failed ({type(exc).__name__}: {exc})"
         else:
@@ -186,4 +188,4 @@ def post_json(
             last += f"; the next try (in {wait:g} s) would pass the time limit"
             break
         time.sleep(wait)
-    raise ApiRequestError(redact(f"{where} failed {what} after {attempt + 1} tries: {last}", api_key))
+    raise ApiRequestError(redact(f"{where} failed {what} after {tries} tries: {last}", api_key))
