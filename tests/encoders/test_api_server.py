@@ -175,6 +175,8 @@ def test_tatoeba_through_the_api_equals_local_e5_and_the_key_leaks_nowhere(
         assert data["per_query"]["openai:e5-query"][f"{src}->en"] == data["per_query"]["e5-small"][f"{src}->en"]
     assert "up to" in captured.err and "tokens (estimate)" in captured.err  # shown before encoding
     assert "tokens reported by the server" in captured.err
+    usage = data["manifest"]["api_usage"]["openai:e5-query"]
+    assert usage["requests"] >= 2 and usage["tokens_reported"] > 0
     # the key really went to the endpoint, and nowhere else
     assert all(h.get("Authorization") == f"Bearer {KEY}" for _, _, h in proxy.log)
     outputs = [captured.out, captured.err, caplog.text, out.read_text(), csv.read_text()]

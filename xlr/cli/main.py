@@ -252,6 +252,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     manifest = build_manifest(data, spec, runs, results)
     flags = unsupported_map([e.identity.name for e in encoders], spec.directions)
     manifest["unsupported_languages"] = flags
+    manifest["api_usage"] = {
+        e.identity.name: {"requests": e.requests, "tokens_reported": e.usage_tokens}
+        for e in encoders
+        if isinstance(e, OpenAIEncoder)
+    }
     wide = flag_table(wide_table(table), {model_label(e.identity.name, spec): e.identity.name for e in encoders}, flags)
     shown = terminal_frame(wide)
     with_pd_options(lambda: print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")))
