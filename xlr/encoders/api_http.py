@@ -116,7 +116,7 @@ def _once(endpoint: Endpoint, route: str, payload: bytes, headers: dict[str, str
     """One POST; returns ``(status, headers, body)``; raises ``OSError`` on transport failure."""
     p = urlsplit(endpoint.base_url)
     cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
-    conn = cls(p.hostname, p.port, timeout=timeout)
+    conn = cls(p.hostname or "", p.port, timeout=timeout)
     try:
         conn.request("POST", endpoint.path(route), body=payload, headers=headers)
         resp = conn.getresponse()
