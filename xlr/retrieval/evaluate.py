@@ -81,6 +81,9 @@ class DirectionResult:
 
 
 VectorFn = Callable[[np.ndarray, Role], np.ndarray]
+RankFn = Callable[..., np.ndarray]
+"""``ranker(queries, pool, gold, *, scoring) -> ranks``: :func:`~xlr.retrieval.ranks.gold_ranks` or an
+engine's equivalent that returns the same ranks (e.g. sharded over a Ray cluster)."""
 
 
 def evaluate_vectors(
@@ -88,11 +91,14 @@ def evaluate_vectors(
     vectors: VectorFn,
     spec: EvalSpec,
     model: str,
+    *,
+    ranker: RankFn = gold_ranks,
 ) -> list[DirectionResult]:
     """Gold ranks for every direction of ``spec`` from a ``vectors(positions, role)`` function.
 
     The function form lets strategies (centering, alignment, fusion) supply
-    transformed vectors while the protocol stays in one place.
+    transformed vectors while the protocol stays in one place; ``ranker``
+    computes the ranks of one direction (default the local kernel).
     """
     plans = []
     for d in spec.directions:
@@ -106,7 +112,7 @@ def evaluate_vectors(
         q = vectors(q_pos, "query")
         p = vectors(p_pos, "document")
         gold = np.arange(len(ids), dtype=np.int64)
-        ranks = gold_ranks(q, p, gold, scoring=spec.scoring)
+        ranks = ranker(q, p, gold, scoring=spec.scoring)
         results.append(DirectionResult(model, d, tuple(ids), q_pos, p_pos, gold, ranks, dropped))
     return results
 
@@ -129,6 +135,7 @@ def evaluate(
     spec: EvalSpec,
     *,
     model: str | None = None,
+    ranker: RankFn = gold_ranks,
 ) -> list[DirectionResult]:
     """Evaluate every direction of ``spec``, encoding what is needed in one pass per role."""
     q_all, p_all = [], []
@@ -139,7 +146,7 @@ def evaluate(
     embeddings.ensure(np.concatenate(q_all), "query")
     embeddings.ensure(np.concatenate(p_all), "document")
     label = model or model_label(embeddings.encoder.identity.name, spec)
-    return evaluate_vectors(corpus, embeddings.vectors, spec, label)
+    return evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker)
 
 
 def results_table(results: Sequence[DirectionResult], ks: Iterable[int]) -> pd.DataFrame:

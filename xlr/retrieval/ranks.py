@@ -24,9 +24,35 @@ import numpy as np
 from xlr.retrieval.scoring import Scorer, ScoringSpec
 from xlr.retrieval.streaming import STREAM_ABOVE, streaming_top_k
 
-__all__ = ["gold_ranks", "relevant_ranks", "top_k", "validate_embeddings"]
+__all__ = ["TILE", "gold_ranks", "relevant_ranks", "tiled_cosines", "top_k", "validate_embeddings"]
 
 DEFAULT_CHUNK = 1024
+
+TILE = 16384
+"""Pool documents per score tile (the pool chunk of :mod:`xlr.retrieval.streaming` too)."""
+
+
+def tiled_cosines(queries: np.ndarray, pool: np.ndarray, tile: int = TILE) -> np.ndarray:
+    """``queries @ pool.T`` (``(n, m)`` float32), computed one ``n x tile`` product at a time.
+
+    A BLAS product rounds each dot product in an order that depends on the
+    matrix shapes (and on the BLAS thread count), so the same pair can score
+    differently in the last bit in two products of different widths.  Every
+    kernel therefore scores a chunk of queries (rows from query 0 in steps of
+    ``chunk_size``) against pool tiles that start at multiples of ``tile``: a
+    pool shard made of whole tiles (:mod:`xlr.retrieval.sharded`) gets scores
+    bit-identical to the whole-pool kernels.  ``pool`` must start at a tile
+    boundary of the full pool.  With ``m <= tile`` this is one product.
+    """
+    if tile < 1:
+        raise ValueError(f"tile must be >= 1, got {tile}")
+    m = pool.shape[0]
+    if m <= tile:
+        return queries @ pool.T
+    out = np.empty((queries.shape[0], m), dtype=np.result_type(queries, pool))
+    for start in range(0, m, tile):
+        out[:, start : start + tile] = queries @ pool[start : start + tile].T
+    return out
 
 
 def validate_embeddings(name: str, x: np.ndarray, dim: int | None = None) -> np.ndarray:
@@ -80,6 +106,7 @@ def gold_ranks(
     scoring: ScoringSpec | None = None,
     reference_queries: np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    tile: int = TILE,
 ) -> np.ndarray:
     """1-based rank of each query's gold document in the pool (pessimistic ties).
 
@@ -88,13 +115,20 @@ def gold_ranks(
     ``scoring`` defaults to cosine (the dot product of normalised rows);
     ``reference_queries`` (default: ``queries``) are the queries CSLS/margin
     take r_S from.  Cost: one ``n x m`` product in chunks; memory ``chunk x m``.
+    Scores are computed in ``chunk_size x tile`` tiles (see :func:`tiled_cosines`).
     """
     gold = np.asarray(gold)
     n = np.shape(queries)[0] if np.ndim(queries) == 2 else -1
     if gold.shape != (n,):
         raise ValueError(f"gold must have shape ({n},), got {gold.shape}")
     return relevant_ranks(
-        queries, pool, gold[:, None], scoring=scoring, reference_queries=reference_queries, chunk_size=chunk_size
+        queries,
+        pool,
+        gold[:, None],
+        scoring=scoring,
+        reference_queries=reference_queries,
+        chunk_size=chunk_size,
+        tile=tile,
     )[:, 0]
 
 
@@ -106,6 +140,7 @@ def relevant_ranks(
     scoring: ScoringSpec | None = None,
     reference_queries: np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    tile: int = TILE,
 ) -> np.ndarray:
     """The ranking kernel: 1-based pessimistic rank of each relevant pool document of each query.
 
@@ -114,7 +149,8 @@ def relevant_ranks(
     ``rank = #{pool documents j : score(q, j) >= score(q, relevant)}`` (the document itself
     counts once; every other document scored higher *or tied* counts against it: the
     pessimistic tie rule), ``0`` for padding.  :func:`gold_ranks` is the case R = 1.
-    Cost: one ``n x m`` product in chunks; memory ``chunk x m x R`` booleans.
+    Cost: one ``n x m`` product in chunks; memory ``chunk x m x R`` booleans.  Scores are
+    computed in ``chunk_size x tile`` tiles (see :func:`tiled_cosines`).
     """
     queries, pool, scorer = _prepare(queries, pool, scoring, reference_queries, chunk_size)
     relevant = np.asarray(relevant)
@@ -129,7 +165,7 @@ def relevant_ranks(
     out = np.zeros(relevant.shape, dtype=np.int64)
     for start in range(0, queries.shape[0], chunk_size):
         stop = min(start + chunk_size, queries.shape[0])
-        scores = scorer.transform(queries[start:stop] @ pool.T)
+        scores = scorer.transform(tiled_cosines(queries[start:stop], pool, tile))
         rel = relevant[start:stop]
         g = np.take_along_axis(scores, np.maximum(rel, 0), axis=1)  # (c, R)
         if rel.shape[1] == 1:  # the common case, without the (c, R, m) temporary
@@ -168,6 +204,7 @@ def top_k(
     scoring: ScoringSpec | None = None,
     reference_queries: np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    tile: int = TILE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k best pool documents of each query and their scores.
 
@@ -180,12 +217,12 @@ def top_k(
     kk = min(int(k), pool.shape[0])
     if scorer.spec.method == "cosine" and pool.shape[0] >= STREAM_ABOVE:
         # large pool: walk it in chunks with running top-k lists (same order, less memory)
-        return streaming_top_k(queries, pool, kk, query_chunk=min(chunk_size, 1024))
+        return streaming_top_k(queries, pool, kk, query_chunk=min(chunk_size, 1024), pool_chunk=tile)
     idx = np.empty((queries.shape[0], kk), dtype=np.int64)
     val = np.empty((queries.shape[0], kk), dtype=np.float32)
     for start in range(0, queries.shape[0], chunk_size):
         stop = min(start + chunk_size, queries.shape[0])
-        scores = scorer.transform(queries[start:stop] @ pool.T)
+        scores = scorer.transform(tiled_cosines(queries[start:stop], pool, tile))
         best = _topk_block(scores, kk)
         idx[start:stop] = best
         val[start:stop] = np.take_along_axis(scores, best, axis=1)
