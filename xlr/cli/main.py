@@ -8,6 +8,7 @@ as the dashboard.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.catalogue import catalogue_lines
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.encoders.registry import load_encoder
+from xlr.engines.ray_engine import RaySpec, evaluate_ray, ray_session, require_ray
 from xlr.report.outputs import OutputPlan, model_folders
 from xlr.report.results import build_manifest, results_csv, results_json
 from xlr.report.sanitize import terminal_frame, terminal_text
@@ -179,6 +181,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
     ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
     cli_strategies.add_eval_flags(ev)  # --query-pool/--query-langs/--map-n (query sets)
+    ev.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default) or ray: encode on Ray actors, rank pool shards as Ray tasks (docs/cluster.md)",
+    )
+    ev.add_argument(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join (e.g. auto, ray://head:10001); default: a local Ray on 2 CPUs",
+    )
 
     se = sub.add_parser("search", help="top-k documents for a typed query")
     _add_common(se)
@@ -204,12 +217,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.ray_address and args.engine != "ray":
+        raise ValueError("--ray-address needs --engine ray")
+    if args.engine == "ray":
+        require_ray()  # before any work: one sentence if Ray is missing
     if args.directions:
         _unique(
             "direction",
             (d.label for part in args.directions.split(",") if part.strip() for d in parse_directions(part)),
         )
     if args.query_pool:
+        if args.engine != "local":
+            raise ValueError("--query-pool runs on the local engine only; leave out --engine ray")
         return cli_strategies.cmd_eval_queries(args, _load, _progress_factory)
     progress = _progress_factory(not args.no_progress)
     data = _load(args)
@@ -244,10 +263,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             print(f"xlr: {terminal_text(est.sentence())}; texts already cached are not sent", file=sys.stderr)
             est.check(args.api_max_cost)
     results, runs = [], []
-    for enc in encoders:
-        emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
-        results.extend(evaluate(corpus, emb, spec))
-        runs.append((enc, emb.stats))
+    ray_spec = RaySpec(address=args.ray_address)
+    with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
+        for name, enc in zip(args.model, encoders):
+            if args.engine == "ray":
+                res, enc, stats = evaluate_ray(corpus, name, cache, spec, ray_spec, progress=progress, encoder=enc)
+            else:
+                emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
+                res, stats = evaluate(corpus, emb, spec), emb.stats
+            results.extend(res)
+            runs.append((enc, stats))
     table = results_table(results, spec.ks)
     manifest = build_manifest(data, spec, runs, results)
     flags = unsupported_map([e.identity.name for e in encoders], spec.directions)

@@ -184,7 +184,12 @@ def merge_parts(parts: Sequence[ShardPart], m: int) -> tuple[np.ndarray, np.ndar
     found tied with its own score (the shards rounded differently from the gold's tile).
     """
     parts = sorted(parts, key=lambda p: p.start)
-    if not parts or parts[0].start != 0 or parts[-1].stop != m or any(a.stop != b.start for a, b in zip(parts, parts[1:])):
+    if (
+        not parts
+        or parts[0].start != 0
+        or parts[-1].stop != m
+        or any(a.stop != b.start for a, b in zip(parts, parts[1:]))
+    ):
         raise ShardMismatch(f"the shards do not cover the pool [0, {m}) exactly once")
     above = np.sum([p.above for p in parts], axis=0)
     tied = np.sum([p.tied for p in parts], axis=0)
