@@ -10,7 +10,7 @@ from .synthetic import LANGS
 
 __all__ = ["Config", "BENCHMARKS"]
 
-BENCHMARKS = ("metrics", "scoring", "xquad", "encoding", "latency", "scale")
+BENCHMARKS = ("metrics", "scoring", "xquad", "encoding", "latency", "scale", "ray")
 
 
 def _default_cache_dir() -> Path:
@@ -64,6 +64,12 @@ class Config:
     encode_texts: dict[str, int] = field(default_factory=lambda: {"use-m3": 512, "e5-small": 32})
     encode_repeats: int = 9
     encode_batch: int = 32
+    # 6: Ray engine (ranking uses the scale sizes above)
+    ray_cpus: int = 2
+    ray_shards: int = 2
+    ray_encoder: str = "use-m3"
+    ray_encode_texts: int = 2000
+    ray_encode_repeats: int = 2
     # where things go
     cache_dir: Path = field(default_factory=_default_cache_dir)
     work_dir: Path | None = None
@@ -101,6 +107,8 @@ class Config:
             latency_xquad_ids=6,
             encode_texts={"use-m3": 8, "e5-small": 2},
             encode_repeats=1,
+            ray_encode_texts=40,
+            ray_encode_repeats=1,
         )
         return replace(base, **overrides)
 

@@ -19,6 +19,7 @@ from .data import xquad_corpus
 from .encoding_bench import run_encoding
 from .latency_bench import run_latency
 from .metrics_bench import compare_methods, corpus_directions
+from .ray_bench import run_ray
 from .scale_bench import run_scale
 from .scoring_bench import run_scoring
 from .synthetic import (
@@ -163,6 +164,18 @@ def bench_encoding(cfg: Config, folder: Path) -> dict[str, Any]:
     } | out
 
 
+def bench_ray(cfg: Config, folder: Path) -> dict[str, Any]:
+    out = run_ray(cfg, folder)
+    setup = (
+        f"ranking: the scale data ({cfg.scale_queries:,} queries x {cfg.scale_pool:,} candidates, d={cfg.scale_dim}, "
+        f"exact grid, gold = the candidate each query copies), one process per method, peak RSS = VmHWM; Ray in "
+        f"local mode on {cfg.ray_cpus} CPUs, {cfg.ray_shards} shards, tiles of 1024 queries x 16384 candidates; "
+        f"encoding: {cfg.ray_encode_texts} Tatoeba sentences with {cfg.ray_encoder}, batch {cfg.encode_batch}, "
+        f"fresh cache per run, 1 vs 2 actors in turns, {cfg.ray_encode_repeats} run(s) each, actor start included"
+    )
+    return {"title": "6. Ray engine (local mode) vs the local kernels", "setup": setup} | out
+
+
 SECTIONS: dict[str, Callable[[Config, Path], dict[str, Any]]] = {
     "metrics": bench_metrics,
     "scoring": bench_scoring,
@@ -170,4 +183,5 @@ SECTIONS: dict[str, Callable[[Config, Path], dict[str, Any]]] = {
     "encoding": bench_encoding,
     "latency": bench_latency,
     "scale": bench_scale,
+    "ray": bench_ray,
 }

@@ -53,7 +53,7 @@ from xlr.retrieval.sharded import (
     shard_part,
 )
 
-__all__ = ["RaySpec", "RayUnavailable", "evaluate_ray", "ray_gold_ranks", "ray_session", "require_ray"]
+__all__ = ["RaySpec", "RayUnavailable", "evaluate_ray", "ray_gold_ranks", "ray_rank", "ray_session", "require_ray"]
 
 INSTALL_HINT = "pip install 'xlr[ray]' (or pip install -r requirements-ray.txt)"
 
@@ -157,23 +157,22 @@ def _with_blas_threads(threads: int | None, fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def ray_gold_ranks(
+def ray_rank(
     queries: np.ndarray,
     pool: np.ndarray,
     gold: np.ndarray,
     *,
-    scoring: ScoringSpec | None = None,
+    k: int = 0,
     spec: RaySpec = RaySpec(),
-) -> np.ndarray:
-    """:func:`xlr.retrieval.ranks.gold_ranks` with the pool sharded over Ray tasks (cosine; Ray initialised).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gold ranks and top-``k`` (cosine) with the pool sharded over Ray tasks; Ray must be initialised.
 
     Two rounds of one task per shard: the gold scores (from the tiles holding golds), then
-    counts above / tied with them; merged by :func:`xlr.retrieval.sharded.merge_parts`.
+    counts above / tied with them and the partial top-k; merged by
+    :func:`xlr.retrieval.sharded.merge_parts` into ``(ranks, top_idx, top_val)``, equal to
+    ``gold_ranks(..., chunk_size, tile)`` and ``top_k(..., chunk_size, tile)``.  A task that
+    fails (its worker killed) is retried by Ray; each returns its whole part or nothing.
     """
-    if scoring is not None and scoring.method != "cosine":
-        raise ValueError(
-            f"--engine ray ranks with cosine only; {scoring.label} needs the whole pool per query (use --engine local)"
-        )
     import ray
 
     pool = validate_embeddings("pool", pool)
@@ -190,8 +189,24 @@ def ray_gold_ranks(
         ray.get([task.remote(threads, shard_gold_scores, q_ref, s, a, gold_ref, **opts) for a, s in shards])
     )
     g_ref = ray.put(g)
-    parts = ray.get([task.remote(threads, shard_part, q_ref, s, a, g_ref, 0, **opts) for a, s in shards])
-    return merge_parts(parts, pool.shape[0])[0]
+    parts = ray.get([task.remote(threads, shard_part, q_ref, s, a, g_ref, k, **opts) for a, s in shards])
+    return merge_parts(parts, pool.shape[0])
+
+
+def ray_gold_ranks(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    gold: np.ndarray,
+    *,
+    scoring: ScoringSpec | None = None,
+    spec: RaySpec = RaySpec(),
+) -> np.ndarray:
+    """:func:`xlr.retrieval.ranks.gold_ranks` (cosine) computed by :func:`ray_rank`: a ``ranker`` for ``evaluate``."""
+    if scoring is not None and scoring.method != "cosine":
+        raise ValueError(
+            f"--engine ray ranks with cosine only; {scoring.label} needs the whole pool per query (use --engine local)"
+        )
+    return ray_rank(queries, pool, gold, spec=spec)[0]
 
 
 class _EncodeActor:
