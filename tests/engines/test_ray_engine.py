@@ -166,3 +166,17 @@ def test_ray_spec_rejects_nonsense():
         RaySpec(actors=0)
     with pytest.raises(ValueError, match="batch_size"):
         RaySpec(batch_size=0)
+
+
+@pytest.mark.slow
+def test_bench_ray_smoke_agrees_with_the_local_kernels(tmp_path, shared_data):
+    from dataclasses import replace
+
+    from bench import Config, failures, run
+
+    cfg = replace(Config.smoke_config(), only=("ray",), cache_dir=tmp_path / "cache", work_dir=tmp_path)
+    results = run(cfg, tmp_path / "out", log=lambda _msg: None)
+    assert failures(results) == {}
+    sec = results["benchmarks"]["ray"]
+    assert all(sec["agreement"][k] is True for k in sec["agreement"] if "identical" in k)
+    assert {f["unit"] for f in sec["figures"]} == {"s", "GiB"}
