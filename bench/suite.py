@@ -168,7 +168,7 @@ def bench_ray(cfg: Config, folder: Path) -> dict[str, Any]:
     out = run_ray(cfg, folder)
     setup = (
         f"ranking: the scale data ({cfg.scale_queries:,} queries x {cfg.scale_pool:,} candidates, d={cfg.scale_dim}, "
-        f"exact grid, gold = the candidate each query copies), one process per method, peak RSS = VmHWM; Ray in "
+        f"exact grid, gold = the candidate half the pool away from the one each query copies, so ranks spread), one process per method, peak RSS = VmHWM; Ray in "
         f"local mode on {cfg.ray_cpus} CPUs, {cfg.ray_shards} shards, tiles of 1024 queries x 16384 candidates; "
         f"encoding: {cfg.ray_encode_texts} Tatoeba sentences with {cfg.ray_encoder}, batch {cfg.encode_batch}, "
         f"fresh cache per run, 1 vs 2 actors in turns, {cfg.ray_encode_repeats} run(s) each, actor start included"

@@ -18,10 +18,18 @@ from xlr.cli.main import main
 from xlr.data.registry import resolve_dataset
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.engines.ray_engine import RaySpec, RayUnavailable, evaluate_ray, ray_gold_ranks, ray_session, require_ray
+from xlr.engines.ray_engine import (
+    RaySpec,
+    RayUnavailable,
+    evaluate_ray,
+    ray_gold_ranks,
+    ray_rank,
+    ray_session,
+    require_ray,
+)
 from xlr.retrieval.directions import all_directions, default_directions
 from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table
-from xlr.retrieval.ranks import gold_ranks
+from xlr.retrieval.ranks import gold_ranks, top_k
 from xlr.retrieval.scoring import ScoringSpec
 
 TILE = 8  # small score tiles, so that every direction's pool is split over several shards
@@ -180,3 +188,19 @@ def test_bench_ray_smoke_agrees_with_the_local_kernels(tmp_path, shared_data):
     sec = results["benchmarks"]["ray"]
     assert all(sec["agreement"][k] is True for k in sec["agreement"] if "identical" in k)
     assert {f["unit"] for f in sec["figures"]} == {"s", "GiB"}
+
+
+@pytest.mark.slow
+def test_real_valued_scores_over_two_shards_are_bit_identical(ray_local):
+    """Rounding matters here (unlike on a grid): tasks must score the local kernel's tiles with its BLAS threads."""
+    rng = np.random.default_rng(0)
+    pool = rng.standard_normal((40_000, 384)).astype(np.float32)
+    pool /= np.linalg.norm(pool, axis=1, keepdims=True)
+    queries = pool[:1500] + 0.9 * rng.standard_normal((1500, 384)).astype(np.float32)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    gold = np.arange(1500)
+    ranks, idx, val = ray_rank(queries, pool, gold, k=10, spec=RaySpec(shards=2))
+    np.testing.assert_array_equal(ranks, gold_ranks(queries, pool, gold))
+    want_idx, want_val = top_k(queries, pool, 10)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(val, want_val)

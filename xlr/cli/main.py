@@ -275,6 +275,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             runs.append((enc, stats))
     table = results_table(results, spec.ks)
     manifest = build_manifest(data, spec, runs, results)
+    manifest["engine"] = {"name": args.engine} | ({"ray_address": args.ray_address} if args.ray_address else {})
     flags = unsupported_map([e.identity.name for e in encoders], spec.directions)
     manifest["unsupported_languages"] = flags
     manifest["api_usage"] = {

@@ -338,7 +338,7 @@ def evaluate_ray(
         _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
         wanted["query"].append(q_pos)
         wanted["document"].append(p_pos)
-    positions = {role: np.concatenate(v) for role, v in wanted.items()}  # type: ignore[misc]
+    positions: dict[Role, np.ndarray] = {role: np.concatenate(v) for role, v in wanted.items()}
     with ray_session(ray_spec):
         stats = encode_on_ray(
             corpus, enc, encoder_name, cache.root, positions, ray_spec, text_field=spec.text_field, progress=progress
