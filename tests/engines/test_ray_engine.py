@@ -108,7 +108,7 @@ def test_killed_encoder_actor_mid_run_still_gives_identical_results(ray_local, s
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])
 
-    spec_small = RaySpec(num_cpus=2, shards=3, tile=TILE, batch_size=4)
+    spec_small = RaySpec(num_cpus=2, actors=2, shards=3, tile=TILE, batch_size=4)
     got, _, stats = evaluate_ray(
         data.corpus, "use-m3", EmbeddingCache(tmp_path / "ray"), spec, spec_small, progress=progress
     )
