@@ -48,7 +48,8 @@ def tiled_cosines(queries: np.ndarray, pool: np.ndarray, tile: int = TILE) -> np
         raise ValueError(f"tile must be >= 1, got {tile}")
     m = pool.shape[0]
     if m <= tile:
-        return queries @ pool.T
+        one: np.ndarray = queries @ pool.T
+        return one
     out = np.empty((queries.shape[0], m), dtype=np.result_type(queries, pool))
     for start in range(0, m, tile):
         out[:, start : start + tile] = queries @ pool[start : start + tile].T

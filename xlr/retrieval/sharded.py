@@ -136,7 +136,8 @@ def merge_gold_scores(parts: Iterable[np.ndarray]) -> np.ndarray:
     have = np.stack([~np.isnan(p) for p in parts])
     if not (have.sum(axis=0) == 1).all():
         raise ShardMismatch("the shards do not cover every gold exactly once")
-    return np.choose(np.argmax(have, axis=0), parts).astype(np.float32)
+    merged: np.ndarray = np.choose(np.argmax(have, axis=0), parts).astype(np.float32)
+    return merged
 
 
 def shard_part(
