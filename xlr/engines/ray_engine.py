@@ -69,8 +69,8 @@ class RaySpec:
     ``address=None`` starts a local Ray with ``num_cpus`` CPUs (and stops it afterwards);
     otherwise ``ray.init(address)`` joins a running cluster (``"auto"``, ``"ray://host:10001"``).
     ``actors=None``: one per GPU of the cluster, else one per node (a CPU encoder uses all of
-    its node's cores; bench section 6 measured a second actor on 2 cores at 0.89x throughput).  ``shards=None``: one per
-    cluster CPU.  ``tile``/``chunk_size`` must equal the local kernel's for identical ranks.
+    its node's cores; bench section 6 measured a second actor on 2 cores at 0.82x throughput).
+    ``shards=None``: one per cluster CPU.  ``tile``/``chunk_size`` must equal the local kernel's for identical ranks.
     """
 
     address: str | None = None
