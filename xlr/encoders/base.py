@@ -28,16 +28,34 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "BatchTooLarge",
     "Encoder",
     "EncoderIdentity",
     "EncoderUnavailable",
+    "EncodingCancelled",
     "Progress",
     "Role",
+    "prepare_texts",
+    "runtime_info",
 ]
 
 Role = Literal["query", "document"]
 Progress = Callable[[int, int], None]
-"""Progress callback: ``progress(done, total)`` after each batch."""
+"""Progress callback: ``progress(done, total)`` after each batch.
+
+A callback that raises :class:`EncodingCancelled` stops encoding: the embedding cache has
+committed every finished batch by then, so a rerun encodes only the rest.
+"""
+
+
+class EncodingCancelled(Exception):
+    """Raised by a :data:`Progress` callback to stop an encoding (e.g. a Cancel button)."""
+
+
+class BatchTooLarge(RuntimeError):
+    """Raised by an engine when one batch does not fit in memory (e.g. CUDA out of memory);
+    :meth:`BatchEncoder.encode` halves the batch and retries."""
+
 
 PREFIX_MODES = ("none", "query", "passage", "asymmetric")
 
@@ -60,6 +78,8 @@ class EncoderIdentity:
     prefix_mode: str
     normalize: bool
     dim: int
+    precision: str = "fp32"
+    """``fp32`` (default), ``fp16`` or ``bf16``: part of the cache key when not ``fp32``."""
 
     def prefix(self, role: Role) -> str:
         """The prefix actually put in front of a text encoded in ``role``."""
@@ -75,16 +95,10 @@ class EncoderIdentity:
         Two roles that apply the same prefix share a key, so a symmetric encoder
         never encodes a text twice.
         """
-        blob = json.dumps(
-            [
-                self.name,
-                self.backend,
-                self.version,
-                self.prefix(role),
-                self.normalize,
-                self.dim,
-            ]
-        )
+        fields: list[object] = [self.name, self.backend, self.version, self.prefix(role), self.normalize, self.dim]
+        if self.precision != "fp32":  # fp32 keys are those written before precision existed
+            fields.append(self.precision)
+        blob = json.dumps(fields)
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
     def describe(self) -> dict[str, object]:
@@ -95,6 +109,7 @@ class EncoderIdentity:
             "prefix_mode": self.prefix_mode,
             "normalize": self.normalize,
             "dim": self.dim,
+            "precision": self.precision,
         }
 
 
@@ -122,50 +137,126 @@ def _l2_normalize(x: np.ndarray) -> np.ndarray:
     return (x / norms).astype(np.float32, copy=False)
 
 
+def prepare_texts(encoder: Encoder, texts: Sequence[str]) -> tuple[list[str], int]:
+    """``(texts cut to the encoder's input limit, how many were cut)``.
+
+    Encoders without a ``prepare`` method (any :class:`Encoder`) get their texts unchanged.
+    """
+    prepare = getattr(encoder, "prepare", None)
+    if prepare is None:
+        return list(texts), 0
+    return prepare(texts)
+
+
+def runtime_info(encoder: Encoder) -> dict[str, object]:
+    """Device, precision and batch size an encoder ran with (for manifests); ``{}`` if unknown."""
+    info = getattr(encoder, "runtime_info", None)
+    return dict(info()) if info is not None else {}
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise ValueError(f"text {i} is {type(t).__name__}, not str")
+    return texts
+
+
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Positions of ``texts`` longest first (stable), so each batch holds texts of similar
+    length and carries little padding; the longest batch comes first, so an out-of-memory
+    shows at once."""
+    return sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+
+
 class BatchEncoder:
-    """Base class: batching, progress, prefixing, normalisation and checks.
+    """Base class: input limits, length-sorted batching, progress, prefixing, normalisation, checks.
 
     Subclasses set ``identity`` and implement ``_encode_batch(texts, role)``,
     which receives texts *without* a prefix when ``_engine_prefixes`` is true
-    (the engine adds it itself) and *with* it otherwise.
+    (the engine adds it itself) and *with* it otherwise.  They may override
+    ``_cut(text) -> str`` (cut one text to the input limit; the default keeps it),
+    ``preferred_batch_size`` and ``runtime_info()``.  An engine that runs out of memory on a
+    batch raises :class:`BatchTooLarge`; the batch is halved and retried, and the smaller
+    size is kept for later batches.
     """
 
     identity: EncoderIdentity
     _engine_prefixes = False
+    _batch_cap: int | None = None
+
+    @property
+    def preferred_batch_size(self) -> int:
+        """Texts per engine call when the caller does not say (32 unless a backend knows better)."""
+        return self._batch_cap or 32
+
+    def runtime_info(self) -> dict[str, object]:
+        return {"device": "cpu", "precision": self.identity.precision, "batch_size": self.preferred_batch_size}
+
+    def _cut(self, text: str) -> str:
+        return text
+
+    def prepare(self, texts: Sequence[str]) -> tuple[list[str], int]:
+        """``(texts cut to this encoder's input limit, number cut)``; cutting a cut text keeps it."""
+        out, cut = [], 0
+        for t in _check_texts(texts):
+            c = self._cut(t)
+            cut += c != t
+            out.append(c)
+        return out, cut
 
     def encode(
         self,
         texts: Sequence[str],
         *,
         role: Role = "document",
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> np.ndarray:
+        """``(len(texts), dim)`` float32 (rows L2-normalised when ``identity.normalize``).
+
+        Texts are cut to the input limit, sorted by length across the whole request and
+        encoded ``batch_size`` at a time (default :attr:`preferred_batch_size`); rows come
+        back in the order given.  ``progress(done, total)`` after each batch.
+        """
         if role not in ("query", "document"):
             raise ValueError(f"role must be 'query' or 'document', got {role!r}")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        texts = list(texts)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise ValueError(f"text {i} is {type(t).__name__}, not str")
+        texts, _ = self.prepare(texts)
         n = len(texts)
         out = np.empty((n, self.identity.dim), dtype=np.float32)
-        prefix = "" if self._engine_prefixes else self.identity.prefix(role)
-        for start in range(0, n, batch_size):
-            batch = [prefix + t for t in texts[start : start + batch_size]]
-            vecs = np.asarray(self._encode_batch(batch, role), dtype=np.float32)
-            if vecs.shape != (len(batch), self.identity.dim):
-                raise RuntimeError(
-                    f"{self.identity.name} returned shape {vecs.shape} for a batch of "
-                    f"{len(batch)} texts (expected dim {self.identity.dim})"
-                )
-            out[start : start + len(batch)] = vecs
+        order = length_order(texts)
+        size = batch_size or self.preferred_batch_size
+        start = 0
+        while start < n:
+            idx = order[start : start + size]
+            out[idx] = self._encode_rows([texts[i] for i in idx], role)
+            start += len(idx)
+            size = min(size, self._batch_cap or size)
             if progress is not None:
-                progress(min(start + batch_size, n), n)
+                progress(start, n)
         if self.identity.normalize:
             out = _l2_normalize(out)
         return out
+
+    def _encode_rows(self, batch: list[str], role: Role) -> np.ndarray:
+        """One batch through the engine, halving it on :class:`BatchTooLarge`."""
+        prefix = "" if self._engine_prefixes else self.identity.prefix(role)
+        try:
+            vecs = np.asarray(self._encode_batch([prefix + t for t in batch], role), dtype=np.float32)
+        except BatchTooLarge:
+            if len(batch) == 1:
+                raise
+            half = len(batch) // 2
+            self._batch_cap = half
+            return np.concatenate([self._encode_rows(batch[:half], role), self._encode_rows(batch[half:], role)])
+        if vecs.shape != (len(batch), self.identity.dim):
+            raise RuntimeError(
+                f"{self.identity.name} returned shape {vecs.shape} for a batch of "
+                f"{len(batch)} texts (expected dim {self.identity.dim})"
+            )
+        return vecs
 
     def _encode_batch(self, texts: list[str], role: Role) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError

@@ -4,17 +4,28 @@ Layout (one folder per encoder identity and role prefix)::
 
     <root>/<identity.cache_key(role)>/
         identity.json          what the vectors are (human-readable)
+        .lock                  flock'ed by the one process writing here
         <shard>.keys.npy       uint8 (n, 16): blake2b-128 of each text (UTF-8)
         <shard>.vecs.npy       float32 (n, dim)
         <shard>.json           {"n", "dim", "keys_sha256", "vecs_sha256"}: written last
 
-A shard counts only once its ``.json`` exists, and every file is written to a
-temporary name and renamed into place, so a crash never leaves a half shard
-that is read.  A shard whose files are missing, truncated or altered (checked
-against the sha256 in its ``.json``) is deleted and its texts encoded again.
-No pickle is ever read (``allow_pickle=False``).  Encoding is incremental: only
-texts whose hash is absent are sent to the encoder.  Many shards are compacted
-into one.
+Texts are first cut to the encoder's input limit; the cut text is what is hashed and
+encoded.  Only texts whose hash is absent are sent to the encoder, longest first, one batch
+at a time, and **each finished batch is committed as a shard**: a process killed (even by
+kill -9) loses at most the batch in flight, and the rerun encodes only the rest.
+
+Processes sharing a cache coordinate through the namespace lock: whoever holds it encodes
+what is missing; the others wait (reporting how much of their texts appeared meanwhile), then
+find their texts cached, so each text is encoded once in total.  A shard counts only once its
+``.json`` exists and every file is renamed into place, so readers never see a torn shard;
+a shard whose files are missing, truncated or altered (checked against the sha256 in its
+``.json``) is deleted and its texts encoded again; orphans of killed writers are swept.
+No pickle is ever read (``allow_pickle=False``).  Many small shards are compacted into one.
+
+Self-repair: an entry of the wrong type (a folder where a shard file belongs, a file where a
+namespace folder belongs) is removed with a :class:`CacheRepairWarning`; a cache root that is
+a file, or a read-only cache, is bypassed: vectors are computed in memory, the warning names
+the path and ``CacheStats.written`` is False.
 """
 
 from __future__ import annotations
@@ -22,19 +33,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
+import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from xlr.atomic import atomic_save_npy, atomic_write_text
-from xlr.encoders.base import Encoder, Progress, Role
+from xlr.atomic import atomic_write_text
+from xlr.encoders.base import Encoder, Progress, Role, length_order, prepare_texts
+from xlr.encoders.cache_store import CacheRepairWarning, Namespace, remove_wrong_type
 
-__all__ = ["CacheStats", "EmbeddingCache", "default_cache_dir", "text_key"]
-
-_COMPACT_AT = 16
+__all__ = ["CacheRepairWarning", "CacheStats", "EmbeddingCache", "default_cache_dir", "text_key"]
 
 
 def default_cache_dir() -> Path:
@@ -57,112 +68,24 @@ class CacheStats:
     """How one :meth:`EmbeddingCache.embed` call was served."""
 
     encoded: int
-    """distinct texts sent to the encoder"""
+    """distinct texts sent to the encoder (by this process)"""
     cached: int
-    """distinct texts read from the cache"""
+    """distinct texts read from the cache (including those another process encoded meanwhile)"""
     rebuilt_shards: int = 0
     """corrupt shards found, deleted and re-encoded"""
+    truncated: int = 0
+    """texts cut to the encoder's input limit"""
+    written: bool = True
+    """False when the cache could not be written (vectors were kept in memory only)"""
 
     def __add__(self, other: CacheStats) -> CacheStats:
         return CacheStats(
             self.encoded + other.encoded,
             self.cached + other.cached,
             self.rebuilt_shards + other.rebuilt_shards,
+            self.truncated + other.truncated,
+            self.written and other.written,
         )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-class _Namespace:
-    """The shards of one (identity, role prefix) folder, loaded into memory."""
-
-    def __init__(self, folder: Path, dim: int) -> None:
-        self.folder = folder
-        self.dim = dim
-        self.index: dict[bytes, tuple[int, int]] = {}  # key -> (shard number, row)
-        self.shards: list[np.ndarray] = []
-        self.shard_names: list[str] = []
-        self.rebuilt = 0
-        self._load()
-
-    def _drop(self, stem: str) -> None:
-        for suffix in (".json", ".keys.npy", ".vecs.npy"):
-            (self.folder / f"{stem}{suffix}").unlink(missing_ok=True)
-
-    def _load(self) -> None:
-        for meta_path in sorted(self.folder.glob("*.json")):
-            stem = meta_path.name[: -len(".json")]
-            if stem == "identity":
-                continue
-            keys_path = self.folder / f"{stem}.keys.npy"
-            vecs_path = self.folder / f"{stem}.vecs.npy"
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                if _sha256(keys_path) != meta["keys_sha256"] or _sha256(vecs_path) != meta["vecs_sha256"]:
-                    raise ValueError("checksum mismatch")
-                keys = np.load(keys_path, allow_pickle=False)
-                vecs = np.load(vecs_path, allow_pickle=False)
-                n = int(meta["n"])
-                if keys.shape != (n, 16) or keys.dtype != np.uint8:
-                    raise ValueError("bad keys array")
-                if vecs.shape != (n, self.dim) or vecs.dtype != np.float32:
-                    raise ValueError("bad vectors array")
-                if not np.isfinite(vecs).all():
-                    raise ValueError("non-finite vectors")
-            except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
-                self._drop(stem)
-                self.rebuilt += 1
-                continue
-            self._add(stem, keys, vecs)
-
-    def _add(self, stem: str, keys: np.ndarray, vecs: np.ndarray) -> None:
-        shard = len(self.shards)
-        self.shards.append(vecs)
-        self.shard_names.append(stem)
-        for row, key in enumerate(keys):
-            self.index[key.tobytes()] = (shard, row)
-
-    def write(self, keys: list[bytes], vecs: np.ndarray) -> None:
-        stem = uuid.uuid4().hex
-        karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-        kpath = self.folder / f"{stem}.keys.npy"
-        vpath = self.folder / f"{stem}.vecs.npy"
-        atomic_save_npy(kpath, karr)
-        atomic_save_npy(vpath, vecs)
-        meta = {
-            "n": len(keys),
-            "dim": self.dim,
-            "keys_sha256": _sha256(kpath),
-            "vecs_sha256": _sha256(vpath),
-        }
-        atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
-        self._add(stem, karr, vecs)
-        if len(self.shards) >= _COMPACT_AT:
-            self._compact()
-
-    def _compact(self) -> None:
-        """Merge all shards into one (written before the old ones are removed)."""
-        keys = list(self.index)
-        vecs = self.gather(keys)
-        old = list(self.shard_names)
-        self.index, self.shards, self.shard_names = {}, [], []
-        self.write(keys, vecs)
-        for stem in old:
-            self._drop(stem)
-
-    def gather(self, keys: Sequence[bytes]) -> np.ndarray:
-        out = np.empty((len(keys), self.dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            shard, row = self.index[key]
-            out[i] = self.shards[shard][row]
-        return out
 
 
 class EmbeddingCache:
@@ -176,21 +99,57 @@ class EmbeddingCache:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
-        self._namespaces: dict[str, _Namespace] = {}
+        self._namespaces: dict[str, Namespace] = {}
 
-    def _namespace(self, encoder: Encoder, role: Role) -> _Namespace:
+    def _bypass(self, why: str) -> bool:
+        warnings.warn(
+            f"embedding cache: {why}: vectors are computed in memory and not written", CacheRepairWarning, stacklevel=4
+        )
+        return False
+
+    def _open_folder(self, folder: Path, encoder: Encoder, role: Role) -> bool:
+        """Create/repair the namespace folder; True when it can be written."""
+        if self.root.exists() and not self.root.is_dir():
+            return self._bypass(f"the cache root {self.root} is a file, not a folder")
+        if folder.exists() and not folder.is_dir():
+            remove_wrong_type(folder, "cache folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return self._bypass(f"cannot create {folder} ({exc.strerror or exc})")
+        ident = folder / "identity.json"
+        if ident.is_dir():
+            try:
+                remove_wrong_type(ident, "identity.json file")
+            except OSError:
+                pass
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return self._bypass(f"{folder} is read-only")
+        if not ident.exists():
+            desc = encoder.identity.describe() | {"prefix": encoder.identity.prefix(role)}
+            try:
+                atomic_write_text(ident, json.dumps(desc, indent=1))
+            except OSError as exc:
+                return self._bypass(f"cannot write in {folder} ({exc.strerror or exc})")
+        return True
+
+    def _namespace(self, encoder: Encoder, role: Role) -> Namespace:
         key = encoder.identity.cache_key(role)
         ns = self._namespaces.get(key)
         if ns is None:
             folder = self.root / key
-            folder.mkdir(parents=True, exist_ok=True)
-            ident = folder / "identity.json"
-            if not ident.exists():
-                desc = encoder.identity.describe() | {"prefix": encoder.identity.prefix(role)}
-                atomic_write_text(ident, json.dumps(desc, indent=1))
-            ns = _Namespace(folder, encoder.identity.dim)
+            writable = self._open_folder(folder, encoder, role)
+            ns = Namespace(folder, encoder.identity.dim, writable)
             self._namespaces[key] = ns
         return ns
+
+    @staticmethod
+    def _missing(ns: Namespace, keys: list[bytes], texts: list[str]) -> dict[bytes, str]:
+        missing: dict[bytes, str] = {}
+        for key, text in zip(keys, texts):
+            if key not in ns.index and key not in missing:
+                missing[key] = text
+        return missing
 
     def embed(
         self,
@@ -198,34 +157,67 @@ class EmbeddingCache:
         texts: Sequence[str],
         *,
         role: Role = "document",
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> tuple[np.ndarray, CacheStats]:
         """Vectors of ``texts`` (``(len(texts), dim)`` float32), encoding only unseen texts.
 
-        Duplicate texts are encoded once.  ``progress(done, total)`` counts the
-        texts actually encoded.  Counts in the returned :class:`CacheStats` are
-        of distinct texts.
+        Texts are cut to the encoder's input limit first.  Duplicate texts are encoded once.
+        ``progress(done, total)`` counts the missing texts (after each committed batch, and
+        while waiting for another process that encodes into the same namespace); raising
+        :class:`~xlr.encoders.base.EncodingCancelled` from it stops after the last commit.
+        ``batch_size`` defaults to the encoder's ``preferred_batch_size`` (per device).
+        Counts in the returned :class:`CacheStats` are of distinct texts.
         """
+        prepared, truncated = prepare_texts(encoder, texts)
         ns = self._namespace(encoder, role)
-        rebuilt, ns.rebuilt = ns.rebuilt, 0
-        keys = [text_key(t) for t in texts]
-        missing: dict[bytes, str] = {}
-        for key, text in zip(keys, texts):
-            if key not in ns.index and key not in missing:
-                missing[key] = text
-        n_distinct = len(set(keys))
+        keys = [text_key(t) for t in prepared]
+        missing = self._missing(ns, keys, prepared)
+        encoded = 0
         if missing:
-            vecs = encoder.encode(
-                list(missing.values()),
-                role=role,
-                batch_size=batch_size,
-                progress=progress,
-            )
-            ns.write(list(missing), vecs)
-        stats = CacheStats(
-            encoded=len(missing),
-            cached=n_distinct - len(missing),
-            rebuilt_shards=rebuilt,
-        )
+            total, last = len(missing), [time.monotonic()]
+
+            def waiting() -> None:  # another process holds the lock: show what it has done for us
+                if time.monotonic() - last[0] >= 1.0:
+                    last[0] = time.monotonic()
+                    ns.refresh(repair=False)
+                    if progress is not None:
+                        progress(sum(k in ns.index for k in missing), total)
+
+            ns.acquire(waiting)
+            try:
+                missing = self._missing(ns, keys, prepared)
+                if missing and not ns.writable:
+                    self._bypass(f"{ns.folder} cannot be written")
+                encoded = self._encode(ns, encoder, missing, role, batch_size, progress, total - len(missing), total)
+            finally:
+                ns.release()
+        rebuilt, ns.rebuilt = ns.rebuilt, 0
+        n_distinct = len(set(keys))
+        stats = CacheStats(encoded, n_distinct - encoded, rebuilt, truncated, ns.writable)
         return ns.gather(keys), stats
+
+    @staticmethod
+    def _encode(
+        ns: Namespace,
+        encoder: Encoder,
+        missing: dict[bytes, str],
+        role: Role,
+        batch_size: int | None,
+        progress: Progress | None,
+        done: int,
+        total: int,
+    ) -> int:
+        """Encode ``missing`` longest first, committing each batch; returns how many were encoded."""
+        items = list(missing.items())
+        order = length_order([t for _, t in items])
+        start = 0
+        while start < len(items):
+            size = batch_size or getattr(encoder, "preferred_batch_size", 32)
+            idx = order[start : start + size]
+            vecs = encoder.encode([items[i][1] for i in idx], role=role, batch_size=size)
+            ns.write([items[i][0] for i in idx], vecs)
+            start += len(idx)
+            if progress is not None:
+                progress(done + start, total)
+        return start

@@ -25,7 +25,7 @@ class CorpusEmbeddings:
         cache: EmbeddingCache,
         *,
         text_field: str = "text",
-        batch_size: int = 32,
+        batch_size: int | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.corpus = corpus

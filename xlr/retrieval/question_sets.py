@@ -122,7 +122,7 @@ def evaluate_queries(
     spec: QuerySpec,
     *,
     model: str | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
 ) -> list[QueryResult]:
     """One :class:`QueryResult` per question language (``spec.query_langs``, default all, sorted).
 

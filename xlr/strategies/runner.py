@@ -81,7 +81,7 @@ class _Workspace:
         encoders: Mapping[str, Encoder],
         cache: EmbeddingCache,
         plan: SplitPlan,
-        batch_size: int,
+        batch_size: int | None,
         progress: Progress | None,
     ) -> None:
         self.corpus, self.encoders, self.cache, self.plan = (
@@ -279,7 +279,7 @@ def run_strategy(
     *,
     plan: SplitPlan,
     cache: EmbeddingCache | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     _ws: _Workspace | None = None,
 ) -> StrategyRun:
@@ -332,7 +332,7 @@ def run_strategies(
     alpha: float = 0.05,
     random_state: int | np.random.Generator | None = 0,
     n_resamples: int = 10_000,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Progress | None = None,
 ) -> StrategyReport:
     """Run ``baseline`` (default: cosine over the first encoder) and every strategy, and compare.

@@ -1,0 +1,240 @@
+"""One namespace folder of the embedding cache: its shards, its lock, its repairs.
+
+A namespace is ``<root>/<identity.cache_key(role)>/``.  Shards are published atomically
+(``.keys.npy`` and ``.vecs.npy`` renamed into place, then the ``.json`` with their sha256
+written last), so a reader never sees a torn shard.  Everything that writes or deletes
+(new shards, compaction, repairs, sweeping orphans) happens under the namespace's lock
+(``.lock``, ``flock``; the kernel releases it when a process dies, even by kill -9).
+Readers take no lock: a shard that vanishes while being read (compacted by another process)
+is skipped, and is looked for again under the lock if its texts are needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from xlr.atomic import atomic_save_npy, atomic_write_text
+
+try:  # POSIX; elsewhere processes do not coordinate (each still writes whole shards)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["CacheRepairWarning", "Namespace"]
+
+_COMPACT_AT = 16
+
+
+class CacheRepairWarning(UserWarning):
+    """The cache held something of the wrong type, or could not be written; it was bypassed."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def remove_wrong_type(path: Path, expected: str) -> None:
+    """Remove ``path`` (a folder where a file belongs, or the reverse) with a warning."""
+    warnings.warn(
+        f"embedding cache: {path} is a {'folder' if path.is_dir() else 'file'} where a {expected} belongs; removed",
+        CacheRepairWarning,
+        stacklevel=3,
+    )
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+class Namespace:
+    """The shards of one (identity, role prefix) folder, held in memory.
+
+    ``writable`` is False for a read-only folder: vectors are then kept in memory only.
+    """
+
+    def __init__(self, folder: Path, dim: int, writable: bool) -> None:
+        self.folder = folder
+        self.dim = dim
+        self.writable = writable
+        self.index: dict[bytes, tuple[int, int]] = {}  # key -> (shard number, row)
+        self.shards: list[np.ndarray] = []
+        self.shard_names: list[str] = []
+        self.rebuilt = 0
+        self._lock_fd: int | None = None
+        self.refresh(repair=False)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def refresh(self, *, repair: bool) -> None:
+        """Load shards published since the last look.  With ``repair`` (only under the lock),
+        damaged shards are deleted and counted in ``rebuilt``; without, they are skipped."""
+        try:
+            metas = sorted(self.folder.glob("*.json"))
+        except OSError:
+            return
+        names = {p.name[: -len(".json")] for p in metas}
+        if repair and any(stem not in names for stem in self.shard_names):
+            # another process compacted: start again from what is on disk now
+            self.index, self.shards, self.shard_names = {}, [], []
+        known = set(self.shard_names)
+        for meta_path in metas:
+            stem = meta_path.name[: -len(".json")]
+            if stem == "identity" or stem in known or stem.startswith("."):
+                continue
+            if meta_path.is_dir():
+                if repair:
+                    remove_wrong_type(meta_path, "shard description (.json file)")
+                continue
+            loaded = self._read(stem, meta_path)
+            if loaded is None:
+                if repair:
+                    self._drop(stem)
+                    self.rebuilt += 1
+                continue
+            self._add(stem, *loaded)
+
+    def _read(self, stem: str, meta_path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        keys_path = self.folder / f"{stem}.keys.npy"
+        vecs_path = self.folder / f"{stem}.vecs.npy"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if _sha256(keys_path) != meta["keys_sha256"] or _sha256(vecs_path) != meta["vecs_sha256"]:
+                raise ValueError("checksum mismatch")
+            keys = np.load(keys_path, allow_pickle=False)
+            vecs = np.load(vecs_path, allow_pickle=False)
+            n = int(meta["n"])
+            if keys.shape != (n, 16) or keys.dtype != np.uint8:
+                raise ValueError("bad keys array")
+            if vecs.shape != (n, self.dim) or vecs.dtype != np.float32:
+                raise ValueError("bad vectors array")
+            if not np.isfinite(vecs).all():
+                raise ValueError("non-finite vectors")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return keys, vecs
+
+    def _add(self, stem: str, keys: np.ndarray, vecs: np.ndarray) -> None:
+        shard = len(self.shards)
+        self.shards.append(vecs)
+        self.shard_names.append(stem)
+        for row, key in enumerate(keys):
+            self.index[key.tobytes()] = (shard, row)
+
+    def gather(self, keys: Sequence[bytes]) -> np.ndarray:
+        out = np.empty((len(keys), self.dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            shard, row = self.index[key]
+            out[i] = self.shards[shard][row]
+        return out
+
+    # -- writing (under the lock) --------------------------------------------------------
+
+    def _drop(self, stem: str) -> None:
+        for suffix in (".json", ".keys.npy", ".vecs.npy"):
+            path = self.folder / f"{stem}{suffix}"
+            if path.is_dir() and not path.is_symlink():
+                remove_wrong_type(path, "shard file")
+            else:
+                path.unlink(missing_ok=True)
+
+    def acquire(self, waiting: Callable[[], None] | None = None, poll: float = 0.1) -> bool:
+        """Take the namespace lock; ``waiting()`` is called between polls (it may raise, e.g.
+        :class:`~xlr.encoders.base.EncodingCancelled`).  False when the folder is not writable."""
+        if not self.writable or fcntl is None:
+            return False
+        path = self.folder / ".lock"
+        if path.is_dir():
+            remove_wrong_type(path, "lock file")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            self.writable = False
+            return False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                try:
+                    if waiting is not None:
+                        waiting()
+                except BaseException:
+                    os.close(fd)
+                    raise
+                time.sleep(poll)
+        self._lock_fd = fd
+        self.refresh(repair=True)
+        self._sweep()
+        return True
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _sweep(self) -> None:
+        """Delete what a killed writer left: temporary files and arrays whose ``.json`` never came."""
+        published = set(self.shard_names)
+        for path in self.folder.iterdir():
+            name = path.name
+            if name.startswith(".") and name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+            elif name.endswith((".keys.npy", ".vecs.npy")):
+                stem = name.rsplit(".", 2)[0]
+                if stem not in published and not (self.folder / f"{stem}.json").exists():
+                    if path.is_dir():
+                        remove_wrong_type(path, "shard file")
+                    else:
+                        path.unlink(missing_ok=True)
+
+    def write(self, keys: list[bytes], vecs: np.ndarray) -> None:
+        """Publish one shard (to disk when writable, else in memory only)."""
+        stem = uuid.uuid4().hex
+        karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        if self.writable:
+            kpath = self.folder / f"{stem}.keys.npy"
+            vpath = self.folder / f"{stem}.vecs.npy"
+            atomic_save_npy(kpath, karr)
+            atomic_save_npy(vpath, vecs)
+            meta = {"n": len(keys), "dim": self.dim, "keys_sha256": _sha256(kpath), "vecs_sha256": _sha256(vpath)}
+            atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
+        self._add(stem, karr, vecs)
+        if self.writable and len(self.shards) >= _COMPACT_AT:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Merge the small shards into one (written before the old ones are removed).
+
+        The largest shard stays when it holds more rows than all others together, so a
+        long run of one-batch shards costs about ``n log n`` rows rewritten, not ``n^2``.
+        """
+        sizes = [s.shape[0] for s in self.shards]
+        big = int(np.argmax(sizes))
+        keep_big = sizes[big] > sum(sizes) - sizes[big]
+        merged = [k for k, (s, _) in self.index.items() if not (keep_big and s == big)]
+        vecs = self.gather(merged)
+        old = [stem for i, stem in enumerate(self.shard_names) if not (keep_big and i == big)]
+        if keep_big:
+            index = {k: (0, row) for k, (s, row) in self.index.items() if s == big}
+            self.index, self.shards, self.shard_names = index, [self.shards[big]], [self.shard_names[big]]
+        else:
+            self.index, self.shards, self.shard_names = {}, [], []
+        self.write(merged, vecs)
+        for stem in old:
+            self._drop(stem)

