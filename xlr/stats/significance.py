@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as _sps
 
 __all__ = [
     "RandomState",
@@ -135,6 +134,8 @@ def mcnemar_exact(a_hit: np.ndarray, b_hit: np.ndarray) -> tuple[float, int, int
     c = int(np.count_nonzero(~xa & yb))
     if b + c == 0:
         return 1.0, b, c
+    from scipy import stats as _sps  # imported here: a cached eval need not load scipy
+
     p = min(1.0, 2.0 * float(_sps.binom.cdf(min(b, c), b + c, 0.5)))
     return p, b, c
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import rankdata
 
 __all__ = [
     "mean_center",
@@ -220,6 +219,8 @@ def row_ranks(scores: np.ndarray) -> np.ndarray:
     """
     s = _score_stack([scores])[0]
     out = np.empty(s.shape, dtype=np.int64)
+    from scipy.stats import rankdata  # imported here: a cached eval need not load scipy
+
     for start in range(0, s.shape[0], _ROW_BLOCK):
         block = s[start : start + _ROW_BLOCK]
         out[start : start + _ROW_BLOCK] = rankdata(-block, method="min", axis=1)
