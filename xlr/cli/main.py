@@ -15,6 +15,7 @@ from pathlib import Path
 
 from xlr.cli import strategies as cli_strategies
 from xlr.cli.api_options import add_api_flags, api_settings
+from xlr.cli.runtime import add_runtime_flags, load_with_runtime, one_line_warnings
 from xlr.data.registry import DATASETS, data_dir, resolve_dataset
 from xlr.data.unique import unique
 from xlr.encoders.api import OpenAIEncoder
@@ -22,7 +23,6 @@ from xlr.encoders.api_cost import estimate_cost
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.catalogue import catalogue_lines
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import load_encoder
 from xlr.engines.ray_engine import RaySpec, evaluate_ray, ray_session, require_ray
 from xlr.report.outputs import OutputPlan, model_folders
 from xlr.report.results import build_manifest, results_csv, results_json
@@ -149,6 +149,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="what is encoded (default text)",
     )
     add_api_flags(p)
+    add_runtime_flags(p)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -249,7 +250,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         text_field=args.text_field,
     )
     cache = EmbeddingCache(args.cache_dir)
-    encoders = [load_encoder(name, api=api_settings(args)) for name in args.model]
+    encoders = [load_with_runtime(name, args, api=api_settings(args)) for name in args.model]
     for enc in encoders:  # what an API run will send and cost, said before anything is sent
         if isinstance(enc, OpenAIEncoder):
             prices = {enc.model: args.api_price} if args.api_price is not None else None
@@ -291,7 +292,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for enc, stats in runs:
         billed = f", {enc.usage_tokens:,} tokens reported by the server" if isinstance(enc, OpenAIEncoder) else ""
         print(
-            f"{terminal_text(enc.identity.name)}: {stats.encoded} texts encoded, {stats.cached} from the cache{billed}",
+            f"{terminal_text(enc.identity.name)}: {stats.summary()}{billed}",
             file=sys.stderr,
         )
     if args.pool == "all":
@@ -330,7 +331,7 @@ def with_pd_options(fn) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     data = _load(args)
-    enc = load_encoder(args.model, api=api_settings(args))
+    enc = load_with_runtime(args.model, args, api=api_settings(args))
     emb = CorpusEmbeddings(
         data.corpus,
         enc,
@@ -389,6 +390,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    one_line_warnings()
     try:
         args.output_plan = OutputPlan({f"--{f}": getattr(args, f, None) for f in OUTPUT_FLAGS})
         args.output_plan.refuse_inputs(

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from xlr.cli.api_options import api_settings
+from xlr.cli.runtime import add_runtime_flags, load_with_runtime
 from xlr.data.registry import LoadedDataset
 from xlr.data.unique import unique
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import load_encoder
+from xlr.encoders.device import Runtime
 from xlr.report.comparison import compare_files
 from xlr.report.results import build_manifest, results_csv, results_json
 from xlr.report.sanitize import terminal_frame, terminal_lines, terminal_text
@@ -213,7 +214,10 @@ def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]
     )
     ft.add_argument("--max-seq-length", type=int, default=128)
     ft.add_argument("--text-field", choices=("text", "title+text"), default="text")
-    ft.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps")
+    ft.add_argument(
+        "--device", default=None, help="auto (cuda, mps, cpu; default, or $XLR_DEVICE), cpu, cuda, cuda:N, mps"
+    )
+    add_runtime_flags(ft, device=False)
     ft.add_argument(
         "--compare",
         action="store_true",
@@ -299,7 +303,7 @@ def _report(report, data, args) -> None:
     print(terminal_lines(strategies_text(report)))
     for enc, stats in report.encoder_stats:
         print(
-            f"{enc.identity.name}: {stats.encoded} texts encoded, {stats.cached} from the cache",
+            f"{enc.identity.name}: {stats.summary()}",
             file=sys.stderr,
         )
     if getattr(args, "json", None):
@@ -333,7 +337,9 @@ def _cmd_strategies(args: argparse.Namespace, load: Loader, progress) -> int:
         text_field=args.text_field,
         target_lang=args.target_lang,
     )
-    encoders = [load_encoder(m, api=api_settings(args)) for m in models + [c for c in candidates if c not in models]]
+    encoders = [
+        load_with_runtime(m, args, api=api_settings(args)) for m in models + [c for c in candidates if c not in models]
+    ]
     report = run_strategies(
         corpus,
         encoders,
@@ -371,7 +377,7 @@ def _cmd_finetune(args: argparse.Namespace, load: Loader, progress) -> int:
         max_pairs=args.max_pairs,
         max_seq_length=args.max_seq_length,
         text_field=args.text_field,
-        device=args.device,
+        device=Runtime.from_options(args.device).device,
         random_state=args.seed,
     )
     print(f"split: {plan.description}")
@@ -386,7 +392,7 @@ def _cmd_finetune(args: argparse.Namespace, load: Loader, progress) -> int:
     )
     print(f"saved: {res.output_dir}  (evaluate it as --model {res.encoder})")
     if args.compare:
-        encoders = [load_encoder(args.model), load_encoder(res.encoder)]
+        encoders = [load_with_runtime(m, args, api=api_settings(args)) for m in (args.model, res.encoder)]
         report = run_strategies(
             corpus,
             encoders,
@@ -434,7 +440,7 @@ def cmd_eval_queries(args: argparse.Namespace, load: Loader, progress) -> int:
     cache = EmbeddingCache(args.cache_dir)
     results, runs = [], []
     for name in args.model:
-        enc = load_encoder(name, api=api_settings(args))
+        enc = load_with_runtime(name, args, api=api_settings(args))
         emb = CorpusEmbeddings(
             data.corpus,
             enc,

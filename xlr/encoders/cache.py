@@ -78,6 +78,15 @@ class CacheStats:
     written: bool = True
     """False when the cache could not be written (vectors were kept in memory only)"""
 
+    def summary(self) -> str:
+        """``"N texts encoded, M from the cache"`` plus cuts and an unwritten cache, if any."""
+        out = f"{self.encoded} texts encoded, {self.cached} from the cache"
+        if self.truncated:
+            out += f", {self.truncated} cut to the input limit"
+        if not self.written:
+            out += " (the cache was not written)"
+        return out
+
     def __add__(self, other: CacheStats) -> CacheStats:
         return CacheStats(
             self.encoded + other.encoded,

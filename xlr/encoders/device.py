@@ -19,6 +19,7 @@ __all__ = [
     "PRECISIONS",
     "DeviceUnavailable",
     "Runtime",
+    "apply_runtime",
     "check_device",
     "default_batch_size",
     "default_threads",
@@ -156,3 +157,17 @@ def default_threads() -> int:
     except (AttributeError, OSError):  # pragma: no cover
         load = 0.0
     return max(1, min(cores, cores - int(load + 0.5)))
+
+
+def apply_runtime(encoder, runtime: Runtime):
+    """``encoder`` set to ``runtime`` (a copy; the model is not loaded).
+
+    An encoder without ``with_runtime`` (e.g. an API encoder) accepts only the defaults
+    (``auto``/``cpu``, ``fp32``, no batch size); anything else is one sentence.
+    """
+    with_runtime = getattr(encoder, "with_runtime", None)
+    if with_runtime is not None:
+        return with_runtime(runtime)
+    if runtime.device in ("auto", "cpu") and runtime.precision == "fp32" and runtime.batch_size is None:
+        return encoder
+    raise DeviceUnavailable(f"{encoder.identity.name} does not take --device, --precision or --encode-batch-size")

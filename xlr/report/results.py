@@ -28,7 +28,7 @@ import pandas as pd
 
 from xlr.atomic import atomic_write_text
 from xlr.data.registry import LoadedDataset
-from xlr.encoders.base import Encoder
+from xlr.encoders.base import Encoder, runtime_info
 from xlr.encoders.cache import CacheStats
 from xlr.report.sanitize import csv_safe
 from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
@@ -110,7 +110,10 @@ def build_manifest(
                 "encoded": s.encoded,
                 "cached": s.cached,
                 "rebuilt_shards": s.rebuilt_shards,
+                "truncated": s.truncated,
+                "cache_written": s.written,
             }
+            | runtime_info(enc)
             for enc, s in runs
         ],
     }

@@ -34,6 +34,7 @@ import numpy as np
 
 from xlr.data.records import Corpus
 from xlr.encoders.base import EncoderUnavailable
+from xlr.encoders.device import resolve_device
 from xlr.encoders.registry import load_encoder
 from xlr.strategies.split import SplitPlan
 
@@ -102,19 +103,6 @@ class FinetuneResult:
     device: str
     seconds: float
     split: str
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` -> ``cuda`` if available, else ``mps``, else ``cpu``; anything else is returned as is."""
-    if device != "auto":
-        return device
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def training_pairs(
