@@ -149,6 +149,7 @@ class EmbeddingCache:
             folder = self.root / key
             writable = self._open_folder(folder, encoder, role)
             ns = Namespace(folder, encoder.identity.dim, writable)
+            ns.warned = not writable  # _open_folder said why already
             self._namespaces[key] = ns
         return ns
 
@@ -196,8 +197,8 @@ class EmbeddingCache:
             ns.acquire(waiting)
             try:
                 missing = self._missing(ns, keys, prepared)
-                if missing and not ns.writable:
-                    self._bypass(f"{ns.folder} cannot be written")
+                if missing and not ns.writable and not ns.warned:
+                    ns.warned = self._bypass(f"{ns.folder} cannot be written") or True
                 encoded = self._encode(ns, encoder, missing, role, batch_size, progress, total - len(missing), total)
             finally:
                 ns.release()

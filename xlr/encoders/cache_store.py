@@ -74,6 +74,8 @@ class Namespace:
         self.shards: list[np.ndarray] = []
         self.shard_names: list[str] = []
         self.rebuilt = 0
+        self.warned = False
+        """True once a warning said this namespace is not written"""
         self._lock_fd: int | None = None
         self.refresh(repair=False)
 
