@@ -195,7 +195,9 @@ class Namespace:
         for path in self.folder.iterdir():
             name = path.name
             if name.startswith(".") and name.endswith(".tmp"):
-                path.unlink(missing_ok=True)
+                # identity.json is written without the lock: leave a fresh one being written alone
+                if not name.startswith(".identity.json.") or time.time() - path.stat().st_mtime > 600:
+                    path.unlink(missing_ok=True)
             elif name.endswith((".keys.npy", ".vecs.npy")):
                 stem = name.rsplit(".", 2)[0]
                 if stem not in published and not (self.folder / f"{stem}.json").exists():
