@@ -27,7 +27,7 @@ from xlr.data.tatoeba import load_tatoeba
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKER = Path(__file__).with_name("cache_worker.py")
+WORKER = ROOT / "bench" / "cache_worker.py"
 
 
 def _env() -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""A real process that embeds texts through the cache (driven by test_cache_processes.py).
+"""A real process that embeds texts through the cache (used by bench.encode_hw and tests/encoders/test_cache_processes.py).
 
-``python cache_worker.py CACHE_DIR TEXTS_JSON OUT_NPY ENCODER BATCH_SIZE``: prints
+``python -m bench.cache_worker CACHE_DIR TEXTS_JSON OUT_NPY ENCODER BATCH_SIZE``: prints
 ``progress DONE TOTAL`` after each committed batch, saves the vectors to OUT_NPY and prints
 the CacheStats as one JSON line last.
 """
