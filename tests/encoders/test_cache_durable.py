@@ -120,3 +120,22 @@ def test_a_read_only_cache_encodes_in_memory(tmp_path):
     assert (stats.encoded, stats.cached, stats.written) == (2, 3, False)
     assert sorted(p.name for p in ns.iterdir()) == before
     np.testing.assert_array_equal(vecs, HashEncoder("hash", 8).encode(TEXTS[:5]))
+
+
+def test_threads_sharing_one_cache_encode_each_text_once(tmp_path):
+    """Dashboard jobs are threads sharing one EmbeddingCache: they take turns per namespace."""
+    import threading
+
+    enc = Counting()
+    cache = EmbeddingCache(tmp_path)
+    out: list[np.ndarray] = []
+
+    def job(texts):
+        out.append(cache.embed(enc, texts, batch_size=5)[0])
+
+    threads = [threading.Thread(target=job, args=(TEXTS[i:] + TEXTS[:i],)) for i in (0, 10, 20, 30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert enc.n == len(TEXTS) and len(out) == 4

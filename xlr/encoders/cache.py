@@ -194,14 +194,14 @@ class EmbeddingCache:
                     if progress is not None:
                         progress(sum(k in ns.index for k in missing), total)
 
-            ns.acquire(waiting)
+            token = ns.acquire(waiting)
             try:
                 missing = self._missing(ns, keys, prepared)
                 if missing and not ns.writable and not ns.warned:
                     ns.warned = self._bypass(f"{ns.folder} cannot be written") or True
                 encoded = self._encode(ns, encoder, missing, role, batch_size, progress, total - len(missing), total)
             finally:
-                ns.release()
+                ns.release(token)
         rebuilt, ns.rebuilt = ns.rebuilt, 0
         n_distinct = len(set(keys))
         stats = CacheStats(encoded, n_distinct - encoded, rebuilt, truncated, ns.writable)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 import warnings
@@ -76,7 +77,7 @@ class Namespace:
         self.rebuilt = 0
         self.warned = False
         """True once a warning said this namespace is not written"""
-        self._lock_fd: int | None = None
+        self._mem = threading.RLock()  # threads of one process (dashboard jobs) share this object
         self.refresh(repair=False)
 
     # -- reading -------------------------------------------------------------------------
@@ -84,6 +85,10 @@ class Namespace:
     def refresh(self, *, repair: bool) -> None:
         """Load shards published since the last look.  With ``repair`` (only under the lock),
         damaged shards are deleted and counted in ``rebuilt``; without, they are skipped."""
+        with self._mem:
+            self._refresh(repair)
+
+    def _refresh(self, repair: bool) -> None:
         try:
             metas = sorted(self.folder.glob("*.json"))
         except OSError:
@@ -138,9 +143,10 @@ class Namespace:
 
     def gather(self, keys: Sequence[bytes]) -> np.ndarray:
         out = np.empty((len(keys), self.dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            shard, row = self.index[key]
-            out[i] = self.shards[shard][row]
+        with self._mem:
+            for i, key in enumerate(keys):
+                shard, row = self.index[key]
+                out[i] = self.shards[shard][row]
         return out
 
     # -- writing (under the lock) --------------------------------------------------------
@@ -153,11 +159,13 @@ class Namespace:
             else:
                 path.unlink(missing_ok=True)
 
-    def acquire(self, waiting: Callable[[], None] | None = None, poll: float = 0.1) -> bool:
-        """Take the namespace lock; ``waiting()`` is called between polls (it may raise, e.g.
-        :class:`~xlr.encoders.base.EncodingCancelled`).  False when the folder is not writable."""
+    def acquire(self, waiting: Callable[[], None] | None = None, poll: float = 0.1) -> int | None:
+        """Take the namespace lock; returns the token for :meth:`release` (None when the folder
+        is not writable).  ``waiting()`` is called between polls (it may raise, e.g.
+        :class:`~xlr.encoders.base.EncodingCancelled`).  Threads of one process exclude each
+        other too (each holds its own open file)."""
         if not self.writable or fcntl is None:
-            return False
+            return None
         path = self.folder / ".lock"
         if path.is_dir():
             remove_wrong_type(path, "lock file")
@@ -165,7 +173,7 @@ class Namespace:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             self.writable = False
-            return False
+            return None
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -178,16 +186,20 @@ class Namespace:
                     os.close(fd)
                     raise
                 time.sleep(poll)
-        self._lock_fd = fd
-        self.refresh(repair=True)
-        self._sweep()
-        return True
+        try:
+            self.refresh(repair=True)
+            with self._mem:
+                self._sweep()
+        except BaseException:
+            self.release(fd)
+            raise
+        return fd
 
-    def release(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+    @staticmethod
+    def release(token: int | None) -> None:
+        if token is not None:
+            fcntl.flock(token, fcntl.LOCK_UN)
+            os.close(token)
 
     def _sweep(self) -> None:
         """Delete what a killed writer left: temporary files and arrays whose ``.json`` never came."""
@@ -208,6 +220,10 @@ class Namespace:
 
     def write(self, keys: list[bytes], vecs: np.ndarray) -> None:
         """Publish one shard (to disk when writable, else in memory only)."""
+        with self._mem:
+            self._write(keys, vecs)
+
+    def _write(self, keys: list[bytes], vecs: np.ndarray) -> None:
         stem = uuid.uuid4().hex
         karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
@@ -239,6 +255,6 @@ class Namespace:
             self.index, self.shards, self.shard_names = index, [self.shards[big]], [self.shard_names[big]]
         else:
             self.index, self.shards, self.shard_names = {}, [], []
-        self.write(merged, vecs)
+        self._write(merged, vecs)
         for stem in old:
             self._drop(stem)
