@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib.metadata
+import os
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +334,10 @@ class SentenceTransformerEncoder(BatchEncoder):
             raise EncoderUnavailable(
                 f"could not load sentence-transformers model '{model}' {where}: {first[:300]}"
             ) from None
+        if self.device == "cpu" and os.environ.get("XLR_THREADS", "").strip():
+            import torch
+
+            torch.set_num_threads(default_threads())
         if self._runtime.precision == "fp16":
             st.half()
         elif self._runtime.precision == "bf16":
