@@ -221,7 +221,7 @@ class SentenceTransformerEncoder(BatchEncoder):
         self._runtime = runtime or Runtime.from_options()
         local = Path(model).expanduser()
         self._is_local = local.exists()
-        self._local_only = False
+        self._local_only: bool | None = False
         if not self._is_local and (model.startswith((".", "/", "~")) or model.count("/") > 1):
             raise EncoderUnavailable(f"{name}: no model folder at {local.resolve()} (and it is not a hub id)")
         snap = None if self._is_local else hub_snapshot(model, revision)
@@ -230,7 +230,7 @@ class SentenceTransformerEncoder(BatchEncoder):
             version = "local:" + fingerprint_dir(local)
         elif snap is not None:
             self._folder, commit = snap
-            self._local_only = not hub_reachable()
+            self._local_only = None  # whether to stay offline is decided when loading (no network now)
             version = f"hub:{revision or commit}"
         else:
             if not hub_reachable():
@@ -310,6 +310,8 @@ class SentenceTransformerEncoder(BatchEncoder):
 
     def _load(self) -> Any:
         model, local = self._source, Path(self._source).expanduser()
+        if self._local_only is None:
+            self._local_only = not hub_reachable()
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
