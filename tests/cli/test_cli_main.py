@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xlr.cli.main import main
@@ -152,12 +153,13 @@ def test_corrupted_cache_is_rebuilt_through_the_cli(tmp_path):
     first = json.loads(out.read_text())
     assert first["manifest"]["encoders"][0]["encoded"] == 80
     shards = sorted(next(p for p in cache.iterdir() if p.is_dir()).glob("*.vecs.npy"))
-    assert len(shards) == 2  # one write for the German queries, one for the English pool
+    assert len(shards) == 4  # one shard per committed batch: 32 + 8 German queries, 32 + 8 English documents
+    rows = np.load(shards[0]).shape[0]
     shards[0].write_bytes(shards[0].read_bytes()[:100])  # truncated
     assert main(args) == 0
     second = json.loads(out.read_text())
     enc = second["manifest"]["encoders"][0]
-    assert (enc["encoded"], enc["rebuilt_shards"]) == (40, 1)
+    assert (enc["encoded"], enc["rebuilt_shards"]) == (rows, 1)
     assert second["rows"] == first["rows"]
 
 
