@@ -354,8 +354,9 @@ class SentenceTransformerEncoder(BatchEncoder):
             raise EncoderUnavailable(
                 f"{self._name}: the model gives {dim}-d vectors, its config says {self.identity.dim}"
             )
-        if self.max_seq_length is None and getattr(st, "max_seq_length", None):
-            self.max_seq_length = int(st.max_seq_length)
+        limit = getattr(st, "max_seq_length", None)
+        if self.max_seq_length is None and isinstance(limit, int):
+            self.max_seq_length = limit
         self._st = st
         return st
 

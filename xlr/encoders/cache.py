@@ -223,7 +223,7 @@ class EmbeddingCache:
         order = length_order([t for _, t in items])
         start = 0
         while start < len(items):
-            size = batch_size or getattr(encoder, "preferred_batch_size", 32)
+            size: int = batch_size or int(getattr(encoder, "preferred_batch_size", None) or 32)
             idx = order[start : start + size]
             vecs = encoder.encode([items[i][1] for i in idx], role=role, batch_size=size)
             ns.write([items[i][0] for i in idx], vecs)
