@@ -305,7 +305,7 @@ class OpenAIEncoder(BatchEncoder):
         texts: Sequence[str],
         *,
         role: Role = "document",
-        batch_size: int = 32,
+        batch_size: int | None = 32,
         progress: Progress | None = None,
     ) -> np.ndarray:
         """As :meth:`BatchEncoder.encode`; ``batch_size`` is ignored in favour of the settings' limits.
