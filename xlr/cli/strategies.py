@@ -392,7 +392,7 @@ def _cmd_finetune(args: argparse.Namespace, load: Loader, progress) -> int:
     )
     print(f"saved: {res.output_dir}  (evaluate it as --model {res.encoder})")
     if args.compare:
-        encoders = [load_with_runtime(m, args, api=api_settings(args)) for m in (args.model, res.encoder)]
+        encoders = [load_with_runtime(m, args) for m in (args.model, res.encoder)]
         report = run_strategies(
             corpus,
             encoders,
