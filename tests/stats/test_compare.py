@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlr.report.comparison import compare_files, read_rank_records
-from xlr.stats.compare import (
-    RankRecord,
-    compare_results,
-    comparison_frame,
-    format_comparison,
-    pair_ranks,
-)
+from xlr.report.comparison import compare_files, comparison_frame, format_comparison, read_rank_records
+from xlr.stats.compare import RankRecord, compare_results, pair_ranks
 
 
 def rec(direction, ids, ranks):

@@ -280,8 +280,8 @@ class Corpus:
         pos = np.asarray(positions, dtype=np.int64).reshape(-1)
         n = len(self.documents)
         out: list[str] = []
-        for p in pos:
-            p = int(p)
+        for raw in pos:
+            p = int(raw)
             if not 0 <= p < n:
                 raise IndexError(f"position {p} outside corpus {self.name!r} of {n} documents")
             doc = self.documents[p]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from xlr.report.results import read_results
+from xlr.report.text import format_frame
 from xlr.stats.compare import Comparison, RankRecord, compare_results, pair_ranks
 
 
@@ -64,3 +67,68 @@ def compare_files(
     except ValueError as exc:
         raise ValueError(f"{ma} vs {mb}: {exc}") from None
     return compare_results(ra, rb, baseline_label=ma, candidate_label=mb, **kwargs)
+
+
+def _ci(lo: float, hi: float) -> str:
+    return f"[{lo * 100:+.1f}, {hi * 100:+.1f}]"
+
+
+def comparison_frame(comparison: Comparison) -> pd.DataFrame:
+    """One row per direction and metric, for printing.
+
+    ``baseline``/``candidate``: the metric (a fraction, e.g. recall@1 = 0.885); ``delta`` and
+    ``95% CI`` in points (x100, e.g. +1.2); ``p`` raw, ``p_holm`` Holm-adjusted; ``effect``.
+    """
+    rows = []
+    for metric, table in zip(comparison.metrics, comparison.tables):
+        for r in table.itertuples(index=False):
+            rows.append(
+                {
+                    "direction": r.direction,
+                    "metric": metric,
+                    "n": r.n_queries,
+                    "baseline": round(r.baseline, 3),
+                    "candidate": round(r.candidate, 3),
+                    "delta (pts)": f"{r.delta * 100:+.1f}",
+                    "95% CI (pts)": _ci(r.ci_low, r.ci_high),
+                    "test": r.test,
+                    "p": r.p_value,
+                    "p_holm": r.p_holm,
+                    "effect": r.effect,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """The text ``python -m xlr compare`` prints: the table, then one verdict line per metric."""
+    frame = comparison_frame(comparison)
+    body = format_frame(frame, formatters={"p": "{:.3g}".format, "p_holm": "{:.3g}".format})
+    lines = [
+        f"baseline:  {comparison.baseline}",
+        f"candidate: {comparison.candidate}",
+        "delta = candidate - baseline in points (x100); 95% CI: paired bootstrap over queries; "
+        "p_holm: Holm across directions",
+        "",
+        body,
+        "",
+    ]
+    for metric, v in zip(comparison.metrics, comparison.verdicts):
+        lines.append(f"verdict ({metric}): {'YES' if v.ok else 'NO'} - {v.sentence}")
+    return "\n".join(lines)
+
+
+def comparison_json(comparison: Comparison, *, alpha: float, seed: int) -> str:
+    """What ``xlr compare --json`` writes: the labels, settings, rows and one verdict per metric."""
+    out = {
+        "baseline": comparison.baseline,
+        "candidate": comparison.candidate,
+        "alpha": alpha,
+        "seed": seed,
+        "rows": json.loads(comparison_frame(comparison).to_json(orient="records")),
+        "verdicts": {
+            m: {"ok": v.ok, "improves": list(v.improves), "degrades": list(v.degrades), "sentence": v.sentence}
+            for m, v in zip(comparison.metrics, comparison.verdicts)
+        },
+    }
+    return json.dumps(out, indent=1, ensure_ascii=False)

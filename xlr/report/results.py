@@ -19,7 +19,7 @@ import datetime as _dt
 import importlib.metadata
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from xlr.encoders.base import Encoder, runtime_info
 from xlr.encoders.cache import CacheStats
 from xlr.report.sanitize import csv_safe
 from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
+from xlr.retrieval.question_sets import QueryResult, QuerySpec
 
 __all__ = [
     "build_manifest",
@@ -69,11 +70,17 @@ def package_versions(names: Sequence[str] = _PACKAGES) -> dict[str, str]:
 
 def build_manifest(
     data: LoadedDataset,
-    spec: EvalSpec,
+    spec: EvalSpec | QuerySpec,
     runs: Sequence[tuple[Encoder, CacheStats]],
-    results: Sequence[DirectionResult] = (),
+    results: Sequence[DirectionResult] | Sequence[QueryResult] = (),
+    *,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce (and trust) a results table.
+
+    ``spec`` is an :class:`EvalSpec` (directions of the corpus) or a :class:`QuerySpec` (a data set's
+    questions against a pool; its spec entry names the query set, the pool and what counts as
+    relevant). ``extra`` adds top-level entries (engine, unsupported languages, API usage).
 
     ``dataset.files[i].sha256`` is the hash of the bytes the loader parsed (see
     :attr:`xlr.data.records.LoadReport.sha256`), never of a second read: a file replaced
@@ -84,7 +91,7 @@ def build_manifest(
     corpus = data.corpus
     hashes = dict(corpus.report.sha256) if corpus.report is not None else {}
     dropped = {r.direction.label: r.n_dropped for r in results}
-    return {
+    manifest = {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "xlr_version": __version__,
         "packages": package_versions(),
@@ -96,14 +103,7 @@ def build_manifest(
             "n_ids": len(corpus.ids),
             "dropped_queries": dropped,
         },
-        "spec": {
-            "directions": [d.label for d in spec.directions],
-            "ks": list(spec.ks),
-            "first": spec.first,
-            "scoring": {"method": spec.scoring.method, "k": spec.scoring.k},
-            "text_field": spec.text_field,
-            "ties": "pessimistic: a document tied with the gold counts as ranked above it",
-        },
+        "spec": _spec_entry(data, spec, results),
         "encoders": [
             enc.identity.describe()
             | {
@@ -117,12 +117,46 @@ def build_manifest(
             for enc, s in runs
         ],
     }
+    return manifest | dict(extra or {})
+
+
+def _spec_entry(
+    data: LoadedDataset, spec: EvalSpec | QuerySpec, results: Sequence[DirectionResult] | Sequence[QueryResult]
+) -> dict[str, Any]:
+    common = {
+        "ks": list(spec.ks),
+        "scoring": {"method": spec.scoring.method, "k": spec.scoring.k},
+        "text_field": spec.text_field,
+    }
+    if isinstance(spec, EvalSpec):
+        return {
+            "directions": [d.label for d in spec.directions],
+            "first": spec.first,
+            **common,
+            "ties": "pessimistic: a document tied with the gold counts as ranked above it",
+        }
+    return {
+        "query_set": data.queries.name if data.queries is not None else None,
+        "pool": spec.pool,
+        "relevant": relevance(spec),
+        "query_langs": [r.direction.source for r in results],
+        **common,
+        "map_n": spec.map_n,
+        "ties": "pessimistic: a document tied with a relevant one counts as ranked above it",
+    }
+
+
+def relevance(spec: QuerySpec) -> str:
+    """What counts as relevant to a question under ``spec``, in words."""
+    if spec.pool == "all":
+        return "any paragraph with the gold id, in any language"
+    return f"the paragraph with the gold id in {spec.pool}"
 
 
 def results_json(
     table: pd.DataFrame,
     manifest: dict[str, Any],
-    results: Sequence[DirectionResult] = (),
+    results: Sequence[DirectionResult] | Sequence[QueryResult] = (),
 ) -> str:
     per_query: dict[str, dict[str, Any]] = {}
     for r in results:

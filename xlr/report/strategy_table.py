@@ -19,6 +19,7 @@ import pandas as pd
 
 from xlr.data.registry import LoadedDataset
 from xlr.report.results import build_manifest, results_json
+from xlr.report.text import format_frame
 from xlr.retrieval.evaluate import EvalSpec, results_table
 from xlr.retrieval.metrics import per_query
 from xlr.strategies.runner import StrategyReport
@@ -115,17 +116,7 @@ def _verdict_lines(report: StrategyReport) -> list[str]:
 def strategies_text(report: StrategyReport) -> str:
     """Header, the table (plain text) and one verdict sentence per strategy and metric."""
     table = strategies_table(report)
-    with pd.option_context(
-        "display.width",
-        250,
-        "display.max_rows",
-        2000,
-        "display.max_columns",
-        30,
-        "display.max_colwidth",
-        60,
-    ):
-        body = table.to_string(index=False)
+    body = format_frame(table, max_colwidth=60)
     return "\n".join(_header(report) + ["", body, ""] + _verdict_lines(report))
 
 

@@ -9,13 +9,16 @@ dashboard, so that a low figure reads as "not trained on it", not as a weak mode
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
+from xlr.encoders.api import OpenAIEncoder
+from xlr.encoders.base import Encoder
 from xlr.encoders.catalogue import unsupported
 from xlr.retrieval.directions import Direction
 
-__all__ = ["flag_table", "unsupported_map", "unsupported_notes"]
+__all__ = ["flag_table", "run_facts", "unsupported_map", "unsupported_notes"]
 
 
 def unsupported_map(names: Sequence[str], directions: Sequence[Direction]) -> dict[str, dict[str, list[str]]]:
@@ -54,3 +57,22 @@ def unsupported_notes(flags: dict[str, dict[str, list[str]]]) -> list[str]:
             f"{'is' if len(per) == 1 else 'are'} scored but unsupported"
         )
     return notes
+
+
+def run_facts(
+    encoders: Sequence[Encoder],
+    directions: Sequence[Direction],
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
+) -> dict[str, Any]:
+    """Manifest entries of an evaluation run: the engine, languages the cards lack, API usage."""
+    return {
+        "engine": {"name": engine} | ({"ray_address": ray_address} if ray_address else {}),
+        "unsupported_languages": unsupported_map([e.identity.name for e in encoders], directions),
+        "api_usage": {
+            e.identity.name: {"requests": e.requests, "tokens_reported": e.usage_tokens}
+            for e in encoders
+            if isinstance(e, OpenAIEncoder)
+        },
+    }

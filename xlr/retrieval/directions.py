@@ -72,6 +72,14 @@ def parse_directions(text: str | Sequence[str], corpus: Corpus | None = None) ->
     return dirs
 
 
+def choose_directions(corpus: Corpus, text: str | None = None, *, every_pair: bool = False) -> tuple[Direction, ...]:
+    """The directions a command evaluates: ``text`` (e.g. ``"ar-en,zh-en"``) when given, else every
+    ordered pair (``every_pair``), else every language -> en (the default of every command)."""
+    if text:
+        return parse_directions(text, corpus)
+    return all_directions(corpus) if every_pair else default_directions(corpus)
+
+
 def default_directions(corpus: Corpus, target: str = "en") -> tuple[Direction, ...]:
     """Every other language -> ``target`` (the seed notebook's set-up)."""
     if target not in corpus.languages:

@@ -9,14 +9,18 @@ texts are counted once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from xlr.data.records import Corpus
+from xlr.encoders.api import OpenAIEncoder
+from xlr.encoders.api_cost import CostEstimate, estimate_cost
 from xlr.encoders.base import Encoder
 from xlr.retrieval.directions import direction_positions
 from xlr.retrieval.evaluate import EvalSpec
 
-__all__ = ["texts_to_encode"]
+__all__ = ["api_cost_estimates", "texts_to_encode"]
 
 
 def texts_to_encode(corpus: Corpus, spec: EvalSpec, encoder: Encoder) -> list[str]:
@@ -38,4 +42,19 @@ def texts_to_encode(corpus: Corpus, spec: EvalSpec, encoder: Encoder) -> list[st
             if (ns, text) not in seen:
                 seen.add((ns, text))
                 out.append(text)
+    return out
+
+
+def api_cost_estimates(
+    corpus: Corpus, spec: EvalSpec, encoders: Sequence[Encoder], *, price: float | None = None
+) -> list[CostEstimate]:
+    """For each API encoder among ``encoders``: what evaluating ``spec`` will send and cost (``price``:
+    per million tokens, overriding the table). Said before anything is sent; an upper bound (texts
+    already in the cache are not sent)."""
+    out = []
+    for enc in encoders:
+        if isinstance(enc, OpenAIEncoder):
+            prices = {enc.model: price} if price is not None else None
+            texts = texts_to_encode(corpus, spec, enc)
+            out.append(estimate_cost(enc.identity.name, enc.model, texts, local=enc.endpoint.is_local, prices=prices))
     return out

@@ -32,8 +32,6 @@ __all__ = [
     "Comparison",
     "RankRecord",
     "compare_results",
-    "comparison_frame",
-    "format_comparison",
     "pair_ranks",
 ]
 
@@ -178,53 +176,3 @@ def compare_results(
         tables,
         tuple(verdict(t) for t in tables),
     )
-
-
-def _ci(lo: float, hi: float) -> str:
-    return f"[{lo * 100:+.1f}, {hi * 100:+.1f}]"
-
-
-def comparison_frame(comparison: Comparison) -> pd.DataFrame:
-    """One row per direction and metric, for printing.
-
-    ``baseline``/``candidate``: the metric (a fraction, e.g. recall@1 = 0.885); ``delta`` and
-    ``95% CI`` in points (x100, e.g. +1.2); ``p`` raw, ``p_holm`` Holm-adjusted; ``effect``.
-    """
-    rows = []
-    for metric, table in zip(comparison.metrics, comparison.tables):
-        for r in table.itertuples(index=False):
-            rows.append(
-                {
-                    "direction": r.direction,
-                    "metric": metric,
-                    "n": r.n_queries,
-                    "baseline": round(r.baseline, 3),
-                    "candidate": round(r.candidate, 3),
-                    "delta (pts)": f"{r.delta * 100:+.1f}",
-                    "95% CI (pts)": _ci(r.ci_low, r.ci_high),
-                    "test": r.test,
-                    "p": r.p_value,
-                    "p_holm": r.p_holm,
-                    "effect": r.effect,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def format_comparison(comparison: Comparison) -> str:
-    """The text ``python -m xlr compare`` prints: the table, then one verdict line per metric."""
-    frame = comparison_frame(comparison)
-    with pd.option_context("display.width", 200, "display.max_rows", 1000, "display.max_columns", 20):
-        body = frame.to_string(index=False, formatters={"p": "{:.3g}".format, "p_holm": "{:.3g}".format})
-    lines = [
-        f"baseline:  {comparison.baseline}",
-        f"candidate: {comparison.candidate}",
-        "delta = candidate - baseline in points (x100); 95% CI: paired bootstrap over queries; "
-        "p_holm: Holm across directions",
-        "",
-        body,
-        "",
-    ]
-    for metric, v in zip(comparison.metrics, comparison.verdicts):
-        lines.append(f"verdict ({metric}): {'YES' if v.ok else 'NO'} - {v.sentence}")
-    return "\n".join(lines)

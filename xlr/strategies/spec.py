@@ -15,7 +15,7 @@ from xlr.retrieval.evaluate import (
 from xlr.retrieval.scoring import SCORING_METHODS, ScoringSpec
 from xlr.strategies.fusion import FusionSpec
 
-__all__ = ["POST_STEPS", "Strategy", "default_strategies"]
+__all__ = ["POST_STEPS", "Strategy", "default_strategies", "strategies_for"]
 
 POST_STEPS = ("center", "procrustes")
 
@@ -146,3 +146,29 @@ def default_strategies(
         out += [Strategy(encoders=(m,)) for m in models[1:]]
         out += [Strategy(fusion=FusionSpec(f), encoders=tuple(models)) for f in ("rrf", "rrf-z", "zscore")]
     return out
+
+
+def strategies_for(
+    corpus: Corpus,
+    models: Sequence[str],
+    names: str | None = None,
+    *,
+    candidates: Sequence[str] = (),
+    scoring_k: int = 10,
+    target_lang: str = "en",
+) -> list[Strategy]:
+    """The strategies a run compares with its baseline: the comma-separated ``names`` (a fusion among
+    them fuses every model), else :func:`default_strategies`; then each of ``candidates`` (another
+    encoder as a strategy) not already among ``models``."""
+    models = list(dict.fromkeys(models))
+    if names:
+        parsed = [
+            Strategy.parse(s, scoring_k=scoring_k, target_lang=target_lang) for s in names.split(",") if s.strip()
+        ]
+        out = [
+            Strategy(s.scoring, s.post, s.text_field, s.fusion, tuple(models), s.target_lang) if s.fusion else s
+            for s in parsed
+        ]
+    else:
+        out = default_strategies(corpus, models, scoring_k, target_lang)
+    return out + [Strategy(encoders=(c,)) for c in dict.fromkeys(candidates) if c not in models]

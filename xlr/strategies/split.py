@@ -13,8 +13,10 @@ paragraphs are evaluated and the remaining articles fit.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +47,28 @@ class Split:
             object.__setattr__(self, "ids", tuple(self.ids))
             if not self.ids:
                 raise ValueError("the list of evaluated ids is empty")
+
+    @classmethod
+    def choose(
+        cls,
+        corpus: Corpus,
+        directions: Sequence[Direction],
+        *,
+        ids_file: str | os.PathLike[str] | None = None,
+        first: int | None = None,
+        evaluate_all: bool = False,
+        fits: bool = True,
+    ) -> Split:
+        """The split a run asks for: the ids listed in ``ids_file`` (one a line), the ``first`` N, every id
+        (``evaluate_all``, or when nothing is fitted), else half of the smallest direction (:meth:`half`)."""
+        if ids_file is not None:
+            lines = Path(ids_file).read_text(encoding="utf-8").splitlines()
+            return cls(ids=tuple(x.strip() for x in lines if x.strip()))
+        if first is not None:
+            return cls(first=first)
+        if evaluate_all or not fits:
+            return cls()
+        return cls.half(corpus, directions)
 
     @classmethod
     def half(cls, corpus: Corpus, directions: Sequence[Direction]) -> Split:

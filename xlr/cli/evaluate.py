@@ -1,0 +1,191 @@
+"""``xlr eval``: the recall@k / MRR table of one or more encoders (or of a data set's questions).
+
+Reads the command line, calls :mod:`xlr`, prints and stages the outputs; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from xlr.cli.api_options import api_settings
+from xlr.cli.options import (
+    add_common,
+    add_directions,
+    directions_from,
+    encoding_progress,
+    load_data,
+    note,
+    print_table,
+    unique_noted,
+)
+from xlr.cli.runtime import load_with_runtime
+from xlr.data.unique import unique
+from xlr.encoders.api import OpenAIEncoder
+from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.engines.ray_engine import RaySpec, evaluate_ray, ray_session, require_ray
+from xlr.report.results import build_manifest, relevance, results_csv, results_json
+from xlr.report.sanitize import terminal_text
+from xlr.report.support import flag_table, run_facts, unsupported_notes
+from xlr.retrieval.directions import parse_directions
+from xlr.retrieval.encode_plan import api_cost_estimates
+from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, wide_table
+from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
+from xlr.retrieval.question_sets import QuerySpec, evaluate_queries, queries_table
+from xlr.retrieval.scoring import ScoringSpec
+
+__all__ = ["add_eval_command", "cmd_eval"]
+
+
+def add_eval_command(sub: Any) -> None:
+    ev = sub.add_parser("eval", help="recall@k / MRR table of one or more encoders")
+    add_common(ev)
+    ev.add_argument("--model", action="append", required=True, help="encoder name (repeatable)")
+    ev.add_argument("--k", type=int, nargs="+", default=[1, 5, 10], help="k values (default 1 5 10)")
+    add_directions(ev)
+    ev.add_argument("--first", type=int, default=None, help="keep the first N linked ids (seed protocol: 1000)")
+    ev.add_argument(
+        "--pool",
+        choices=("direction", "all"),
+        default="direction",
+        help="all: also rank every language's documents at once and print the same-language bias per source",
+    )
+    ev.add_argument("--pool-gold", choices=GOLD_MODES, default="target", help="mixed pool gold: target or any linked")
+    ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
+    ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
+    ev.add_argument(
+        "--query-pool",
+        default=None,
+        help="evaluate the data set's questions (XQuAD) against the paragraphs of this language, "
+        "or 'all' (every language; any paragraph with the gold id is relevant)",
+    )
+    ev.add_argument("--query-langs", default=None, help="question languages, comma-separated (default all)")
+    ev.add_argument("--map-n", type=int, default=20, help="cut-off of mAP for query sets (default 20)")
+    ev.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default) or ray: encode on Ray actors, rank pool shards as Ray tasks (docs/cluster.md)",
+    )
+    ev.add_argument(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join (e.g. auto, ray://head:10001); default: a local Ray on 2 CPUs",
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.ray_address and args.engine != "ray":
+        raise ValueError("--ray-address needs --engine ray")
+    if args.engine == "ray":
+        require_ray()  # before any work: one sentence if Ray is missing
+    if args.directions:
+        unique_noted(
+            "direction", (d.label for p in args.directions.split(",") if p.strip() for d in parse_directions(p))
+        )
+    if args.query_pool:
+        if args.engine != "local":
+            raise ValueError("--query-pool runs on the local engine only; leave out --engine ray")
+        return _cmd_eval_queries(args)
+    progress = encoding_progress(not args.no_progress)
+    data = load_data(args)
+    corpus = data.corpus
+    spec = EvalSpec(
+        directions=directions_from(args, corpus),
+        ks=tuple(args.k),
+        first=args.first,
+        scoring=ScoringSpec(args.scoring, args.scoring_k),
+        text_field=args.text_field,
+    )
+    cache = EmbeddingCache(args.cache_dir)
+    encoders = [load_with_runtime(name, args, api=api_settings(args)) for name in args.model]
+    for est in api_cost_estimates(corpus, spec, encoders, price=args.api_price):  # said before anything is sent
+        print(f"xlr: {terminal_text(est.sentence())}; texts already cached are not sent", file=sys.stderr)
+        est.check(args.api_max_cost)
+    results, runs = [], []
+    ray_spec = RaySpec(address=args.ray_address)
+    with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
+        for name, enc in zip(args.model, encoders):
+            if args.engine == "ray":
+                res, enc, stats = evaluate_ray(corpus, name, cache, spec, ray_spec, progress=progress, encoder=enc)
+            else:
+                emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
+                res, stats = evaluate(corpus, emb, spec), emb.stats
+            results.extend(res)
+            runs.append((enc, stats))
+    table = results_table(results, spec.ks)
+    facts = run_facts(encoders, spec.directions, engine=args.engine, ray_address=args.ray_address)
+    manifest = build_manifest(data, spec, runs, results, extra=facts)
+    flags = facts["unsupported_languages"]
+    labels = {model_label(e.identity.name, spec): e.identity.name for e in encoders}
+    print_table(flag_table(wide_table(table), labels, flags))
+    for line in unsupported_notes(flags):
+        print(f"note: {terminal_text(line)}")
+    for enc, stats in runs:
+        billed = f", {enc.usage_tokens:,} tokens reported by the server" if isinstance(enc, OpenAIEncoder) else ""
+        print(f"{terminal_text(enc.identity.name)}: {stats.summary()}{billed}", file=sys.stderr)
+    if args.pool == "all":
+        mixed = [
+            r
+            for enc in encoders
+            for r in evaluate_mixed(
+                corpus,
+                CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress),
+                spec.directions,
+                first=args.first,
+                gold=args.pool_gold,
+            )
+        ]
+        print("\nMixed-language pool (every language's documents of the linked ids; query left out):")
+        print_table(mixed_pool_table(mixed, spec.ks))
+    if args.json:
+        args.output_plan.stage(args.json, results_json(table, manifest, results))
+    if args.csv:
+        args.output_plan.stage(args.csv, results_csv(table))
+    return 0
+
+
+def _cmd_eval_queries(args: argparse.Namespace) -> int:
+    """``eval --query-pool``: recall@k, MRR and mAP@n of the questions of the data set."""
+    flags = (("--directions", args.directions), ("--all-directions", args.all_directions), ("--first", args.first))
+    given = [flag for flag, value in flags if value not in (None, False)]
+    if given:
+        raise ValueError(f"{', '.join(given)} do not apply to --query-pool (use --query-langs)")
+    data = load_data(args)
+    if data.queries is None:
+        raise ValueError(f"data set {data.name!r} has no questions; query sets come with XQuAD (--dataset xquad)")
+    langs = unique(x.strip() for x in args.query_langs.split(",") if x.strip())[0] if args.query_langs else None
+    spec = QuerySpec(
+        pool=args.query_pool,
+        query_langs=langs,
+        ks=tuple(args.k),
+        map_n=args.map_n,
+        scoring=ScoringSpec(args.scoring, args.scoring_k),
+        text_field=args.text_field,
+    )
+    cache = EmbeddingCache(args.cache_dir)
+    results, runs = [], []
+    for name in args.model:
+        enc = load_with_runtime(name, args, api=api_settings(args))
+        progress = encoding_progress(not args.no_progress)
+        emb = CorpusEmbeddings(data.corpus, enc, cache, text_field=spec.text_field, progress=progress)
+        results.extend(evaluate_queries(data.corpus, data.queries, emb, spec))
+        runs.append((enc, emb.stats))
+    table = queries_table(results, spec)
+    print(
+        terminal_text(f"questions of {data.queries.name} -> paragraphs of pool {spec.pool!r}; relevant: ")
+        + terminal_text(relevance(spec))
+    )
+    print_table(wide_table(table))
+    dropped = {r.direction.label: r.n_dropped for r in results if r.n_dropped}
+    if dropped:
+        note(f"questions without a paragraph in the pool were dropped: {dropped}")
+    if args.json:
+        args.output_plan.stage(args.json, results_json(table, build_manifest(data, spec, runs, results), results))
+    if args.csv:
+        args.output_plan.stage(args.csv, results_csv(table, columns=None))
+    return 0

@@ -1,0 +1,174 @@
+"""Option groups shared by the commands, and the small pieces every command uses.
+
+Each option is declared once here (data set, scoring, directions, split, significance, query
+sets, outputs); the commands in :mod:`xlr.cli.evaluate`, :mod:`xlr.cli.strategies` and
+:mod:`xlr.cli.main` combine them.  Nothing here computes: it reads the command line and calls
+:mod:`xlr`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from xlr.cli.api_options import add_api_flags
+from xlr.cli.runtime import add_runtime_flags
+from xlr.data.registry import DATASETS, LoadedDataset, resolve_dataset
+from xlr.data.unique import unique
+from xlr.report.outputs import model_folders
+from xlr.report.sanitize import terminal_text
+from xlr.report.text import format_frame
+from xlr.retrieval.directions import Direction, choose_directions
+from xlr.retrieval.scoring import SCORING_METHODS
+from xlr.stats.compare import DEFAULT_METRICS
+
+__all__ = [
+    "OUTPUT_FLAGS",
+    "add_common",
+    "add_data_flags",
+    "add_directions",
+    "add_significance",
+    "add_split",
+    "directions_from",
+    "download_progress",
+    "encoding_progress",
+    "load_data",
+    "metrics_from",
+    "note",
+    "print_table",
+    "unique_noted",
+]
+
+OUTPUT_FLAGS = ("json", "csv", "markdown")  # argparse dests of output files, checked before any work
+
+
+def add_data_flags(p: argparse.ArgumentParser) -> None:
+    """``--dataset``, ``--lenient``, ``--cache-dir``, ``--no-progress``."""
+    p.add_argument("--dataset", required=True, help=f"named data set ({', '.join(DATASETS)}) or a path")
+    p.add_argument("--lenient", action="store_true", help="skip bad lines of a JSONL file and report them")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default $XLR_CACHE_DIR)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """The data set, scoring, text field, API and runtime options of every encoding command."""
+    add_data_flags(p)
+    p.add_argument("--scoring", choices=SCORING_METHODS, default="cosine", help="scoring rule (default cosine)")
+    p.add_argument("--scoring-k", type=int, default=10, help="neighbourhood size for CSLS/margin (default 10)")
+    p.add_argument(
+        "--text-field", choices=("text", "title+text"), default="text", help="what is encoded (default text)"
+    )
+    add_api_flags(p)
+    add_runtime_flags(p)
+
+
+def add_directions(p: argparse.ArgumentParser) -> None:
+    """``--directions ar-en,zh-en`` or ``--all-directions`` (default: every language -> en)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--directions", help="comma-separated, e.g. ar-en,zh-en (default: every language -> en)")
+    g.add_argument("--all-directions", action="store_true", help="every ordered language pair")
+
+
+def add_split(p: argparse.ArgumentParser) -> None:
+    """Which ids are evaluated (the rest is what strategies fit on)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--eval-first",
+        type=int,
+        default=None,
+        help="evaluate the first N linked ids of each direction, fit on the rest "
+        "(default: half of the smallest direction when something is fitted)",
+    )
+    g.add_argument("--eval-ids", type=Path, default=None, help="file with the ids to evaluate, one a line")
+    g.add_argument("--eval-all", action="store_true", help="evaluate every linked id (nothing left to fit on)")
+
+
+def add_significance(p: argparse.ArgumentParser) -> None:
+    """``--metric``, ``--alpha``, ``--seed``, ``--resamples`` of the paired tests."""
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=None,
+        help=f"metric to test (repeatable; default {' and '.join(DEFAULT_METRICS)})",
+    )
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default 0.05)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of bootstrap and permutation (default 0)")
+    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap/permutation resamples (default 10000)")
+
+
+def metrics_from(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(args.metric) if args.metric else DEFAULT_METRICS
+
+
+def directions_from(args: argparse.Namespace, corpus: Any) -> tuple[Direction, ...]:
+    return choose_directions(corpus, args.directions, every_pair=args.all_directions)
+
+
+def note(text: str) -> None:
+    """``xlr: note: ...`` on stderr, escaped for the terminal."""
+    print(f"xlr: note: {terminal_text(text)}", file=sys.stderr)
+
+
+def unique_noted(what: str, items: Iterable[Any]) -> list[Any]:
+    """``items`` without repeats; a repeat is reported on stderr as a note."""
+    kept, repeated = unique(items)
+    if repeated:
+        note(f"repeated {what} used once: {', '.join(str(r) for r in repeated)}")
+    return list(kept)
+
+
+def print_table(frame: Any) -> None:
+    print(format_frame(frame))
+
+
+def load_data(args: argparse.Namespace) -> LoadedDataset:
+    """Load ``--dataset``; then refuse any output that is one of its files or inside a local model folder."""
+    data = resolve_dataset(args.dataset, lenient=args.lenient, progress=download_progress(not args.no_progress))
+    models = args.model if isinstance(getattr(args, "model", None), list) else [getattr(args, "model", None) or ""]
+    args.output_plan.refuse_inputs(data.files, model_folders(models))
+    report = data.corpus.report
+    if report is not None and (report.skipped or report.unlinked):
+        note(report.summary())
+    return data
+
+
+def encoding_progress(enabled: bool) -> Callable[[int, int], None] | None:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (a new bar per request)."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        bar = bars[0] if bars else None
+        if bar is None or bar.total != total or done < bar.n:
+            if bar is not None:
+                bar.close()
+            bars[:] = [tqdm(total=total, desc="encoding", unit="text", file=sys.stderr, leave=False)]
+            bar = bars[0]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            bars.clear()
+
+    return progress
+
+
+def download_progress(enabled: bool) -> Callable[[int, int | None], None] | None:
+    """A ``progress(bytes_done, total_or_None)`` callback for data set downloads."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int | None) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc="downloading", unit="B", unit_scale=True, file=sys.stderr))
+        bars[0].update(done - bars[0].n)
+
+    return progress
