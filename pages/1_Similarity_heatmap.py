@@ -8,7 +8,6 @@ import streamlit as st
 from xlr.dashboard import ui, views
 from xlr.report import figures
 from xlr.retrieval.directions import Direction
-from xlr.retrieval.ranks import top_k
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -77,8 +76,8 @@ start = c5.number_input(f"First row (0 – {n - 1})", 0, n - 1, key="hm.start")
 ui.url_params(model=model, source=source, target=target, row=int(start))
 matrix = views.similarity_window(dv.queries, dv.pool, int(start), int(size))
 rows = list(range(int(start), int(start) + matrix.shape[0]))
-top1, _ = top_k(dv.queries, dv.pool, 1)
-counts = views.hub_counts(top1[:, 0], n)
+top1 = ui.direction_top1(ctx, model, Direction(source, target))  # cached: not recomputed on every rerun
+counts = views.hub_counts(top1, n)
 qpos, ppos = dv.query_positions[rows], dv.pool_positions[rows]
 fig = figures.similarity_heatmap(
     matrix,
@@ -115,7 +114,7 @@ if hubs.size:
         format_func=lambda j: f"{dv.ids[j]} (top-1 of {int(counts[j])})",
         key="hm.hub",
     )
-    captured = np.flatnonzero(top1[:, 0] == hub)
+    captured = np.flatnonzero(top1 == hub)
     st.caption(ui.literal(f"Queries whose top-1 is {dv.ids[hub]}; open one in the heatmap or in ad-hoc search:"))
     for q in captured[:20]:
         c_a, c_b = st.columns([1, 1])

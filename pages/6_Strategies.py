@@ -1,19 +1,16 @@
 """Strategies: does a scoring rule, post-processing, input variant or fusion beat the baseline, per direction?
 
-Thin page: the sidebar's data set, encoders and directions (``xlr.ui.context``), a few
-widgets, one ``xlr.pipeline.run_strategies`` call on demand, and its table
-(``xlr.strategy_table``). The first encoder is the baseline; several enable fusion.
+Thin page: the sidebar's data set, encoders and directions (``xlr.dashboard.ui.context``), a few
+widgets, one ``xlr.strategies.runner.run_strategies`` call on demand, and its table
+(``xlr.report.strategy_table``); encoders, the embedding cache and the lock come from
+``xlr.dashboard.resources`` like every page's. The first encoder is the baseline; several enable fusion.
 """
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
-from xlr.dashboard import ui
-from xlr.encoders.cache import EmbeddingCache, default_cache_dir
-from xlr.encoders.registry import load_encoder
+from xlr.dashboard import resources, ui
 from xlr.report.strategy_table import (
     strategies_json,
     strategies_markdown,
@@ -22,18 +19,6 @@ from xlr.report.strategy_table import (
 from xlr.strategies.runner import run_strategies
 from xlr.strategies.spec import Strategy, default_strategies
 from xlr.strategies.split import Split, plan_split
-
-
-@st.cache_resource(show_spinner=False)
-def _page_encoder(name: str):
-    """This page's own encoder instances (a run can take minutes; the other pages keep theirs)."""
-    return load_encoder(name)
-
-
-@st.cache_resource(show_spinner=False)
-def _page_lock() -> threading.Lock:
-    return threading.Lock()
-
 
 ctx = ui.context()
 corpus, directions, models = ctx.data.corpus, ctx.spec.directions, list(ctx.models)
@@ -92,16 +77,16 @@ if st.button("Run the strategies", type="primary", key="strat.run", disabled=not
 
     with (
         ui.guard(),
-        _page_lock(),
+        resources.named_lock(f"strategies:{ctx.dkey}:{','.join(models)}"),
         st.spinner("Running every strategy (documents outside the evaluated ids are encoded too, once, for the fits)…"),
     ):
         report = run_strategies(
             corpus,
-            [_page_encoder(m) for m in models],
+            [resources.encoder(m) for m in models],  # the models every page shares
             [choices[p] for p in picked],
             directions=directions,
             split=plan.split,
-            cache=EmbeddingCache(default_cache_dir()),
+            cache=resources.embedding_cache(),
             baseline=Strategy(),
             random_state=0,
             alpha=float(alpha),

@@ -21,7 +21,17 @@ from xlr.encoders.cache import EmbeddingCache, default_cache_dir
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.encoders.registry import load_encoder
 
-__all__ = ["board", "dataset", "embeddings", "encoder", "lock_of", "subset", "subset_embeddings"]
+__all__ = [
+    "board",
+    "dataset",
+    "embedding_cache",
+    "embeddings",
+    "encoder",
+    "lock_of",
+    "named_lock",
+    "subset",
+    "subset_embeddings",
+]
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,8 +59,19 @@ def _embedding_cache(root: str) -> EmbeddingCache:
     return EmbeddingCache(root)
 
 
+def embedding_cache() -> EmbeddingCache:
+    """The server's one embedding cache object (``$XLR_CACHE_DIR``), shared by every page."""
+    return _embedding_cache(str(default_cache_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def named_lock(key: str) -> threading.Lock:
+    """One lock per named piece of long work (e.g. a Strategies run on one data set and encoder set)."""
+    return threading.Lock()
+
+
 def _new_embeddings(corpus: Corpus, model: str) -> CorpusEmbeddings:
-    return CorpusEmbeddings(corpus, encoder(model), _embedding_cache(str(default_cache_dir())))
+    return CorpusEmbeddings(corpus, encoder(model), embedding_cache())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

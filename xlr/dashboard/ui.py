@@ -41,6 +41,7 @@ from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.report.projection import project
 from xlr.retrieval.directions import Direction, direction_positions
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
+from xlr.retrieval.ranks import top_k
 from xlr.retrieval.search import SearchResult, search
 
 __all__ = [
@@ -193,6 +194,18 @@ def direction_vectors(ctx: Context, model: str, direction: Direction) -> Directi
         raise ValueError(f"direction {direction.label}: no id has a document in both languages")
     require([prepare(ctx.dkey, model, [(q, "query"), (p, "document")])])
     return _gather(ctx.dkey, model, (direction.source, direction.target), ctx.spec.first)
+
+
+@st.cache_data(show_spinner="Finding each query's best candidate…", max_entries=32)
+def _top1(dkey: DataKey, model: str, pair: tuple[str, str], first: int | None) -> np.ndarray:
+    dv = _gather(dkey, model, pair, first)
+    return np.asarray(top_k(dv.queries, dv.pool, 1)[0][:, 0])
+
+
+def direction_top1(ctx: Context, model: str, direction: Direction) -> np.ndarray:
+    """Each query's best pool index (cosine; ties to the lower index), cached with the direction's vectors."""
+    direction_vectors(ctx, model, direction)  # encodes first if needed
+    return _top1(ctx.dkey, model, (direction.source, direction.target), ctx.spec.first)
 
 
 def working_corpus(ctx: Context) -> Corpus:
