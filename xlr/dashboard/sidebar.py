@@ -43,6 +43,7 @@ from xlr.encoders.cache import default_cache_dir
 from xlr.encoders.catalogue import card
 from xlr.encoders.registry import ENCODERS
 from xlr.retrieval.directions import all_directions, direction_positions
+from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec
 
 __all__ = ["render_no_data", "sidebar", "sync_url"]
@@ -286,7 +287,10 @@ def sidebar() -> Context | None:
         options,
         key="w.models",
         format_func=_model_label,
-        help="Bundled encoders work offline; hub ones download. Size and trained languages from the model cards.",
+        accept_new_options=True,
+        help="Bundled encoders work offline; hub ones download. Size and trained languages from the model cards. "
+        "Type another: st:<hub id or folder>, or openai:<model> (an OpenAI-compatible endpoint from "
+        "$XLR_OPENAI_BASE_URL or $OPENAI_BASE_URL, key from $OPENAI_API_KEY).",
     )
     ss["w.ks"] = [k for k in ss["w.ks"] if k in K_CHOICES] or [1]
     sb.multiselect("k values", K_CHOICES, key="w.ks", help="recall@k: share of queries whose gold is in the top k.")
@@ -343,6 +347,8 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
             f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
         )
     )
+    for est in api_cost_estimates(corpus, spec, [res.encoder(m) for m in models]):  # before anything is sent
+        sb.warning(literal(f"{est.sentence()}; texts already cached are not sent."))
     ctx = Context(s, data, dkey, spec, models, ids)
     ss["xlr.context"] = ctx
     return ctx

@@ -104,7 +104,8 @@ def literal(text: object) -> str:
 
 
 def model_ok(name: str) -> bool:
-    return name in ENCODERS or (name.startswith("st:") and len(name) > 3)
+    """A registry name, ``st:<hub id or folder>`` or ``openai:<model>`` (whether it loads is checked later)."""
+    return name in ENCODERS or any(name.startswith(p) and len(name) > len(p) for p in ("st:", "openai:"))
 
 
 def initial_settings(
