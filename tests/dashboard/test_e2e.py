@@ -91,6 +91,9 @@ def server(tmp_path_factory):
         XLR_DEFAULT_MODELS="e5-small,use-m3",
         XLR_DEFAULT_FIRST=str(FIRST),
         XLR_DATA_BASE_URL="http://127.0.0.1:9",  # wiki6 is not on disk: its download fails at once
+        # the server's own empty embedding cache: what these tests encode (and cancel) does not depend on
+        # what earlier tests of the session happened to cache
+        XLR_CACHE_DIR=str(tmp_path_factory.mktemp("server-cache")),
     )
     for var in ("XLR_DEFAULT_KS", "XLR_DEFAULT_DIRECTIONS"):
         env.pop(var, None)
