@@ -10,7 +10,7 @@ bookmark or a pasted link restores the same view on every page.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,15 @@ __all__ = ["render_no_data", "sidebar", "sync_url"]
 _WIDGETS = ("w.dataset", "w.lenient", "w.models", "w.ks", "w.directions", "w.custom", "w.first")
 
 
-def _source_label(source: str) -> str:
-    labels = st.session_state.get("xlr.labels", {})
-    if source in labels:
-        return labels[source]
-    return f"{source} (named)" if source in DATASETS else source
+def _source_labeller(labels: dict[str, str]) -> Callable[[str], str]:
+    """The data set picker's labels, bound to this run's label table (the format function may be
+    called outside the script run, where ``st.session_state`` is not this session's)."""
+    table = dict(labels)
+
+    def label(source: str) -> str:
+        return table.get(source) or (f"{source} (named)" if source in DATASETS else source)
+
+    return label
 
 
 def _model_label(name: str) -> str:
@@ -259,7 +263,7 @@ def sidebar() -> Context | None:
         "Data set",
         ss["xlr.sources"],
         key="w.dataset",
-        format_func=_source_label,
+        format_func=_source_labeller(ss.get("xlr.labels", {})),
         help="A named data set (downloaded on first use) or one you loaded below.",
     )
     ss["xlr.load_error"] = None
