@@ -1,6 +1,6 @@
 """First visit of the dashboard on a fresh cache: seconds until the Overview shows its table.
 
-    python -m bench.first_visit            # defaults of a first visit (no XLR_DEFAULT_* set)
+    XLR_DATA_DIR=../shared/data python -m bench.first_visit   # defaults of a first visit (no XLR_DEFAULT_*)
 
 Runs the real app (Streamlit AppTest, the real bundled encoder) with an empty embedding
 cache in a temporary folder, re-running the page like the browser does while the
@@ -30,6 +30,10 @@ def main() -> int:
         start = time.perf_counter()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
         while not at.table and not at.exception:
+            if time.perf_counter() - start > 600:  # e.g. no data set on disk (set XLR_DATA_DIR)
+                shown = [e.value for e in (*at.error, *at.warning, *at.sidebar.error)]
+                print(f"no table after 600 s; the page says: {shown}", file=sys.stderr)
+                return 1
             time.sleep(0.5)
             at.run()
         seconds = time.perf_counter() - start
