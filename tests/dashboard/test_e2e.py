@@ -80,8 +80,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _serve(tmp_path_factory):
+    """Start ``streamlit run app.py`` on a free port with its own empty cache; yield its URL."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium) or set CHROMIUM")
     port = free_port()
@@ -142,6 +142,18 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait(timeout=15)
         assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the tests of this module that do not care what it served before."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory):
+    """A server nobody has visited yet: its first request is the test's own (a deep link, say)."""
+    yield from _serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -396,17 +408,24 @@ def test_state_links_lenient_and_jobs_in_a_browser(server, shared_data, tmp_path
             browser.close()
 
 
-def test_xquad_search_fits_and_encoding_never_blocks(server, shared_data):
+def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
+    server = fresh_server
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            # ad-hoc search on XQuAD paragraphs, two encoders, k = 10: side by side in tabs, snippets
+            # a deep link is the server's first visit: the page still gets the sidebar and the link's state
+            # (Streamlit would otherwise run pages/4_Ad-hoc_search.py alone, the multipage-v1 way)
             page.goto(f"{server}/Ad-hoc_search?dataset=xquad&first=10&models=e5-small%2Cuse-m3")
             page.wait_for_selector("h1:has-text('Ad-hoc search')", timeout=240_000)
             settle(page)
+            assert page.get_by_role("link", name="Overview").count() == 1
+            assert page.locator('input[aria-label="First N ids (0 = all)"]').input_value() == "10"
+            assert "1680 documents" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+            # ad-hoc search on XQuAD paragraphs, two encoders, k = 10: side by side in tabs, snippets
             page.get_by_text("Whole corpus").click()
             run_query(page, "Which river flows through the rainforest?")
             height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -424,9 +443,27 @@ def test_xquad_search_fits_and_encoding_never_blocks(server, shared_data):
             assert cancel.is_visible()  # the first session is still encoding
             second.close()
             cancel.click()
-            page.get_by_text("cancelled after").wait_for(timeout=120_000)
-            assert page.get_by_role("button", name="Resume encoding").count() == 1
-            assert page.locator('[data-testid="stProgress"]').count() == 0
+            # the warning and its button arrive in separate deltas: wait for both, never count at once
+            warning = page.get_by_text("cancelled after")
+            warning.wait_for(timeout=120_000)
+            resume = page.get_by_role("button", name="Resume encoding")
+            resume.wait_for(timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]')", timeout=60_000)
+            kept = int(re.search(r"cancelled after (\d+) of", warning.inner_text()).group(1))
             shot(page, "9-encoding-cancelled")
+
+            # Resume starts a new job that counts the kept texts as done, then Cancel stops it again
+            resume.click()
+            page.locator('[data-testid="stProgress"]').wait_for(timeout=120_000)
+            # the bar goes on from the kept texts (once the job has looked them up in the cache), never from 0
+            page.wait_for_function(
+                """kept => { const bar = document.querySelector('[data-testid="stProgress"]');
+                             const m = bar && bar.innerText.match(/: (\\d+) of \\d+ texts/);
+                             return m && Number(m[1]) >= kept; }""",
+                arg=kept,
+                timeout=60_000,
+            )
+            page.get_by_role("button", name="Cancel").click()
+            page.get_by_text("cancelled after").wait_for(timeout=120_000)
         finally:
             browser.close()

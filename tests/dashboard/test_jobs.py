@@ -7,16 +7,18 @@ so the test decides when each batch may finish (no timing assumptions).
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from xlr.dashboard.jobs import JobBoard
+from xlr.dashboard.jobs import JobBoard, missing_texts
 from xlr.dashboard.state import Settings, ids_phrase, initial_settings, settings_params
 from xlr.data.records import Corpus, Document
 from xlr.encoders.base import BatchEncoder, EncoderIdentity
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.encoders.registry import load_encoder
 
 
 class GatedEncoder(BatchEncoder):
@@ -25,9 +27,11 @@ class GatedEncoder(BatchEncoder):
     def __init__(self) -> None:
         self.identity = EncoderIdentity("gated", "test", "1", "none", True, 8)
         self.gate = threading.Event()
+        self.entered = threading.Event()  # set when a batch starts waiting at the gate
         self.batches = 0
 
     def _encode_batch(self, texts: list[str], role: str) -> np.ndarray:
+        self.entered.set()
         assert self.gate.wait(30), "the test never opened the gate"
         self.batches += 1
         out = np.zeros((len(texts), 8), dtype=np.float32)
@@ -62,13 +66,23 @@ def test_cancel_stops_at_the_next_batch_and_resume_reuses_the_cache(tmp_path):
     emb = CorpusEmbeddings(corpus(), enc, cache, batch_size=4)
     board = JobBoard()
     job = board.submit("k", "Encoding", emb, [(np.arange(40), "document")])
+    assert enc.entered.wait(30)  # the first batch is under way
     job.cancel()
-    enc.gate.set()  # the first batch finishes, its progress callback sees the cancel
+    enc.gate.set()  # the first batch finishes and is committed; its progress callback sees the cancel
     job.thread.join(30)
-    assert job.state == "cancelled" and job.done < 40 and enc.batches <= 1
+    assert job.state == "cancelled" and job.done == 4 and enc.batches == 1
+    kept = 40 - len(missing_texts(emb, emb.corpus.texts(np.arange(40)), "document"))
+    assert kept == 4
+    enc.gate.clear()  # the resumed job waits at its first batch: what does its bar say before it?
     again = board.restart(job)
     assert again is not job and board.current(job) is again
+    deadline = time.monotonic() + 30
+    while again.snapshot().done < kept and time.monotonic() < deadline:
+        again.thread.join(0.01)
+    assert again.snapshot().done == kept and again.state == "running"  # it starts from the kept texts, not 0
+    enc.gate.set()
     again.thread.join(30)
+    assert again.snapshot().done == 40
     assert again.state == "done"
     expected = CorpusEmbeddings(corpus(), GatedEncoder(), EmbeddingCache(tmp_path / "ref"))
     expected.encoder.gate.set()
@@ -132,8 +146,12 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     job.cancel()
     job.thread.join(60)
     assert job.state == "cancelled" and job.process.exitcode is not None and job.process.exitcode != 0
-    # a small job afterwards: encoded in a child, read back through the disk cache, equal to direct encoding
-    small = board.submit("s", "Encoding", emb, [(np.arange(5), "query")], encoder_name="e5-small")
-    small.thread.join(120)
+    # a job of several batches afterwards: all of it is encoded in the child (the server's own encoder never
+    # loads its model), read back through the disk cache, equal to direct encoding
+    server_side = load_encoder("e5-small")
+    emb = CorpusEmbeddings(big, server_side, EmbeddingCache(tmp_path))
+    small = board.submit("s", "Encoding", emb, [(np.arange(100), "query")], encoder_name="e5-small")
+    small.thread.join(240)
     assert small.state == "done" and small.process is not None and small.process.exitcode == 0
-    np.testing.assert_allclose(emb.vectors(np.arange(5), "query"), e5.encode(texts[:5], role="query"), atol=1e-5)
+    assert not server_side.loaded
+    np.testing.assert_allclose(emb.vectors(np.arange(100), "query"), e5.encode(texts[:100], role="query"), atol=1e-5)

@@ -139,3 +139,55 @@ def test_threads_sharing_one_cache_encode_each_text_once(tmp_path):
     for t in threads:
         t.join()
     assert enc.n == len(TEXTS) and len(out) == 4
+
+
+def test_missing_lists_every_uncached_text_as_given(tmp_path):
+    """``missing`` names what ``embed`` would encode: all of it (not one batch), each text once, as given."""
+
+    class Cutting(Counting):
+        def _cut(self, text):
+            return text[:30]
+
+    enc = Cutting()
+    tail = TEXTS[0] + " and a tail past the cut" * 3
+    texts = TEXTS + TEXTS[:5] + [tail, tail[:30]]
+    EmbeddingCache(tmp_path).embed(enc, TEXTS[:10], batch_size=4)
+    missing = EmbeddingCache(tmp_path).missing(enc, texts)
+    cached, expect, seen = {t[:30] for t in TEXTS[:10]}, [], set()  # naive reference
+    for t in texts:
+        if t[:30] not in cached and t[:30] not in seen:
+            seen.add(t[:30])
+            expect.append(t)
+    assert missing == expect and tail in missing and tail[:30] not in missing
+    assert len(missing) == 41 > 32  # more than one batch of the default size
+    assert enc.n == 10  # looking up encodes nothing
+    EmbeddingCache(tmp_path).embed(enc, missing)
+    assert EmbeddingCache(tmp_path).missing(enc, texts) == []
+
+
+def test_a_waiting_writer_gets_the_lock_before_one_that_asks_again(tmp_path):
+    """Fair hand-over: a long job releasing the lock after each batch and asking again at once queues
+    behind a short job that was already waiting (else the short job can wait for the whole long one)."""
+    import threading
+
+    from xlr.encoders.cache_store import Namespace
+
+    ns = Namespace(tmp_path, 8, True)
+    order: list[str] = []
+    at_lock = threading.Event()
+
+    def short_job() -> None:
+        token = ns.acquire(waiting=at_lock.set, poll=0.01)
+        order.append("short")
+        ns.release(token)
+
+    long_job = ns.acquire()
+    thread = threading.Thread(target=short_job)
+    thread.start()
+    assert at_lock.wait(10)  # the short job waits for the lock (and holds the gate)
+    ns.release(long_job)
+    token = ns.acquire(poll=0.01)  # the long job's next batch
+    order.append("long")
+    ns.release(token)
+    thread.join(10)
+    assert order == ["short", "long"]

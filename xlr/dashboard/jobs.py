@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 from collections.abc import Hashable, Sequence
@@ -33,6 +34,11 @@ __all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker",
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 64
+LONG = 2000
+"""A job with more texts than this to encode runs its child at a lower CPU priority (``nice`` +10): long
+encodings yield the cores to the pages and to short jobs of other sessions (measured in
+``bench/README.md``: a second session's first table, 10.5 s alone, took 122 s beside a full-Tatoeba job
+at equal priority)."""
 
 
 class EncodingStopped(RuntimeError):
@@ -102,7 +108,7 @@ class Job:
 
     def _progress(self, base: int) -> Progress:
         def progress(done: int, total: int) -> None:
-            self.done = min(base + done, self.total)
+            self.done = max(self.done, min(base + done, self.total))  # never behind the texts found cached
             self._encoded += 0 if done <= self._last else done - self._last
             self._last = done
             if self.cancel_event.is_set():
@@ -111,14 +117,19 @@ class Job:
         return progress
 
     def _run(self) -> None:
-        processed = 0
         try:
+            plan, lacking = [], 0
             for positions, role in self.needs:
                 texts = self.emb.corpus.texts(positions, field=self.emb.text_field)
                 missing = missing_texts(self.emb, texts, role)
+                absent = set(missing)
+                lacking += sum(t in absent for t in texts)
+                plan.append((positions, role, missing))
+            self.done = self.total - lacking  # a resumed job starts where the cancelled one stopped
+            for positions, role, missing in plan:
                 if missing and self.encoder_name and _loadable(self.emb):
                     try:
-                        self._encode_elsewhere(missing, role, processed)
+                        self._encode_elsewhere(missing, role, self.done)
                     except ChildFailed as exc:  # e.g. an encoder registered at run time only: encode here
                         _LOG.warning("%s; encoding in the server process instead", exc)
                     with self.lock:  # the child wrote the disk cache: read it afresh
@@ -126,17 +137,14 @@ class Job:
                 for start in range(0, positions.size, self.chunk):
                     if self.cancel_event.is_set():
                         raise EncodingStopped(f"{self.label}: cancelled")
-                    part = positions[start : start + self.chunk]
                     with self.lock:
                         self._last = 0
-                        self.emb.progress = self._progress(processed)
+                        self.emb.progress = self._progress(self.done)
                         try:
-                            self.emb.ensure(part, role)
+                            self.emb.ensure(positions[start : start + self.chunk], role)
                         finally:
                             self.emb.progress = None
-                    processed += part.size
-                    self.done = processed
-            self.state = "done"
+            self.done, self.state = self.total, "done"
         except EncodingStopped:
             self.state = "cancelled"
         except Exception as exc:  # noqa: BLE001 - any failure ends the job; the page shows it, the log has it
@@ -151,6 +159,7 @@ class Job:
         proc = ctx.Process(
             target=encode_worker,
             args=(self.encoder_name, str(self.emb.cache.root), texts, role, self.chunk, self.emb.batch_size, done),
+            kwargs={"nice": 10 if len(texts) > LONG else 0},
             name=f"xlr-encode {self.label}",
             daemon=True,
         )
@@ -161,7 +170,7 @@ class Job:
             proc.join(timeout=0.2)
             with done.get_lock():
                 n = int(done.value)
-            self.done, self._encoded = min(base + n, self.total), n
+            self.done, self._encoded = max(self.done, min(base + n, self.total)), n
             self._started = started
             if self.cancel_event.is_set():
                 proc.terminate()
@@ -181,34 +190,20 @@ class ChildFailed(RuntimeError):
     """The encoding child process ended with an error (its traceback is on the server's stderr)."""
 
 
-class _Probe:
-    """An encoder that never encodes: ``EmbeddingCache.embed`` hands it exactly the texts not cached yet."""
-
-    def __init__(self, emb: CorpusEmbeddings) -> None:
-        self.identity = emb.encoder.identity
-
-    def encode(self, texts: Sequence[str], **_: object) -> np.ndarray:
-        raise _Missing(list(texts))
-
-
-class _Missing(Exception):
-    def __init__(self, texts: list[str]) -> None:
-        super().__init__(f"{len(texts)} texts are not cached")
-        self.texts = texts
-
-
 def missing_texts(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
     """The distinct ``texts`` the disk cache lacks for ``emb``'s encoder and ``role`` (nothing is encoded)."""
-    try:
-        EmbeddingCache(emb.cache.root).embed(_Probe(emb), texts, role=role)
-    except _Missing as exc:
-        return exc.texts
-    return []
+    return EmbeddingCache(emb.cache.root).missing(emb.encoder, texts, role=role)
 
 
-def encode_worker(name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any) -> None:
-    """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time."""
+def encode_worker(
+    name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any, nice: int = 0
+) -> None:
+    """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time,
+    ``nice`` steps below the server's CPU priority."""
     from xlr.encoders.registry import load_encoder
+
+    if nice:
+        os.nice(nice)
 
     encoder, cache = load_encoder(name), EmbeddingCache(root)
     for start in range(0, len(texts), chunk):

@@ -285,9 +285,27 @@ def context() -> Context:
     """The context stored by this run's sidebar; stops the page quietly if there is none."""
     ctx = st.session_state.get("xlr.context")
     if ctx is None:
+        if _leave_pages_directory_mode():
+            st.rerun()  # now app.py routes: the sidebar, then this same page
         st.info("Choose a data set and an encoder in the sidebar.")
         st.stop()
     return ctx
+
+
+def _leave_pages_directory_mode() -> bool:
+    """``True`` when Streamlit ran a ``pages/`` script without ``app.py`` (and now will not again).
+
+    A fresh server whose first visit is a deep link (``/Ad-hoc_search?...``) runs that page the
+    multipage-v1 way: without the main script, so without the sidebar. Streamlit leaves that mode
+    for the whole process once ``st.navigation`` has been called; this flips the same class flag
+    so that the rerun goes through ``app.py``. (Checked by a browser test on a fresh server.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
 
 
 def inject_css() -> None:

@@ -161,6 +161,17 @@ class EmbeddingCache:
                 missing[key] = text
         return missing
 
+    def missing(self, encoder: Encoder, texts: Sequence[str], *, role: Role = "document") -> list[str]:
+        """The distinct ``texts`` (as given, in first-seen order) whose vectors this cache lacks for
+        ``encoder`` and ``role``, as the cache's files stand when this object first opened the namespace.
+
+        Nothing is encoded; texts are cut to the encoder's input limit first, exactly as :meth:`embed`
+        does (which can load the encoder's tokenizer for texts that may be too long).
+        """
+        prepared, _ = prepare_texts(encoder, texts)
+        ns = self._namespace(encoder, role)
+        return list(self._missing(ns, [text_key(t) for t in prepared], list(texts)).values())
+
     def embed(
         self,
         encoder: Encoder,

@@ -163,29 +163,30 @@ class Namespace:
         """Take the namespace lock; returns the token for :meth:`release` (None when the folder
         is not writable).  ``waiting()`` is called between polls (it may raise, e.g.
         :class:`~xlr.encoders.base.EncodingCancelled`).  Threads of one process exclude each
-        other too (each holds its own open file)."""
+        other too (each holds its own open file).
+
+        Hand-over is fair: a process waits at ``.lock.gate`` before it waits for ``.lock`` and keeps
+        the gate until it has the lock, so a writer that releases the lock after a batch and asks
+        again queues behind the waiter instead of taking the lock straight back (without the gate a
+        short job of one dashboard session starved behind a long job of another for minutes).
+        """
         if not self.writable or fcntl is None:
             return None
-        path = self.folder / ".lock"
-        if path.is_dir():
-            remove_wrong_type(path, "lock file")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            self.writable = False
+        gate = self._open_lock_file(".lock.gate")
+        if gate is None:
             return None
-        while True:
+        try:
+            self._poll(gate, waiting, poll)
+            fd = self._open_lock_file(".lock")
+            if fd is None:
+                return None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                try:
-                    if waiting is not None:
-                        waiting()
-                except BaseException:
-                    os.close(fd)
-                    raise
-                time.sleep(poll)
+                self._poll(fd, waiting, poll)
+            except BaseException:
+                os.close(fd)
+                raise
+        finally:
+            self.release(gate)  # unlocks (if held) and closes
         try:
             self.refresh(repair=True)
             with self._mem:
@@ -194,6 +195,27 @@ class Namespace:
             self.release(fd)
             raise
         return fd
+
+    def _open_lock_file(self, name: str) -> int | None:
+        path = self.folder / name
+        if path.is_dir():
+            remove_wrong_type(path, "lock file")
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            self.writable = False
+            return None
+
+    @staticmethod
+    def _poll(fd: int, waiting: Callable[[], None] | None, poll: float) -> None:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting()
+                time.sleep(poll)
 
     @staticmethod
     def release(token: int | None) -> None:
