@@ -11,7 +11,7 @@ import pytest
 from tests.dashboard.test_app import FIRST, app, ok, overview, reference
 from xlr.retrieval.metrics import per_query
 from xlr.stats.paired import compare_directions
-from xlr.stats.significance import paired_bootstrap
+from xlr.stats.significance import paired_bootstrap, stratified_bootstrap
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +55,10 @@ def test_intervals_and_ties_equal_xlr_stats(monkeypatch, tatoeba_results, metric
             n_tied += tied
             assert ("★" in shown) == (v.mean() == values[best].mean())
     assert n_tied >= 1  # at 30 queries some rows do not separate the encoders
+    for m in ("e5-small", "use-m3"):  # the mean row: its interval resamples queries within each direction
+        groups = [per_query(by[d, m].ranks, metric) for d in directions]
+        lo, hi = stratified_bootstrap(groups, n_resamples=2000, random_state=0)
+        assert table.iloc[-1][m] == cell(float(np.mean([g.mean() for g in groups])), lo, hi)
     # use-m3 has no Greek (model card): its el cell is flagged
     assert "⚠ no el" in table.loc[directions.index("el->en"), "use-m3"]
     assert "⚠" not in table.loc[directions.index("el->en"), "e5-small"]

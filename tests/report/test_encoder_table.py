@@ -9,7 +9,7 @@ from xlr.report.encoder_table import compare_encoders, wide
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult, results_table
 from xlr.stats.paired import compare_directions
-from xlr.stats.significance import paired_bootstrap
+from xlr.stats.significance import paired_bootstrap, stratified_bootstrap
 
 
 def result(model: str, source: str, ranks) -> DirectionResult:
@@ -60,6 +60,12 @@ def test_ties_ranking_ceiling_and_flags():
     assert list(shown.columns[:4]) == ["direction", "e5-small", "use-m3", "minilm-en"]
     assert shown.iloc[0]["e5-small"].endswith("★") and "] =" in shown.iloc[0]["minilm-en"]
     assert "⚠ no el" in shown.iloc[1]["use-m3"] and shown.iloc[-1]["direction"] == "mean of rows"
+    # the mean row: mean of the row values, its interval from the stratified bootstrap over the same queries
+    overall = comp.overall.set_index("model")
+    lo, hi = stratified_bootstrap([(strong <= 1).astype(float), np.ones(200)], n_resamples=500, random_state=3)
+    assert overall.loc["e5-small", "value"] == (180 / 200 + 1.0) / 2
+    assert (overall.loc["e5-small", "ci_low"], overall.loc["e5-small", "ci_high"]) == (lo, hi)
+    assert shown.iloc[-1]["e5-small"] == f"{(180 / 200 + 1.0) / 2:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 def test_one_encoder_is_its_own_best_and_needs_no_tests():

@@ -25,7 +25,7 @@ HELP = """
 language) is among the k best-scored pool documents. **MRR**: the mean of 1 / gold rank.
 **Gold rank and ties**: 1 + the number of pool documents scoring at least as high as the gold
 (ties count against the gold: pessimistic). **Interval**: 95 % bootstrap interval of the mean over
-the queries. **★ / =**: best of the row / not significantly different from the best (paired test:
+the queries; for the mean row, queries are resampled within each direction (every row counts once). **★ / =**: best of the row / not significantly different from the best (paired test:
 McNemar for recall@k, sign-flip permutation for MRR, Holm across the row's pairs, alpha 0.05).
 **⚠ no el**: a language the model card does not list. **Hubness**: some documents are the top-1 of
 many queries (see the heatmap page). **CSLS / margin**: scoring rules that discount such hubs (see

@@ -14,7 +14,9 @@ direction, which the dashboard and CLI guarantee). For one ``metric``:
   when it is the best or its pair with the best is not significant at ``alpha``;
 * **ranking**: wins - losses over significant pairs of all rows; encoders with equal
   scores share a rank (so the ranking separates only what the tests separate);
-* **ceiling**: rows where every encoder scores >= 0.99.
+* **ceiling**: rows where every encoder scores >= 0.99;
+* **overall** (the mean row): per encoder the mean of its row values, with the 95 % interval of
+  :func:`xlr.stats.significance.stratified_bootstrap` (queries resampled within each direction).
 
 Edge cases: one encoder -> no pairs, everyone tied with itself, rank 1. Best value ties
 (exactly equal means) all count as best.
@@ -33,7 +35,7 @@ from xlr.encoders.catalogue import card, unsupported
 from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.metrics import per_query
 from xlr.stats.paired import compare_directions
-from xlr.stats.significance import paired_bootstrap
+from xlr.stats.significance import paired_bootstrap, stratified_bootstrap
 
 __all__ = ["CEILING", "EncoderComparison", "compare_encoders", "published_figure"]
 
@@ -44,7 +46,8 @@ CEILING = 0.99
 class EncoderComparison:
     """``cells``: one row per (direction, model) with ``value, ci_low, ci_high, best, tied, unsupported,
     published``; ``pairs``: the per-row pair tests; ``ranking``: ``model, wins, losses, score, rank, mean``;
-    ``ceiling``: directions at the ceiling for every encoder."""
+    ``ceiling``: directions at the ceiling for every encoder; ``overall``: per model the mean of its rows
+    (``value``) with ``ci_low, ci_high`` and ``n_directions``."""
 
     metric: str
     models: tuple[str, ...]
@@ -54,6 +57,7 @@ class EncoderComparison:
     ranking: pd.DataFrame
     ceiling: tuple[str, ...]
     alpha: float
+    overall: pd.DataFrame
 
 
 def published_figure(model: str, source: str, target: str, metric: str, dataset: str) -> float | None:
@@ -140,11 +144,28 @@ def compare_encoders(
     ).sort_values(["rank", "mean"], ascending=[True, False], kind="stable")
     at_top = cells.groupby("direction", sort=False)["value"].min()
     ceiling = tuple(d for d in directions if at_top[d] >= CEILING)
-    return EncoderComparison(metric, models, directions, cells, pairs, ranking.reset_index(drop=True), ceiling, alpha)
+    overall_rows = []
+    for m in models:
+        groups = [per_query(by[d, m].ranks, metric) for d in directions if (d, m) in by]
+        lo, hi = stratified_bootstrap(groups, n_resamples=n_resamples, random_state=random_state)
+        value = float(np.mean([g.mean() for g in groups]))
+        overall_rows.append({"model": m, "value": value, "ci_low": lo, "ci_high": hi, "n_directions": len(groups)})
+    return EncoderComparison(
+        metric,
+        models,
+        directions,
+        cells,
+        pairs,
+        ranking.reset_index(drop=True),
+        ceiling,
+        alpha,
+        pd.DataFrame(overall_rows),
+    )
 
 
 def wide(comparison: EncoderComparison, digits: int = 3) -> pd.DataFrame:
-    """Directions as rows, encoders as columns: ``0.912 [0.885, 0.938]`` with markers, plus a mean row.
+    """Directions as rows, encoders as columns: ``0.912 [0.885, 0.938]`` with markers, plus the mean row
+    (with its stratified interval).
 
     Markers: ``★`` best of the row, ``=`` tied with the best (not significant), ``⚠ no el`` a language
     outside the model card's list. ``MTEB <model>`` columns hold published figures where they exist.
@@ -172,6 +193,6 @@ def wide(comparison: EncoderComparison, digits: int = 3) -> pd.DataFrame:
             ]
     table = pd.DataFrame(out)
     mean = {"direction": "mean of rows"}
-    for m in comparison.models:
-        mean[m] = f.format(c.loc[c["model"] == m, "value"].mean())
+    for r in comparison.overall.itertuples():
+        mean[str(r.model)] = f"{f.format(r.value)} [{f.format(r.ci_low)}, {f.format(r.ci_high)}]"
     return pd.concat([table, pd.DataFrame([mean])], ignore_index=True).fillna("")

@@ -19,7 +19,9 @@ __all__ = [
     "mcnemar_exact",
     "paired_bootstrap",
     "paired_values",
+    "sample_values",
     "permutation_test",
+    "stratified_bootstrap",
 ]
 
 RandomState = int | np.random.Generator | None
@@ -45,26 +47,29 @@ def check_count(value: int, name: str) -> int:
     return int(value)
 
 
+def sample_values(values: np.ndarray, name: str) -> np.ndarray:
+    """Validate one per-query array: 1-D, non-empty, finite real; returned as float64."""
+    x = np.asarray(values)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one value per query), got shape {x.shape}")
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if x.size == 0:
+        raise ValueError(f"{name} is empty: at least one query is needed")
+    return x
+
+
 def paired_values(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     """Validate two paired per-query arrays: 1-D, same shape, non-empty, finite real."""
-    out = []
-    for arr, name in zip((a, b), names):
-        x = np.asarray(arr)
-        if x.ndim != 1:
-            raise ValueError(f"{name} must be 1-D (one value per query), got shape {x.shape}")
-        if x.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-        x = x.astype(np.float64)
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        out.append(x)
-    if out[0].shape != out[1].shape:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must hold the same queries: shapes {out[0].shape} != {out[1].shape}"
-        )
-    if out[0].size == 0:
+    x, y = np.asarray(a), np.asarray(b)
+    if x.ndim == 1 and y.ndim == 1 and x.shape != y.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must hold the same queries: shapes {x.shape} != {y.shape}")
+    if x.size == 0 and y.size == 0 and x.ndim == y.ndim == 1:
         raise ValueError(f"{names[0]} and {names[1]} are empty: at least one query is needed")
-    return out[0], out[1]
+    return sample_values(x, names[0]), sample_values(y, names[1])
 
 
 # --------------------------------------------------------------------------- tests
@@ -92,14 +97,54 @@ def paired_bootstrap(
     """
     x, y = paired_values(a, b, ("a", "b"))
     n_resamples = check_count(n_resamples, "n_resamples")
+    tail = _tail(confidence)
+    means = _resampled_means(y - x, n_resamples, as_generator(random_state))
+    lo, hi = np.quantile(means, [tail, 1.0 - tail])
+    return float(lo), float(hi)
+
+
+def stratified_bootstrap(
+    groups: Sequence[np.ndarray],
+    *,
+    n_resamples: int = 10_000,
+    confidence: float = 0.95,
+    random_state: RandomState = None,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of group means (e.g. the mean row over directions).
+
+    ``groups``: one ``(n_g,)`` array of per-query values per group (each direction's queries).
+    Each resample draws every group's queries with replacement *within the group* (the
+    groups are fixed strata: a direction is never dropped or repeated), takes each group's
+    mean and averages the ``G`` means with equal weight, as the mean row does.  The groups
+    are drawn in order from one generator, so with one group this is exactly
+    :func:`paired_bootstrap` against a zero baseline.  Constant groups collapse the interval
+    to the point.
+    """
+    if len(groups) == 0:
+        raise ValueError("groups is empty: at least one group of queries is needed")
+    arrays = [sample_values(g, f"group {i}") for i, g in enumerate(groups)]
+    n_resamples = check_count(n_resamples, "n_resamples")
+    tail = _tail(confidence)
+    rng = as_generator(random_state)
+    total = np.zeros(n_resamples, dtype=np.float64)
+    for values in arrays:
+        total += _resampled_means(values, n_resamples, rng)
+    lo, hi = np.quantile(total / len(arrays), [tail, 1.0 - tail])
+    return float(lo), float(hi)
+
+
+def _tail(confidence: float) -> float:
     if not (isinstance(confidence, (int, float)) and 0.0 < float(confidence) < 1.0):
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-    rng = as_generator(random_state)
-    d = y - x
+    return (1.0 - float(confidence)) / 2.0
+
+
+def _resampled_means(d: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_resamples`` means of ``d`` drawn with replacement (see :func:`paired_bootstrap`)."""
     n = d.size
     vals, counts = np.unique(d, return_counts=True)
     means = np.empty(n_resamples, dtype=np.float64)
-    if vals.size * 8 <= n:  # few distinct differences (always for recall@k): multinomial counts
+    if vals.size * 8 <= n:  # few distinct values (always for recall@k): multinomial counts
         freq = counts / n
         block = max(1, _BLOCK_ELEMENTS // vals.size)
         for start in range(0, n_resamples, block):
@@ -111,9 +156,7 @@ def paired_bootstrap(
             stop = min(start + block, n_resamples)
             idx = rng.integers(0, n, size=(stop - start, n))
             means[start:stop] = d[idx].mean(axis=1)
-    tail = (1.0 - float(confidence)) / 2.0
-    lo, hi = np.quantile(means, [tail, 1.0 - tail])
-    return float(lo), float(hi)
+    return means
 
 
 def mcnemar_exact(a_hit: np.ndarray, b_hit: np.ndarray) -> tuple[float, int, int]:
