@@ -19,30 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .scale_worker import _peak_rss
-
-
-def _vm_hwm(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _ray_worker_pids() -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if cmd.startswith(b"ray::"):
-                out.append(int(entry.name))
-    return out
+from .procs import peak_rss, ray_pids, vm_hwm
 
 
 def _local_topk(pool: np.ndarray, q: np.ndarray, gold: np.ndarray, opts: dict) -> dict[str, Any]:
@@ -71,7 +48,7 @@ def _ray(pool: np.ndarray, q: np.ndarray, gold: np.ndarray, opts: dict) -> dict[
         t1 = time.perf_counter()
         ranks, idx, _ = ray_rank(q, pool, gold, k=int(opts["k"]), spec=spec)
         search_s = time.perf_counter() - t1
-        workers = {pid: _vm_hwm(pid) for pid in _ray_worker_pids()}
+        workers = {pid: vm_hwm(pid) for pid in ray_pids()}
     workers = {p: v for p, v in workers.items() if v}
     return {
         "search_s": search_s,
@@ -89,7 +66,7 @@ def main(argv: list[str]) -> int:
     mode, pool_path, q_path, gold_path, prefix, opts = argv[0], argv[1], argv[2], argv[3], argv[4], json.loads(argv[5])
     import xlr.retrieval.ranks  # noqa: F401  (imported before the baseline RSS is read)
 
-    rss_imports = _peak_rss()
+    rss_imports = peak_rss()
     t0 = time.perf_counter()
     pool = np.load(pool_path)
     load_s = time.perf_counter() - t0
@@ -101,7 +78,7 @@ def main(argv: list[str]) -> int:
     out |= {
         "mode": mode,
         "load_s": load_s,
-        "peak_rss_bytes": _peak_rss(),
+        "peak_rss_bytes": peak_rss(),
         "rss_after_imports_bytes": rss_imports,
         "pool_bytes": pool.nbytes,
     }

@@ -16,7 +16,6 @@ IndexFlatIP) and ``faiss-ivf`` (approximate IndexIVFFlat).
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,21 +25,7 @@ import numpy as np
 
 from xlr.retrieval.streaming import NpyRows, streaming_top_k
 
-
-def _peak_rss() -> int:
-    """Peak resident set size of this process so far, in bytes.
-
-    ``VmHWM`` from ``/proc/self/status`` where available: ``ru_maxrss`` survives
-    ``exec`` on Linux, so a worker started by a large parent would report the
-    parent's peak.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+from .procs import peak_rss
 
 
 def _timed(fn):
@@ -182,7 +167,7 @@ def main(argv: list[str]) -> int:
         import faiss  # noqa: F401  (imported before the baseline RSS is read)
     if mode in ("xlr-topk", "legacy-topk"):
         import xlr.retrieval.ranks  # noqa: F401
-    rss_imports = _peak_rss()
+    rss_imports = peak_rss()
     q = np.load(q_path)
     if opts.get("n_queries"):
         q = np.ascontiguousarray(q[: int(opts["n_queries"])])
@@ -191,7 +176,7 @@ def main(argv: list[str]) -> int:
         np.save(f"{out_prefix}{'.' + suffix if suffix else ''}.idx.npy", idx)
     out |= {
         "mode": mode,
-        "peak_rss_bytes": _peak_rss(),
+        "peak_rss_bytes": peak_rss(),
         "rss_after_imports_bytes": rss_imports,
         "queries_bytes": q.nbytes,
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.procs import ray_pids
 from xlr.cli.main import main
 from xlr.data.registry import resolve_dataset
 from xlr.encoders.cache import EmbeddingCache
@@ -81,20 +82,6 @@ def test_tatoeba_identical_to_local(ray_local, shared_data, tmp_path, e5):
     _assert_identical(again, got, spec.ks)
 
 
-def _actor_pids() -> list[int]:
-    """Processes of this machine whose title Ray set to one of our encoder actors."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"EncodeActor" in cmd and cmd.startswith(b"ray::"):
-                pids.append(int(entry.name))
-    return pids
-
-
 @pytest.mark.slow
 def test_killed_encoder_actor_mid_run_still_gives_identical_results(ray_local, shared_data, tmp_path, use_m3):
     data = resolve_dataset("tatoeba")
@@ -103,7 +90,7 @@ def test_killed_encoder_actor_mid_run_still_gives_identical_results(ray_local, s
 
     def progress(done: int, total: int) -> None:
         if not killed and done >= 16 and done < total // 2:
-            pids = _actor_pids()
+            pids = ray_pids(b"EncodeActor")  # our encoder actors' processes
             assert pids, "no encoder actor process found"
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])
