@@ -22,6 +22,7 @@ from xlr.data.records import (
     Document,
     LoadIssue,
     LoadReport,
+    NotInCorpus,
     Query,
     QuerySet,
 )
@@ -238,6 +239,9 @@ def test_index_positions_linked(tiny: Corpus) -> None:
         tiny.linked_ids("en", "de", first=-1)
     with pytest.raises(KeyError):
         tiny.linked_ids("en", "xx")
+    with pytest.raises(ValueError) as err:  # the same error is a ValueError for callers that validate input
+        tiny.linked_ids("xx", "en")
+    assert isinstance(err.value, NotInCorpus) and str(err.value).startswith("language 'xx' is not in corpus")
 
 
 def test_subset_and_texts(tiny: Corpus) -> None:

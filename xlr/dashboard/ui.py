@@ -333,11 +333,11 @@ def take_param(name: str) -> str | None:
 
 @contextmanager
 def guard() -> Iterator[None]:
-    """Show an error of the core (``ValueError`` subclasses, ``OSError``, ``KeyError``) as one line and
-    stop the page; anything else: a short message here, its traceback in the server log."""
+    """Show an error of the core (``ValueError`` subclasses, ``OSError``) as one line and stop the page;
+    anything else: a short message here, its traceback in the server log."""
     try:
         yield
-    except (ValueError, OSError, KeyError) as exc:
+    except (ValueError, OSError) as exc:
         st.error(literal(error_text(exc)))
         st.stop()
     except Exception as exc:  # noqa: BLE001 - shown briefly, logged in full (st.stop/rerun are BaseException)

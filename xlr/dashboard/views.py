@@ -76,7 +76,7 @@ def selected_ids(corpus: Corpus, directions: Iterable[Direction], first: int | N
 def documents_of(corpus: Corpus, ids: Iterable[str], langs: Iterable[str]) -> np.ndarray:
     """Positions (int64, corpus order) of the documents whose id is in ``ids`` and language in ``langs``.
 
-    A language the corpus lacks raises ``KeyError``; unknown ids are simply not matched.
+    A language the corpus lacks raises ``NotInCorpus`` (a ``KeyError``); unknown ids are simply not matched.
     """
     keep = set(ids)
     pos = [corpus.positions(lang) for lang in sorted(set(langs))]

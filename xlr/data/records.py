@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "NotInCorpus",
     "Corpus",
     "CorpusError",
     "Document",
@@ -85,6 +86,14 @@ class CorpusError(ValueError):
 
     def __reduce__(self):  # keep picklable despite the custom __init__
         return (type(self), (self.issues,))
+
+
+class NotInCorpus(KeyError, ValueError):
+    """An id or a language the corpus does not have (a ``KeyError`` for lookups, a ``ValueError``
+    for callers that validate input); its ``str`` is the plain message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -206,21 +215,21 @@ class Corpus:
 
     def _check_lang(self, lang: str) -> None:
         if lang not in self._positions:  # type: ignore[attr-defined]
-            raise KeyError(
+            raise NotInCorpus(
                 f"language {lang!r} is not in corpus {self.name!r} (languages: {', '.join(self.languages) or 'none'})"
             )
 
     def index(self, id: str, lang: str) -> int:
-        """Position of document ``(id, lang)`` in ``documents``; ``KeyError`` if absent."""
+        """Position of document ``(id, lang)`` in ``documents``; ``NotInCorpus`` (a ``KeyError``) if absent."""
         try:
             return self._index[(id, lang)]  # type: ignore[attr-defined]
         except KeyError:
-            raise KeyError(f"no document with id {id!r} in language {lang!r} in corpus {self.name!r}") from None
+            raise NotInCorpus(f"no document with id {id!r} in language {lang!r} in corpus {self.name!r}") from None
 
     def positions(self, lang: str) -> np.ndarray:
         """Read-only int64 positions of the documents in ``lang``, in corpus order.
 
-        ``KeyError`` for a language the corpus does not have.
+        ``NotInCorpus`` (a ``KeyError``) for a language the corpus does not have.
         """
         self._check_lang(lang)
         return self._positions[lang]  # type: ignore[attr-defined]
@@ -229,7 +238,7 @@ class Corpus:
         """Ids having a document in both ``source`` and ``target``, in first-appearance order.
 
         ``first`` keeps only the first N of those (``None``: all; 0: none; negative:
-        ``ValueError``). ``KeyError`` for a language the corpus does not have.
+        ``ValueError``). ``NotInCorpus`` (a ``KeyError``) for a language the corpus does not have.
         """
         self._check_lang(source)
         self._check_lang(target)
@@ -248,7 +257,7 @@ class Corpus:
         """A corpus of the documents whose id is in ``ids`` and language in ``langs``.
 
         ``None`` keeps all. Corpus order is kept (not the order of ``ids``). An id or a
-        language the corpus does not have raises ``KeyError``. The result has
+        language the corpus does not have raises ``NotInCorpus`` (a ``KeyError``). The result has
         ``report=None`` (it is not what was loaded) and ``name`` defaults to this name.
         """
         keep_ids = None if ids is None else set(ids)
@@ -260,7 +269,7 @@ class Corpus:
             missing = sorted(keep_ids - self._id_langs.keys())  # type: ignore[attr-defined]
             if missing:
                 shown = ", ".join(repr(m) for m in missing[:5]) + (", ..." if len(missing) > 5 else "")
-                raise KeyError(f"{len(missing)} ids not in corpus {self.name!r}: {shown}")
+                raise NotInCorpus(f"{len(missing)} ids not in corpus {self.name!r}: {shown}")
         docs = tuple(
             d
             for d in self.documents

@@ -104,7 +104,7 @@ def direction_positions(
 
     The ids linked in both languages (the first ``first`` of them; ``None``: all), and the
     positions of their source and target documents in ``corpus.documents`` (int64,
-    aligned: the gold of query i is pool document i).  ``KeyError`` for an absent language.
+    aligned: the gold of query i is pool document i).  ``NotInCorpus`` (a ``KeyError`` and a ``ValueError``) for an absent language.
     """
     ids = corpus.linked_ids(direction.source, direction.target, first=first)
     return (ids, *id_positions(corpus, direction, ids))
