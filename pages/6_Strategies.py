@@ -1,7 +1,8 @@
 """Strategies: does a scoring rule, post-processing, input variant or fusion beat the baseline, per direction?
 
 Thin page: the sidebar's data set, encoders and directions (``xlr.dashboard.ui.context``), a few
-widgets, one ``xlr.strategies.runner.run_strategies`` call on demand, and its table
+widgets, the encoding as background jobs (``ui.prepare_strategies``), then one
+``xlr.strategies.runner.run_strategies`` call on demand, and its table
 (``xlr.report.strategy_table``); encoders, the embedding cache and the lock come from
 ``xlr.dashboard.resources`` like every page's. The first encoder is the baseline; several enable fusion.
 """
@@ -69,6 +70,10 @@ params = (
 cost = ui.strategy_cost(ctx, models)
 st.caption(ui.literal(cost))
 if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked):
+    st.session_state["strat.requested"] = params
+if st.session_state.get("strat.requested") == params:
+    ui.prepare_strategies(ctx, models)  # encodes in the background first; the page waits, nothing else does
+    del st.session_state["strat.requested"]
     st.button("Cancel the run", key="strat.cancel", help="Stops at the next encoded batch; cached texts are kept.")
     bar = st.progress(0.0)
 

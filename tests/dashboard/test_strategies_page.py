@@ -14,6 +14,11 @@ PAGE = "pages/6_Strategies.py"
 
 @pytest.fixture()
 def at(tmp_path, monkeypatch):
+    import streamlit as st
+
+    # the server's caches outlive an AppTest: without this, "fake0" would still be an earlier test's encoder
+    st.cache_resource.clear()
+    st.cache_data.clear()
     path = install_synthetic(tmp_path, monkeypatch, 80)
     for key, value in {
         "XLR_DEFAULT_DATASET": str(path),
@@ -48,3 +53,49 @@ def test_strategies_page_runs_and_shows_one_table(at):
     assert verdict["R@1"].tolist() == ["YES"]
     assert any("procrustes: YES" in s.value for s in at.success)
     assert len(at.get("download_button")) == 2
+
+
+def test_a_run_encodes_in_the_background_and_can_be_cancelled_and_resumed(at, monkeypatch):
+    """*Run* first encodes what is missing as a background job: the page shows its bar with Cancel (no
+    table yet); Cancel keeps what was encoded and offers Resume; Resume finishes and the run goes on."""
+    import threading
+    import time
+
+    from xlr.encoders.registry import load_encoder
+
+    gate = threading.Event()
+    enc = load_encoder("fake0")  # the very object the page will use
+    original = enc._encode_batch
+
+    def gated(texts, role):
+        assert gate.wait(30), "the test never opened the gate"
+        return original(texts, role)
+
+    monkeypatch.setattr(enc, "_encode_batch", gated)
+    at.run()
+    at.switch_page(PAGE).run()
+    at.multiselect(key="strat.pick").set_value(["csls(k=10)"])
+    at.button(key="strat.run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.dataframe and [b for b in at.button if b.label == "Cancel"]
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    gate.set()  # the batch in flight finishes; the job stops there
+
+    def shown(label: str) -> bool:
+        for _ in range(100):
+            at.run()
+            if [b for b in at.button if b.label == label]:
+                return True
+            time.sleep(0.1)
+        return False
+
+    assert shown("Resume encoding") and any("cancelled after" in w.value for w in at.warning)
+    assert not at.dataframe
+    next(b for b in at.button if b.label == "Resume encoding").click().run()
+    for _ in range(100):
+        if at.dataframe:
+            break
+        time.sleep(0.1)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert set(at.dataframe[0].value["strategy"]) == {"baseline (fake0)", "csls(k=10)"}

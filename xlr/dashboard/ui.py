@@ -57,6 +57,7 @@ __all__ = [
     "initial_settings",
     "literal",
     "prepare",
+    "prepare_strategies",
     "projection",
     "render_no_data",
     "run_search",
@@ -346,17 +347,33 @@ def guard() -> Iterator[None]:
         st.stop()
 
 
+def _run_needs(corpus: Corpus, pairs: tuple[tuple[str, str], ...]) -> list[tuple[np.ndarray, Role]]:
+    """What a strategies run encodes: the source documents of every linked id of ``pairs`` as queries,
+    the target documents as documents (evaluated and fitting ids alike)."""
+    roles: tuple[tuple[Role, int], ...] = (("query", 0), ("document", 1))
+    return [
+        (np.asarray(sorted({corpus.index(i, p[side]) for p in pairs for i in corpus.linked_ids(*p)}), np.int64), role)
+        for role, side in roles
+    ]
+
+
 @st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
 def _uncached(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...]) -> tuple[int, int]:
     corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
     total = missing = 0
-    roles: tuple[tuple[Role, int], ...] = (("query", 0), ("document", 1))
-    for role, side in roles:
-        pos = sorted({corpus.index(i, pair[side]) for pair in pairs for i in corpus.linked_ids(*pair)})
-        texts = corpus.texts(np.asarray(pos, dtype=np.int64), field=emb.text_field)
+    for pos, role in _run_needs(corpus, pairs):
+        texts = corpus.texts(pos, field=emb.text_field)
         total += len(set(texts))
         missing += len(missing_texts(emb, texts, role))
     return missing, total
+
+
+def prepare_strategies(ctx: Context, models: Sequence[str]) -> None:
+    """Encode what a strategies run needs as background jobs (progress bars, Cancel, other pages and
+    sessions usable meanwhile); stops the page until they are done."""
+    pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
+    needs = _run_needs(res.dataset(*ctx.dkey).corpus, pairs)
+    require([prepare(ctx.dkey, m, needs) for m in models])
 
 
 def strategy_cost(ctx: Context, models: Sequence[str]) -> str:
