@@ -243,3 +243,28 @@ def test_total_timeout_bounds_a_whole_encoding_pass(tmp_path):
             e.encode([f"t{i}" for i in range(20)])
         assert len(fake.requests) < 1 + 20  # it stopped long before sending every text
         assert "\n" not in str(info.value)
+
+
+def test_instruct_prefix_on_both_sides_and_in_the_cache_key():
+    """multilingual-e5-large-instruct: the bitext instruction before queries and documents alike."""
+    from dataclasses import replace
+
+    from xlr.encoders.base import INSTRUCT_PREFIX, BatchEncoder, EncoderIdentity
+
+    class Echo(BatchEncoder):
+        def __init__(self) -> None:
+            self.identity = EncoderIdentity("echo", "test", "1", "instruct", False, 1)
+            self.seen: list[str] = []
+
+        def _encode_batch(self, texts, role):
+            self.seen += texts
+            return np.ones((len(texts), 1), dtype=np.float32)
+
+    enc = Echo()
+    enc.encode(["a"], role="query")
+    enc.encode(["b"], role="document")
+    assert enc.seen == [INSTRUCT_PREFIX + "a", INSTRUCT_PREFIX + "b"]
+    assert INSTRUCT_PREFIX == "Instruct: Retrieve parallel sentences.\nQuery: "
+    key = enc.identity.cache_key("query")
+    assert key == enc.identity.cache_key("document") != replace(enc.identity, prefix_mode="none").cache_key("query")
+    assert card("st:intfloat/multilingual-e5-large-instruct").prefix_mode == "instruct"

@@ -33,6 +33,8 @@ __all__ = [
     "EncoderIdentity",
     "EncoderUnavailable",
     "EncodingCancelled",
+    "INSTRUCT_PREFIX",
+    "PREFIX_MODES",
     "Progress",
     "Role",
     "prepare_texts",
@@ -57,7 +59,11 @@ class BatchTooLarge(RuntimeError):
     :meth:`BatchEncoder.encode` halves the batch and retries."""
 
 
-PREFIX_MODES = ("none", "query", "passage", "asymmetric")
+PREFIX_MODES = ("none", "query", "passage", "asymmetric", "instruct")
+INSTRUCT_PREFIX = "Instruct: Retrieve parallel sentences.\nQuery: "
+"""What ``prefix_mode="instruct"`` (multilingual-e5-large-instruct) puts before every text, query and
+document alike: the e5 authors' task instruction for bitext mining, where both sides get it (as for
+every symmetric task of their MTEB evaluation)."""
 
 
 class EncoderUnavailable(ValueError):
@@ -69,7 +75,8 @@ class EncoderIdentity:
     """What produced a set of vectors; the embedding cache is keyed on it.
 
     ``prefix_mode``: ``none`` (no prefix), ``query``/``passage`` (that e5 prefix on
-    both sides) or ``asymmetric`` (``query: `` on queries, ``passage: `` on documents).
+    both sides), ``asymmetric`` (``query: `` on queries, ``passage: `` on documents) or
+    ``instruct`` (:data:`INSTRUCT_PREFIX` on both sides).
     """
 
     name: str
@@ -87,6 +94,8 @@ class EncoderIdentity:
             return ""
         if self.prefix_mode == "asymmetric":
             return "query: " if role == "query" else "passage: "
+        if self.prefix_mode == "instruct":
+            return INSTRUCT_PREFIX
         return f"{self.prefix_mode}: "
 
     def cache_key(self, role: Role) -> str:

@@ -110,8 +110,9 @@ CATALOGUE: dict[str, ModelCard] = {
             query_prefix="Instruct: {task}\nQuery: ",
             licence="MIT",
             size="560M parameters",
-            notes="queries need a one-line task instruction, documents none; xlr does not write the "
-            "instruction for you (give st: a local copy whose prompts are set, or prefix the texts)",
+            prefix_mode="instruct",
+            notes="task instruction 'Retrieve parallel sentences.' on both sides, as the e5 authors "
+            "evaluate bitext mining (applied by xlr)",
         ),
         ModelCard(
             "sentence-transformers/LaBSE",
