@@ -191,3 +191,37 @@ def test_real_valued_scores_over_two_shards_are_bit_identical(ray_local):
     want_idx, want_val = top_k(queries, pool, 10)
     np.testing.assert_array_equal(idx, want_idx)
     np.testing.assert_array_equal(val, want_val)
+
+
+@pytest.mark.slow
+def test_api_settings_reach_the_actors_and_a_foreign_encoder_is_refused(ray_local, tmp_path):
+    """The actors build the driver's encoder: an ``openai:`` encoder with the driver's endpoint and
+    dimensions (the actors could not reach any other endpoint), and never one with other cache keys."""
+    import dataclasses
+
+    from tests.encoders.api_servers import FakeEmbeddings
+    from xlr.data.records import Corpus, Document
+    from xlr.encoders.api import ApiSettings
+    from xlr.encoders.registry import load_encoder
+    from xlr.engines.ray_engine import EncoderMismatch
+
+    docs = [Document(f"i{i}", lang, "", f"{lang} sentence {i}") for i in range(12) for lang in ("de", "en")]
+    corpus = Corpus("api", docs)
+    spec = EvalSpec(directions=default_directions(corpus), first=12)
+    with FakeEmbeddings(dim=24).running() as server:
+        api = ApiSettings(base_url=server.url, dimensions=8, retries=0, timeout=10)
+        got, enc, stats = evaluate_ray(
+            corpus, "openai:fake-model", EmbeddingCache(tmp_path / "ray"), spec, SPEC, api=api
+        )
+        assert stats.encoded == 24 and enc.identity.dim == 8
+        assert {r["dimensions"] for r in server.requests} == {8}  # every request came with the driver's settings
+        local = load_encoder("openai:fake-model", api=api)
+        _assert_identical(got, _local(corpus, local, tmp_path / "local", spec), spec.ks)
+        # an encoder whose identity the actors cannot rebuild (another version): refused, nothing written
+        foreign = load_encoder("openai:fake-model", api=api)
+        foreign.identity = dataclasses.replace(foreign.identity, version="elsewhere")
+        with pytest.raises(Exception, match="is not the driver's") as err:
+            evaluate_ray(
+                corpus, "openai:fake-model", EmbeddingCache(tmp_path / "r2"), spec, SPEC, api=api, encoder=foreign
+            )
+        assert isinstance(err.value, EncoderMismatch) or "EncoderMismatch" in repr(err.value)

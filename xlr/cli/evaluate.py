@@ -22,7 +22,7 @@ from xlr.cli.options import (
     print_table,
     unique_noted,
 )
-from xlr.cli.runtime import load_with_runtime
+from xlr.cli.runtime import load_with_runtime, runtime_from
 from xlr.data.unique import unique
 from xlr.encoders.api import OpenAIEncoder
 from xlr.encoders.cache import EmbeddingCache
@@ -111,7 +111,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
         for name, enc in zip(args.model, encoders):
             if args.engine == "ray":
-                res, enc, stats = evaluate_ray(corpus, name, cache, spec, ray_spec, progress=progress, encoder=enc)
+                res, enc, stats = evaluate_ray(
+                    corpus,
+                    name,
+                    cache,
+                    spec,
+                    ray_spec,
+                    progress=progress,
+                    encoder=enc,
+                    runtime=runtime_from(args),
+                    api=api_settings(args),
+                )
             else:
                 emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
                 res, stats = evaluate(corpus, emb, spec), emb.stats

@@ -37,12 +37,16 @@ def add_runtime_flags(p: argparse.ArgumentParser, *, device: bool = True) -> Non
     )
 
 
-def load_with_runtime(name: str, args: argparse.Namespace, **options: Any) -> Encoder:
-    """``load_encoder(name, **options)`` set to the device/precision/batch size of the command line."""
-    runtime = Runtime.from_options(
+def runtime_from(args: argparse.Namespace) -> Runtime:
+    """The device/precision/batch size of the command line (``$XLR_DEVICE`` for a missing ``--device``)."""
+    return Runtime.from_options(
         getattr(args, "device", None), getattr(args, "precision", None), getattr(args, "encode_batch_size", None)
     )
-    return apply_runtime(load_encoder(name, **options), runtime)
+
+
+def load_with_runtime(name: str, args: argparse.Namespace, **options: Any) -> Encoder:
+    """``load_encoder(name, **options)`` set to the device/precision/batch size of the command line."""
+    return apply_runtime(load_encoder(name, **options), runtime_from(args))
 
 
 def one_line_warnings() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -37,10 +36,13 @@ from typing import Any
 import numpy as np
 
 from xlr.data.records import Corpus
+from xlr.encoders.api import ApiSettings
 from xlr.encoders.base import Encoder, Progress, Role
-from xlr.encoders.cache import CacheStats, EmbeddingCache, text_key
+from xlr.encoders.cache import CacheStats, EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.encoders.device import Runtime, apply_runtime
 from xlr.encoders.registry import load_encoder
+from xlr.engines.ray_encode import EncoderMismatch, encode_on_ray
 from xlr.retrieval.directions import direction_positions
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
 from xlr.retrieval.ranks import DEFAULT_CHUNK, TILE, validate_embeddings
@@ -53,7 +55,16 @@ from xlr.retrieval.sharded import (
     shard_part,
 )
 
-__all__ = ["RaySpec", "RayUnavailable", "evaluate_ray", "ray_gold_ranks", "ray_rank", "ray_session", "require_ray"]
+__all__ = [
+    "EncoderMismatch",
+    "RaySpec",
+    "RayUnavailable",
+    "evaluate_ray",
+    "ray_gold_ranks",
+    "ray_rank",
+    "ray_session",
+    "require_ray",
+]
 
 INSTALL_HINT = "pip install 'xlr[ray]' (or pip install -r requirements-ray.txt)"
 
@@ -210,111 +221,6 @@ def ray_gold_ranks(
     return ray_rank(queries, pool, gold, spec=spec)[0]
 
 
-class _EncodeActor:
-    """Ray Data actor: loads the encoder once, commits each batch to the shared cache.
-
-    :func:`_actor_class` subclasses it with the settings as class attributes (Ray Data would
-    otherwise keep constructor arguments in the object store, which it warns about for
-    restartable actors).
-    """
-
-    encoder_name = ""
-    cache_root = ""
-    batch_size = 32
-
-    def __init__(self) -> None:
-        self.encoder = load_encoder(self.encoder_name)
-        self.cache = EmbeddingCache(self.cache_root)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        role: Role = str(batch["role"][0])  # type: ignore[assignment]
-        texts = [str(t) for t in batch["text"]]
-        _, stats = self.cache.embed(self.encoder, texts, role=role, batch_size=self.batch_size)
-        n = len(texts)
-        return {
-            "encoded": np.array([stats.encoded] + [0] * (n - 1)),
-            "cached": np.array([stats.cached] + [0] * (n - 1)),
-            "pid": np.full(n, os.getpid()),
-        }
-
-
-def _actor_class(encoder_name: str, cache_root: Path, batch_size: int) -> type[_EncodeActor]:
-    attrs = {"encoder_name": encoder_name, "cache_root": str(cache_root), "batch_size": batch_size}
-    return type("EncodeActor", (_EncodeActor,), attrs)
-
-
-def _actor_resources(ray: Any, spec: RaySpec) -> tuple[int, dict[str, Any]]:
-    res = ray.cluster_resources()
-    gpus = int(res.get("GPU", 0))
-    if gpus:
-        return spec.actors or gpus, {"num_gpus": 1}
-    # CPU encoders already use every core of their machine: one actor per node, spread over the nodes
-    nodes = [n for n in ray.nodes() if n.get("Alive")]
-    return spec.actors or max(1, len(nodes)), {"num_cpus": 1, "scheduling_strategy": "SPREAD"}
-
-
-def encode_on_ray(
-    corpus: Corpus,
-    encoder: Encoder,
-    encoder_name: str,
-    cache_root: Path,
-    wanted: dict[Role, np.ndarray],
-    spec: RaySpec,
-    *,
-    text_field: str = "text",
-    progress: Progress | None = None,
-) -> CacheStats:
-    """Encode the texts of ``wanted[role]`` (corpus positions) on an actor pool into the cache at ``cache_root``.
-
-    Roles that share a cache key (same prefix) are sent once.  Returns the actors'
-    counts (distinct texts encoded / found in the cache).
-    """
-    import ray
-    import ray.data
-
-    rows: list[dict[str, str]] = []
-    seen: set[tuple[str, bytes]] = set()
-    for role, positions in wanted.items():
-        ns = encoder.identity.cache_key(role)
-        for text in corpus.texts(np.unique(positions), field=text_field):
-            key = (ns, text_key(text))
-            if key not in seen:
-                seen.add(key)
-                rows.append({"role": role, "text": text})
-    if not rows:
-        return CacheStats(0, 0)
-    # one role per batch: sort by role, then longest first (similar lengths share a batch)
-    rows.sort(key=lambda r: (r["role"], -len(r["text"])))
-    by_role: dict[str, list[dict[str, str]]] = {}
-    for r in rows:
-        by_role.setdefault(r["role"], []).append(r)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # progress goes through ``progress`` as in the local path
-    ctx.print_on_execution_start = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    n_actors, resources = _actor_resources(ray, spec)
-    encoded = cached = done = 0
-    total = len(rows)
-    for role_rows in by_role.values():
-        ds = ray.data.from_items(role_rows, override_num_blocks=max(1, -(-len(role_rows) // spec.batch_size)))
-        out = ds.map_batches(
-            _actor_class(encoder_name, cache_root, spec.batch_size),
-            batch_size=spec.batch_size,
-            compute=ray.data.ActorPoolStrategy(size=n_actors),
-            batch_format="numpy",
-            **resources,
-        )
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module="ray")
-            for batch in out.iter_batches(batch_size=None, batch_format="numpy"):
-                encoded += int(batch["encoded"].sum())
-                cached += int(batch["cached"].sum())
-                done += len(batch["pid"])
-                if progress is not None:
-                    progress(done, total)
-    return CacheStats(encoded, cached)
-
-
 def evaluate_ray(
     corpus: Corpus,
     encoder_name: str,
@@ -324,18 +230,25 @@ def evaluate_ray(
     *,
     progress: Progress | None = None,
     encoder: Encoder | None = None,
+    runtime: Runtime | None = None,
+    api: ApiSettings | None = None,
 ) -> tuple[list[DirectionResult], Encoder, CacheStats]:
     """:func:`xlr.retrieval.evaluate.evaluate` on Ray: ``(results, encoder, stats)``.
 
-    ``cache.root`` must be reachable by every worker.  ``stats`` counts what the actors
-    encoded and found cached (the driver's own read of the cache is not counted).
+    ``cache.root`` must be reachable by every worker.  ``encoder`` defaults to
+    ``load_encoder(encoder_name, api=api)`` set to ``runtime``; the actors build the same
+    (see :func:`encode_on_ray`).  ``stats`` counts what the actors encoded and found cached
+    (the driver's own read of the cache is not counted).
     """
     if spec.scoring.method != "cosine":
         raise ValueError(
             f"--engine ray ranks with cosine only; {spec.scoring.label} needs the whole pool per query "
             "(use --engine local)"
         )
-    enc = encoder or load_encoder(encoder_name)
+    if encoder is None:
+        encoder = load_encoder(encoder_name, api=api)
+        encoder = encoder if runtime is None else apply_runtime(encoder, runtime)
+    enc = encoder
     wanted: dict[Role, list[np.ndarray]] = {"query": [], "document": []}
     for d in spec.directions:
         _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
@@ -344,7 +257,16 @@ def evaluate_ray(
     positions: dict[Role, np.ndarray] = {role: np.concatenate(v) for role, v in wanted.items()}
     with ray_session(ray_spec):
         stats = encode_on_ray(
-            corpus, enc, encoder_name, cache.root, positions, ray_spec, text_field=spec.text_field, progress=progress
+            corpus,
+            enc,
+            encoder_name,
+            cache.root,
+            positions,
+            ray_spec,
+            text_field=spec.text_field,
+            progress=progress,
+            runtime=runtime,
+            api=api,
         )
         fresh = EmbeddingCache(cache.root)  # sees the shards the actors wrote
         emb = CorpusEmbeddings(corpus, enc, fresh, text_field=spec.text_field)
