@@ -346,6 +346,35 @@ def test_state_links_lenient_and_jobs_in_a_browser(server, shared_data, tmp_path
             assert f"row={row}" in page.url
             shot(page, "7-heatmap-from-failed-query")
 
+            # a hub lists the queries it captured; each opens its heatmap row or a pre-filled search
+            # (use-m3 has no Greek: el->en queries pile onto a few English sentences, so hubs are certain)
+            page.goto(f"{server}/Similarity_heatmap?model=use-m3&source=el&target=en")
+            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+            settle(page)
+            hub_min = page.locator('input[aria-label="Hub: top-1 of at least"]')
+            hub_min.fill("2")
+            hub_min.press("Enter")
+            settle(page)
+            page.get_by_text("Queries whose top-1 is").wait_for(timeout=60_000)
+            row_link = page.get_by_role("link", name=re.compile(r"^row \d+: "))
+            row = re.match(r"row (\d+)", row_link.first.inner_text()).group(1)
+            row_link.first.click()
+            settle(page)
+            assert page.locator('input[aria-label^="First row"]').input_value() == row and f"row={row}" in page.url
+            page.goto(f"{server}/Similarity_heatmap?model=use-m3&source=el&target=en")
+            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+            settle(page)
+            hub_min = page.locator('input[aria-label="Hub: top-1 of at least"]')
+            hub_min.fill("2")
+            hub_min.press("Enter")
+            settle(page)
+            page.get_by_role("link", name="search this query").first.click()
+            page.wait_for_selector("h1:has-text('Ad-hoc search')", timeout=120_000)
+            settle(page)
+            query = page.get_by_label("Query (any language)").input_value()
+            assert any("\u0370" <= ch <= "\u03ff" for ch in query), query  # the Greek query, pre-filled
+            assert "en" in page.locator('[data-testid="stMain"] [data-testid="stMultiSelect"]').nth(1).inner_text()
+
             # lenient re-applies to the rejected file
             bad = tmp_path / "one-bad-line.jsonl"
             bad.write_text("".join(json.dumps(r) + "\n" for r in XSS) + '{"id": "x3", "text": "no lang"}\n')
