@@ -8,8 +8,9 @@ the special tokens.  It is an estimate: the figures the server reports afterward
 (``usage.total_tokens``) are the ones to trust.
 
 Prices are USD per million input tokens.  :data:`PRICES` holds OpenAI's list prices of
-its embedding models (https://openai.com/api/pricing, as published at the time of
-writing); a user overrides or extends them with ``XLR_API_PRICES`` (``model=price,...``)
+its embedding models (https://openai.com/api/pricing; standard tier, checked against
+public price listings in November 2026: $0.02, $0.13 and $0.10; the Batch API bills half,
+which these estimates do not assume); a user overrides or extends them with ``XLR_API_PRICES`` (``model=price,...``)
 or the CLI's ``--api-price``.  A self-hosted endpoint on this machine costs nothing per
 token; any other unknown model has an unknown price (``None``), never a guessed one.
 """
