@@ -59,7 +59,7 @@ st.caption(ui.literal(plan.description))
 
 params = (
     ctx.dkey,
-    tuple(models),
+    tuple(map(ctx.key, models)),  # name, device, precision
     tuple(d.label for d in directions),
     tuple(picked),
     int(first),
@@ -82,12 +82,12 @@ if st.session_state.get("strat.requested") == params:
 
     with (
         ui.guard(),
-        resources.named_lock(f"strategies:{ctx.dkey}:{','.join(models)}"),
+        resources.named_lock(f"strategies:{ctx.dkey}:{','.join(map(ctx.key, models))}"),
         st.spinner("Running every strategy (documents outside the evaluated ids are encoded too, once, for the fits)…"),
     ):
         report = run_strategies(
             corpus,
-            [resources.encoder(m) for m in models],  # the models every page shares
+            [resources.encoder(ctx.key(m)) for m in models],  # the models every page shares
             [choices[p] for p in picked],
             directions=directions,
             split=plan.split,

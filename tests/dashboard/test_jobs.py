@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 
 from xlr.dashboard.jobs import JobBoard, missing_texts
-from xlr.dashboard.state import Settings, ids_phrase, initial_settings, settings_params
+from xlr.dashboard.state import Settings, encoder_from_key, ids_phrase, initial_settings, settings_params
 from xlr.data.records import Corpus, Document
 from xlr.encoders.base import BatchEncoder, EncoderIdentity
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import load_encoder
 
 
 class GatedEncoder(BatchEncoder):
@@ -128,10 +127,44 @@ def test_settings_round_trip_through_the_url():
     for s in (
         Settings("tatoeba", ("e5-small", "use-m3"), (1, 10), "all", (), 20, False),
         Settings("xquad", ("use-m3",), (5,), "custom", ("ar->en", "zh->de"), None, True),
+        Settings("tatoeba", ("labse",), (1,), "to-en", (), 50, False, "cuda:1", "fp16"),
     ):
         params = settings_params(s)
         back, warnings = initial_settings({}, params, "wiki6")
         assert back == s and warnings == []
+    assert "device" not in settings_params(Settings("tatoeba"))  # defaults stay out of the URL
+
+
+def test_device_and_precision_from_the_url_or_xlr_device():
+    s, warnings = initial_settings({"XLR_DEVICE": "CPU"}, {}, "tatoeba")
+    assert (s.device, s.precision, warnings) == ("cpu", "fp32", [])
+    s, _ = initial_settings({"XLR_DEVICE": "cpu"}, {"device": "mps", "precision": "bf16"}, "tatoeba")
+    assert (s.device, s.precision) == ("mps", "bf16")  # the link wins over the environment
+    s, warnings = initial_settings({"XLR_DEVICE": "tpu"}, {"precision": "fp8"}, "tatoeba")
+    assert (s.device, s.precision) == ("auto", "fp32")
+    assert warnings == [
+        "XLR_DEVICE must be auto, cpu, cuda, cuda:N or mps, got 'tpu'",
+        "query parameter 'precision' must be one of fp32, fp16, bf16, got 'fp8'",
+    ]
+
+
+def test_encoder_keys_carry_the_runtime(monkeypatch):
+    from xlr.dashboard.state import encoder_from_key, encoder_key, split_key
+    from xlr.encoders.device import DeviceUnavailable, Runtime
+    from xlr.encoders.registry import ENCODERS, EncoderSpec
+
+    assert encoder_key("e5-small") == "e5-small"  # auto/fp32: the plain name (keys written before stay valid)
+    key = encoder_key("st:/models/my model", "cuda:1", "fp16")
+    assert key == "st:/models/my model | cuda:1/fp16"
+    assert split_key(key) == ("st:/models/my model", Runtime("cuda:1", "fp16"))
+    assert split_key("e5-small") == ("e5-small", Runtime())
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        split_key("e5-small | tpu/fp32")
+    gated = GatedEncoder()
+    monkeypatch.setitem(ENCODERS, "gated", EncoderSpec("gated", "test", lambda: gated, offline=True))
+    assert encoder_from_key("gated | cpu/fp32") is gated  # an encoder without runtimes accepts the defaults
+    with pytest.raises(DeviceUnavailable, match="gated does not take"):
+        encoder_from_key("gated | cpu/fp16")
 
 
 @pytest.mark.slow
@@ -148,9 +181,10 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     assert job.state == "cancelled" and job.process.exitcode is not None and job.process.exitcode != 0
     # a job of several batches afterwards: all of it is encoded in the child (the server's own encoder never
     # loads its model), read back through the disk cache, equal to direct encoding
-    server_side = load_encoder("e5-small")
+    key = "e5-small | cpu/fp32"  # the sidebar's device and precision travel to the child in the key
+    server_side = encoder_from_key(key)
     emb = CorpusEmbeddings(big, server_side, EmbeddingCache(tmp_path))
-    small = board.submit("s", "Encoding", emb, [(np.arange(100), "query")], encoder_name="e5-small")
+    small = board.submit("s", "Encoding", emb, [(np.arange(100), "query")], encoder_name=key)
     small.thread.join(240)
     assert small.state == "done" and small.process is not None and small.process.exitcode == 0
     assert not server_side.loaded

@@ -199,13 +199,14 @@ def encode_worker(
     name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any, nice: int = 0
 ) -> None:
     """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time,
-    ``nice`` steps below the server's CPU priority."""
-    from xlr.encoders.registry import load_encoder
+    ``nice`` steps below the server's CPU priority. ``name`` is an encoder key (name, device, precision:
+    :func:`~xlr.dashboard.state.encoder_key`), so the child's vectors land under the server's cache keys."""
+    from xlr.dashboard.state import encoder_from_key
 
     if nice:
         os.nice(nice)
 
-    encoder, cache = load_encoder(name), EmbeddingCache(root)
+    encoder, cache = encoder_from_key(name), EmbeddingCache(root)
     for start in range(0, len(texts), chunk):
         part = texts[start : start + chunk]
 

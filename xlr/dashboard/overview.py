@@ -103,8 +103,10 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> No
 
 
 @st.cache_data(show_spinner="Ranking the mixed pools…", max_entries=16)
-def _mixed(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], first: int | None, gold: str) -> pd.DataFrame:
-    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
+def _mixed(
+    dkey: DataKey, key: str, model: str, pairs: tuple[tuple[str, str], ...], first: int | None, gold: str
+) -> pd.DataFrame:
+    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, key)
     with res.lock_of(emb):
         out: list[MixedPoolResult] = [
             mixed_pool(corpus, emb.vectors, Direction(s, t), first=first, gold=gold, model=model) for s, t in pairs
@@ -134,11 +136,12 @@ def _mixed_pool(ctx: Context) -> None:
             ids = ctx.ids
             pos = np.asarray([i for i, d in enumerate(corpus.documents) if d.id in set(ids)], dtype=np.int64)
             qpos = np.concatenate([corpus.positions(s) for s, _ in pairs])
-            job = ui.prepare(ctx.dkey, model, [(pos, "document"), (qpos[np.isin(qpos, pos)], "query")])
+            key = ctx.key(model)
+            job = ui.prepare(ctx.dkey, key, [(pos, "document"), (qpos[np.isin(qpos, pos)], "query")])
             if job is not None:
                 jobs.append(job)
                 continue
-            tables.append(_mixed(ctx.dkey, model, pairs, ctx.spec.first, gold))
+            tables.append(_mixed(ctx.dkey, key, model, pairs, ctx.spec.first, gold))
         ui.show_jobs(jobs)
         if tables:
             st.dataframe(pd.concat(tables, ignore_index=True), hide_index=True, key="ov.mixed_table")

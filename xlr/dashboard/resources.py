@@ -13,13 +13,12 @@ import threading
 import streamlit as st
 
 from xlr.dashboard.jobs import JobBoard
-from xlr.dashboard.state import DataKey
+from xlr.dashboard.state import DataKey, encoder_from_key
 from xlr.data.records import Corpus
 from xlr.data.registry import LoadedDataset, resolve_dataset
 from xlr.encoders.base import Encoder
 from xlr.encoders.cache import EmbeddingCache, default_cache_dir
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import load_encoder
 
 __all__ = [
     "board",
@@ -50,8 +49,9 @@ def dataset(source: str, stamp: tuple, lenient: bool) -> LoadedDataset:
 
 
 @st.cache_resource(show_spinner="Loading the encoder…")
-def encoder(name: str) -> Encoder:
-    return load_encoder(name)
+def encoder(key: str) -> Encoder:
+    """The encoder an :func:`~xlr.dashboard.state.encoder_key` names (``e5-small``, ``labse | cuda/fp16``)."""
+    return encoder_from_key(key)
 
 
 @st.cache_resource(show_spinner=False)

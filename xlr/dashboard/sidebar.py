@@ -10,7 +10,7 @@ bookmark or a pasted link restores the same view on every page.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import streamlit as st
 from xlr.dashboard import resources as res
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
+    DEVICE_CHOICES,
     DIRECTION_MODES,
     K_CHOICES,
     SETTING_PARAMS,
@@ -27,6 +28,7 @@ from xlr.dashboard.state import (
     DataKey,
     Settings,
     choose_directions,
+    encoder_key,
     error_text,
     first_available,
     ids_phrase,
@@ -38,17 +40,28 @@ from xlr.dashboard.state import (
 )
 from xlr.dashboard.views import selected_ids
 from xlr.data.loaders import load_jsonl
-from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, data_dir, ensure_dataset
+from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset
 from xlr.encoders.cache import default_cache_dir
 from xlr.encoders.catalogue import card
+from xlr.encoders.device import PRECISIONS
 from xlr.encoders.registry import ENCODERS
 from xlr.retrieval.directions import all_directions, direction_positions
 from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec
 
-__all__ = ["render_no_data", "sidebar", "sync_url"]
+__all__ = ["sidebar", "sync_url"]
 
-_WIDGETS = ("w.dataset", "w.lenient", "w.models", "w.ks", "w.directions", "w.custom", "w.first")
+_WIDGETS = (
+    "w.dataset",
+    "w.lenient",
+    "w.models",
+    "w.ks",
+    "w.directions",
+    "w.custom",
+    "w.first",
+    "w.device",
+    "w.precision",
+)
 
 
 def _source_labeller(labels: dict[str, str]) -> Callable[[str], str]:
@@ -106,6 +119,8 @@ def _init_state() -> None:
             "w.directions": s.directions,
             "w.custom": list(s.custom),
             "w.first": s.first or 0,
+            "w.device": s.device,
+            "w.precision": s.precision,
             "xlr.init": True,
         }
     )
@@ -184,21 +199,23 @@ def _load(source: str, lenient: bool) -> tuple[LoadedDataset, DataKey]:
     return res.dataset(*dkey), dkey
 
 
-def _load_encoders(names: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
-    """Load each encoder; a failure is remembered until the encoder is deselected (then retried)."""
+def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
+    """Load each encoder set to the device and precision; a failure is remembered until the encoder
+    (or its device or precision) is deselected, then retried."""
     failed = st.session_state.setdefault("xlr.enc_failed", {})
-    for name in [n for n in failed if n not in names]:
-        del failed[name]
+    keys = {name: encoder_key(name, s.device, s.precision) for name in s.models}
+    for key in [k for k in failed if k not in keys.values()]:
+        del failed[key]
     ok, errors = [], []
-    for name in names:
-        if name not in failed:
+    for name, key in keys.items():
+        if key not in failed:
             try:
                 with st.spinner(f"Loading encoder {name}…"):
-                    res.encoder(name)
+                    res.encoder(key)
             except (ValueError, OSError) as exc:
-                failed[name] = f"{name}: {error_text(exc)}"
-        if name in failed:
-            errors.append(failed[name])
+                failed[key] = f"{name}: {error_text(exc)}"
+        if key in failed:
+            errors.append(failed[key])
         else:
             ok.append(name)
     return tuple(ok), errors
@@ -227,6 +244,8 @@ def _settings() -> Settings:
         tuple(ss["w.custom"]),
         int(ss["w.first"]) or None,
         bool(ss["w.lenient"]),
+        str(ss["w.device"]),
+        str(ss["w.precision"]),
     )
 
 
@@ -317,6 +336,20 @@ def sidebar() -> Context | None:
         help=f"Keep the first N linked ids of each direction, like the CLI's --first. The default "
         f"({DEFAULT_FIRST}) keeps a first run to seconds; the seed protocol uses 1000.",
     )
+    with sb.expander("Device and precision", expanded=(ss["w.device"], ss["w.precision"]) != ("auto", "fp32")):
+        st.selectbox(
+            "Device",
+            list(dict.fromkeys([*DEVICE_CHOICES, ss["w.device"]])),
+            key="w.device",
+            help="auto: cuda, then mps, then cpu (also $XLR_DEVICE). The bundled e5-small and use-m3 run on the "
+            "CPU only; an encoder that cannot use the choice says why.",
+        )
+        st.selectbox(
+            "Precision",
+            PRECISIONS,
+            key="w.precision",
+            help="fp32 gives the published figures; fp16/bf16 on a GPU encode faster. Part of the cache key.",
+        )
     ss["xlr.settings"] = _settings()
     sync_url()
     if data is None or dkey is None:
@@ -338,49 +371,22 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     ids = selected_ids(corpus, spec.directions, spec.first)
     plans = [direction_positions(corpus, d, spec.first) for d in spec.directions]
     n_docs = np.unique(np.concatenate([np.concatenate([q, p]) for _, q, p in plans])).size
-    models, errors = _load_encoders(s.models)
+    models, errors = _load_encoders(s)
     for e in errors:
         sb.error(literal(e))
     if not models:
         sb.error("Choose at least one encoder that loads.")
         return None
+    runtime = "" if (s.device, s.precision) == ("auto", "fp32") else f" (on {s.device}, {s.precision})"
     sb.info(
         literal(
-            f"Evaluating {', '.join(models)} on {data.name}: {len(spec.directions)} directions, "
+            f"Evaluating {', '.join(models)}{runtime} on {data.name}: {len(spec.directions)} directions, "
             f"{ids_phrase(corpus, spec)} each ({len(ids)} of "
             f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
         )
     )
-    for est in api_cost_estimates(corpus, spec, [res.encoder(m) for m in models]):  # before anything is sent
-        sb.warning(literal(f"{est.sentence()}; texts already cached are not sent."))
     ctx = Context(s, data, dkey, spec, models, ids)
+    for est in api_cost_estimates(corpus, spec, [res.encoder(ctx.key(m)) for m in models]):  # before sending
+        sb.warning(literal(f"{est.sentence()}; texts already cached are not sent."))
     ss["xlr.context"] = ctx
     return ctx
-
-
-def render_no_data() -> None:
-    """Main-area explanation when no data set is loaded: what failed and how to go on."""
-    failure = st.session_state.get("xlr.load_error")
-    if failure is None:
-        st.info("Choose a data set and at least one encoder in the sidebar.")
-        return
-    source, message, unavailable = failure
-    if unavailable:
-        st.warning(
-            f"No data set is available yet: {literal(source)} is not on this machine and could not be "
-            "downloaded (offline?). "
-            "Your other settings are kept: choose another data set in the sidebar."
-        )
-    st.error(literal(message))
-    st.markdown(
-        "To go on, use the sidebar: **choose another data set**, **upload a JSONL file** (one JSON object per "
-        "line with `id`, `lang`, `title`, `url`, `text`), or type the **local path** of a JSONL file, an XQuAD "
-        "folder (`xquad.<lang>.json`) or a Tatoeba folder (`tatoeba.<xxx>-eng.<xxx|eng>`) and press *Load path*. "
-        f"Named data sets are read from the data directory {literal(str(data_dir()))} (set `XLR_DATA_DIR`)."
-    )
-    if unavailable:
-        st.button(
-            "Try the download again",
-            key="w.retry",
-            on_click=lambda: st.session_state["xlr.failed"].pop(source, None),
-        )

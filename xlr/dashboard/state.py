@@ -3,7 +3,7 @@
 :mod:`xlr.ui` draws the widgets; the decisions it makes from them live here so they
 can be tested without a browser. Initial settings come from query parameters, then
 environment variables (``XLR_DEFAULT_DATASET``, ``XLR_DEFAULT_MODELS``,
-``XLR_DEFAULT_FIRST``, ``XLR_DEFAULT_KS``, ``XLR_DEFAULT_DIRECTIONS``), then defaults.
+``XLR_DEFAULT_FIRST``, ``XLR_DEFAULT_KS``, ``XLR_DEFAULT_DIRECTIONS``, ``XLR_DEVICE``), then defaults.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ import numpy as np
 from xlr.atomic import atomic_write
 from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
-from xlr.encoders.registry import ENCODERS
+from xlr.encoders.base import Encoder
+from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
+from xlr.encoders.registry import ENCODERS, load_encoder
 from xlr.retrieval.directions import Direction, all_directions, default_directions
 from xlr.retrieval.evaluate import EvalSpec
 
 __all__ = [
     "DEFAULT_FIRST",
+    "DEVICE_CHOICES",
     "DIRECTION_MODES",
     "K_CHOICES",
     "SETTING_PARAMS",
@@ -34,6 +37,8 @@ __all__ = [
     "Settings",
     "choose_directions",
     "digest",
+    "encoder_from_key",
+    "encoder_key",
     "error_text",
     "first_available",
     "ids_phrase",
@@ -42,6 +47,7 @@ __all__ = [
     "save_upload",
     "settings_params",
     "source_stamp",
+    "split_key",
 ]
 
 DEFAULT_FIRST = 50
@@ -54,7 +60,9 @@ DIRECTION_MODES = {
 PREFERRED_DATASETS = ("tatoeba", "xquad", "wiki6")
 """First-visit data set: the first one on this machine. Tatoeba first: short sentences encode fast on
 2 CPU cores, and its ar/el/zh directions are below the ceiling at 50 ids (measured: docs/dashboard.md)."""
-SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+"""The sidebar's devices (``cuda:N`` from a URL or ``$XLR_DEVICE`` is kept too); ``auto``: cuda, then mps, then cpu."""
+SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient", "device", "precision")
 """Query parameters that mirror the sidebar (:func:`settings_params`, read back by :func:`initial_settings`)."""
 
 DataKey = tuple
@@ -72,6 +80,31 @@ class Settings:
     custom: tuple[str, ...] = ()
     first: int | None = DEFAULT_FIRST
     lenient: bool = False
+    device: str = "auto"
+    precision: str = "fp32"
+
+
+def encoder_key(name: str, device: str = "auto", precision: str = "fp32") -> str:
+    """The dashboard's name for encoder ``name`` set to a device and precision: the name alone for
+    ``auto``/``fp32``, else ``name | device/precision``. Caches, jobs and the encoding child process
+    are keyed on it, so two runtimes never share vectors (fp16 ones differ)."""
+    return name if (device, precision) == ("auto", "fp32") else f"{name} | {device}/{precision}"
+
+
+def split_key(key: str) -> tuple[str, Runtime]:
+    """``(name, runtime)`` of an :func:`encoder_key`; a bad device or precision is a ``ValueError``."""
+    name, sep, tail = key.rpartition(" | ")
+    if sep and "/" in tail:
+        device, _, precision = tail.partition("/")
+        return name, Runtime(device, precision)
+    return key, Runtime()
+
+
+def encoder_from_key(key: str) -> Encoder:
+    """The encoder an :func:`encoder_key` names (not loaded); a device that is not there is one sentence."""
+    name, runtime = split_key(key)
+    encoder = load_encoder(name)
+    return encoder if runtime == Runtime() else apply_runtime(encoder, runtime)
 
 
 @dataclass(frozen=True)
@@ -85,6 +118,10 @@ class Context:
     models: tuple[str, ...]
     ids: tuple[str, ...]
     """ids taking part in at least one evaluated direction (the working selection)"""
+
+    def key(self, model: str) -> str:
+        """``model`` set to the sidebar's device and precision (see :func:`encoder_key`)."""
+        return encoder_key(model, self.settings.device, self.settings.precision)
 
 
 @dataclass(frozen=True)
@@ -111,7 +148,7 @@ def model_ok(name: str) -> bool:
 def initial_settings(
     env: Mapping[str, str], params: Mapping[str, str], default_dataset: str
 ) -> tuple[Settings, list[str]]:
-    """Settings from query ``params`` (``dataset, models, first, k, directions``), then ``env``.
+    """Settings from query ``params`` (``dataset, models, first, k, directions, device, precision``), then ``env``.
 
     Returns the settings and one warning per value that could not be read (the default
     is kept). ``first``: a positive integer, or ``all``/``0``. ``directions``: ``to-en``,
@@ -163,13 +200,26 @@ def initial_settings(
             except ValueError as exc:
                 warnings.append(f"{got[1]}: {exc}")
     lenient = str(params.get("lenient", "")).strip().lower() in ("1", "true", "yes")
-    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient), warnings
+    device, precision = "auto", "fp32"
+    if got := pick("device", "XLR_DEVICE"):
+        value = got[0].lower()
+        if value in DEVICE_CHOICES or re.fullmatch(r"cuda:\d+", value):
+            device = value
+        else:
+            warnings.append(f"{got[1]} must be auto, cpu, cuda, cuda:N or mps, got {got[0]!r}")
+    if got := pick("precision", "XLR_PRECISION"):
+        if got[0].lower() in PRECISIONS:
+            precision = got[0].lower()
+        else:
+            warnings.append(f"{got[1]} must be one of {', '.join(PRECISIONS)}, got {got[0]!r}")
+    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, device, precision), warnings
 
 
 def settings_params(s: Settings) -> dict[str, str]:
     """The URL query parameters of ``s``; :func:`initial_settings` reads them back to the same settings.
 
-    ``first=None`` is written ``all``; custom directions as ``ar-en,zh-en``; ``lenient`` only when set.
+    ``first=None`` is written ``all``; custom directions as ``ar-en,zh-en``; ``lenient``, ``device`` and
+    ``precision`` only when not the default.
     """
     out = {
         "dataset": s.dataset,
@@ -182,6 +232,10 @@ def settings_params(s: Settings) -> dict[str, str]:
         out["directions"] = "to-en"
     if s.lenient:
         out["lenient"] = "1"
+    if s.device != "auto":
+        out["device"] = s.device
+    if s.precision != "fp32":
+        out["precision"] = s.precision
     return out
 
 

@@ -23,7 +23,8 @@ import streamlit as st
 
 from xlr.dashboard import resources as res
 from xlr.dashboard.jobs import Job, missing_texts
-from xlr.dashboard.sidebar import render_no_data, sidebar, sync_url
+from xlr.dashboard.no_data import render_no_data
+from xlr.dashboard.sidebar import sidebar, sync_url
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
     Context,
@@ -89,8 +90,9 @@ def _submit(key: tuple, label: str, emb: CorpusEmbeddings, needs: Sequence[tuple
 def prepare(dkey: DataKey, model: str, needs: Sequence[tuple[np.ndarray, Role]]) -> Job | None:
     """``None`` when every listed document of the whole corpus is encoded; else the (started) job.
 
-    The job key is (data set, encoder, text field, the documents' digest), so two sessions
-    asking for the same documents share one job.
+    ``model`` is an encoder key (:meth:`Context.key`: name, device, precision). The job key is
+    (data set, encoder key, text field, the documents' digest), so two sessions asking for the
+    same documents share one job.
     """
     emb = res.embeddings(dkey, model)
     key = (dkey, "", model, emb.text_field, tuple((r, digest([str(p) for p in np.unique(q)])) for q, r in needs))
@@ -158,7 +160,7 @@ def evaluation(ctx: Context) -> tuple[list[DirectionResult], list[Job]]:
     """Results of every encoder whose vectors are ready, and the jobs still encoding for the others."""
     out, pending = [], []
     needs = needs_of(ctx.data.corpus, ctx.spec)
-    for model in ctx.models:
+    for model in map(ctx.key, ctx.models):
         job = prepare(ctx.dkey, model, needs)
         if job is not None:
             pending.append(job)
@@ -177,7 +179,7 @@ def complete_evaluation(ctx: Context) -> list[DirectionResult]:
 
 def embeddings(ctx: Context, model: str):
     """The shared, lazily filled embeddings of the whole corpus (hold no reference across runs)."""
-    return res.embeddings(ctx.dkey, model)
+    return res.embeddings(ctx.dkey, ctx.key(model))
 
 
 @st.cache_data(show_spinner="Reading the vectors…", max_entries=32)
@@ -193,8 +195,9 @@ def direction_vectors(ctx: Context, model: str, direction: Direction) -> Directi
     _, q, p = direction_positions(ctx.data.corpus, direction, ctx.spec.first)
     if q.size == 0:
         raise ValueError(f"direction {direction.label}: no id has a document in both languages")
-    require([prepare(ctx.dkey, model, [(q, "query"), (p, "document")])])
-    return _gather(ctx.dkey, model, (direction.source, direction.target), ctx.spec.first)
+    key = ctx.key(model)
+    require([prepare(ctx.dkey, key, [(q, "query"), (p, "document")])])
+    return _gather(ctx.dkey, key, (direction.source, direction.target), ctx.spec.first)
 
 
 @st.cache_data(show_spinner="Finding each query's best candidate…", max_entries=32)
@@ -206,7 +209,7 @@ def _top1(dkey: DataKey, model: str, pair: tuple[str, str], first: int | None) -
 def direction_top1(ctx: Context, model: str, direction: Direction) -> np.ndarray:
     """Each query's best pool index (cosine; ties to the lower index), cached with the direction's vectors."""
     direction_vectors(ctx, model, direction)  # encodes first if needed
-    return _top1(ctx.dkey, model, (direction.source, direction.target), ctx.spec.first)
+    return _top1(ctx.dkey, ctx.key(model), (direction.source, direction.target), ctx.spec.first)
 
 
 def working_corpus(ctx: Context) -> Corpus:
@@ -243,7 +246,7 @@ def run_search(
     if missing or not langs:
         raise ValueError(f"choose target languages among {', '.join(sub.languages)}")
     pool = np.concatenate([sub.positions(lang) for lang in langs])
-    dig = digest(ctx.ids)
+    dig, model = digest(ctx.ids), ctx.key(model)
     if whole:
         emb = res.embeddings(ctx.dkey, model)
     else:
@@ -262,7 +265,7 @@ def _project(dkey: DataKey, dig: str, model: str, method: str, _vectors: np.ndar
 
 def projection(ctx: Context, model: str, positions: np.ndarray, method: str) -> np.ndarray:
     """2-D coordinates of working-corpus documents at ``positions`` (cached in memory and on disk)."""
-    dig = digest(ctx.ids)
+    dig, model = digest(ctx.ids), ctx.key(model)
     emb = res.subset_embeddings(ctx.dkey, dig, model, ctx.ids)
     key = (ctx.dkey, dig, model, emb.text_field, digest([str(p) for p in positions]))
     require([_submit(key, f"Encoding with {model}", emb, [(positions, "document")])])
@@ -373,7 +376,7 @@ def prepare_strategies(ctx: Context, models: Sequence[str]) -> None:
     sessions usable meanwhile); stops the page until they are done."""
     pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
     needs = _run_needs(res.dataset(*ctx.dkey).corpus, pairs)
-    require([prepare(ctx.dkey, m, needs) for m in models])
+    require([prepare(ctx.dkey, ctx.key(m), needs) for m in models])
 
 
 def strategy_cost(ctx: Context, models: Sequence[str]) -> str:
@@ -382,8 +385,8 @@ def strategy_cost(ctx: Context, models: Sequence[str]) -> str:
     pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
     parts = []
     for model in models:
-        missing, total = _uncached(ctx.dkey, model, pairs)
-        rate = res.board().rate(model)
+        missing, total = _uncached(ctx.dkey, ctx.key(model), pairs)
+        rate = res.board().rate(ctx.key(model))
         eta = f", about {missing / rate:.0f} s at {rate:.0f} texts/s" if rate and missing else ""
         parts.append(f"{model}: {missing} of {total} texts to encode{eta}")
     return "Encoding cost of a run (cached texts are skipped): " + "; ".join(parts) + "."
