@@ -126,3 +126,32 @@ def install_synthetic(tmp_path, monkeypatch, n_ids: int):
             EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True),
         )
     return path
+
+
+def synthetic_app(tmp_path, monkeypatch, n_ids: int, first: int, **env: str):
+    """The real ``app.py`` as a Streamlit ``AppTest`` on :func:`install_synthetic`'s corpus and encoders
+    (``fake0,fake1``), ``first`` ids, its own cache, plus ``env``.
+
+    Streamlit's process-wide caches are cleared first: they outlive an AppTest, and without this
+    ``fake0`` would still be an earlier test's encoder.
+    """
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    path = install_synthetic(tmp_path, monkeypatch, n_ids)
+    settings = {
+        "XLR_DEFAULT_DATASET": str(path),
+        "XLR_DEFAULT_MODELS": "fake0,fake1",
+        "XLR_DEFAULT_FIRST": str(first),
+        "XLR_CACHE_DIR": str(tmp_path / "cache"),
+        **env,
+    }
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    for var in ("XLR_DEFAULT_DIRECTIONS", "XLR_DEFAULT_KS"):
+        monkeypatch.delenv(var, raising=False)
+    return AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)

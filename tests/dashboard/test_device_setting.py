@@ -3,33 +3,13 @@ into every encoder the pages use; an encoder that cannot take them says why and 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from strategy_fakes import install_synthetic
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[2]
+from strategy_fakes import synthetic_app
 
 
 @pytest.fixture()
 def at(tmp_path, monkeypatch):
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    path = install_synthetic(tmp_path, monkeypatch, 40)
-    for key, value in {
-        "XLR_DEFAULT_DATASET": str(path),
-        "XLR_DEFAULT_MODELS": "fake0,fake1",
-        "XLR_DEFAULT_FIRST": "20",
-        "XLR_CACHE_DIR": str(tmp_path / "cache"),
-        "XLR_DEVICE": "cpu",
-    }.items():
-        monkeypatch.setenv(key, value)
-    for var in ("XLR_DEFAULT_DIRECTIONS", "XLR_DEFAULT_KS"):
-        monkeypatch.delenv(var, raising=False)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    return synthetic_app(tmp_path, monkeypatch, 40, 20, XLR_DEVICE="cpu")
 
 
 def test_device_from_the_environment_reaches_the_url_and_the_encoders(at):

@@ -142,6 +142,18 @@ def goto_page(page, name: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def open_hubs(page, server: str) -> None:
+    """The heatmap of use-m3 on el->en (no Greek in use-m3: queries pile onto a few English sentences,
+    so hubs are certain) with hubs counted from 2 captured queries."""
+    page.goto(f"{server}/Similarity_heatmap?model=use-m3&source=el&target=en")
+    page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+    settle(page)
+    hub_min = page.locator('input[aria-label="Hub: top-1 of at least"]')
+    hub_min.fill("2")
+    hub_min.press("Enter")
+    settle(page)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
@@ -347,27 +359,14 @@ def test_state_links_lenient_and_jobs_in_a_browser(server, shared_data, tmp_path
             shot(page, "7-heatmap-from-failed-query")
 
             # a hub lists the queries it captured; each opens its heatmap row or a pre-filled search
-            # (use-m3 has no Greek: el->en queries pile onto a few English sentences, so hubs are certain)
-            page.goto(f"{server}/Similarity_heatmap?model=use-m3&source=el&target=en")
-            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
-            settle(page)
-            hub_min = page.locator('input[aria-label="Hub: top-1 of at least"]')
-            hub_min.fill("2")
-            hub_min.press("Enter")
-            settle(page)
+            open_hubs(page, server)
             page.get_by_text("Queries whose top-1 is").wait_for(timeout=60_000)
             row_link = page.get_by_role("link", name=re.compile(r"^row \d+: "))
             row = re.match(r"row (\d+)", row_link.first.inner_text()).group(1)
             row_link.first.click()
             settle(page)
             assert page.locator('input[aria-label^="First row"]').input_value() == row and f"row={row}" in page.url
-            page.goto(f"{server}/Similarity_heatmap?model=use-m3&source=el&target=en")
-            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
-            settle(page)
-            hub_min = page.locator('input[aria-label="Hub: top-1 of at least"]')
-            hub_min.fill("2")
-            hub_min.press("Enter")
-            settle(page)
+            open_hubs(page, server)
             page.get_by_role("link", name="search this query").first.click()
             page.wait_for_selector("h1:has-text('Ad-hoc search')", timeout=120_000)
             settle(page)

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from strategy_fakes import install_synthetic
-from streamlit.testing.v1 import AppTest
+from strategy_fakes import synthetic_app
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/6_Strategies.py"
 
 
 @pytest.fixture()
 def at(tmp_path, monkeypatch):
-    import streamlit as st
-
-    # the server's caches outlive an AppTest: without this, "fake0" would still be an earlier test's encoder
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    path = install_synthetic(tmp_path, monkeypatch, 80)
-    for key, value in {
-        "XLR_DEFAULT_DATASET": str(path),
-        "XLR_DEFAULT_MODELS": "fake0,fake1",
-        "XLR_DEFAULT_FIRST": "40",
-        "XLR_CACHE_DIR": str(tmp_path / "cache"),
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("XLR_DEFAULT_DIRECTIONS", raising=False)
-    monkeypatch.delenv("XLR_DEFAULT_KS", raising=False)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    return synthetic_app(tmp_path, monkeypatch, 80, 40)
 
 
 def test_strategies_page_runs_and_shows_one_table(at):
