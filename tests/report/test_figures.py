@@ -49,6 +49,31 @@ def test_metric_bars_one_trace_per_model_with_table_values(table):
         figures.metric_bars(table, "recall@100")
 
 
+def test_metric_bars_draw_each_interval_as_an_error_bar(table):
+    cells = pd.DataFrame(
+        [
+            {"direction": "ar->en", "model": "m1", "ci_low": 0.55, "ci_high": 0.70},
+            {"direction": "de->en", "model": "m1", "ci_low": 0.50, "ci_high": 0.71},
+            {"direction": "en->de", "model": "m2", "ci_low": 0.85, "ci_high": 0.95},
+        ]
+    )
+    fig = figures.metric_bars(table, "recall@5", intervals=cells)
+    m1, m2 = fig.data
+    np.testing.assert_allclose(m1.error_y.array[:2], [0.70 - 0.6, 0.71 - 0.61])
+    np.testing.assert_allclose(m1.error_y.arrayminus[:2], [0.6 - 0.55, 0.61 - 0.50])
+    assert np.isnan(m1.error_y.array[2]) and np.isnan(m2.error_y.array[0])  # no interval, no bar
+    np.testing.assert_allclose(m2.error_y.array[2], 0.95 - 0.9)
+    assert figures.metric_bars(table, "recall@5").data[0].error_y.array is None  # none asked for
+    # many directions: horizontal bars, so the interval is drawn along x
+    langs = [f"l{i}" for i in range(14)]
+    wide_table = pd.DataFrame([["m", s, "en", "recall@1", 0.5, 10] for s in langs], columns=TABLE_COLUMNS)
+    ci = pd.DataFrame([{"direction": f"{s}->en", "model": "m", "ci_low": 0.4, "ci_high": 0.7} for s in langs])
+    (bar,) = figures.metric_bars(wide_table, "recall@1", intervals=ci).data
+    assert bar.orientation == "h" and bar.error_y.array is None
+    np.testing.assert_allclose(bar.error_x.array, [0.2] * 14)
+    np.testing.assert_allclose(bar.error_x.arrayminus, [0.1] * 14)
+
+
 def test_direction_heatmap_grid(table):
     fig = figures.direction_heatmap(table, "m1")
     hm = fig.data[0]

@@ -65,8 +65,10 @@ def _dropped_note(ctx: Context, results: list[DirectionResult]) -> None:
     st.caption(ui.literal(f"Source documents left out (no counterpart): {shown}. {why}."))
 
 
-def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> None:
-    key = (ctx.dkey, tuple(r.model for r in results), ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
+def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> EncoderComparison:
+    # the encoder keys, not only the names: fp16 and fp32 results of one model must not share an entry
+    models = tuple(ctx.key(m) for m in dict.fromkeys(r.model for r in results))
+    key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
     comp = _compare(results, key, metric, ctx.data.name)
     table = wide(comp)
     st.table(_style(table.rename(columns={"direction": "direction (source → target)"}), comp.models))
@@ -100,6 +102,7 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> No
                 "the measured column uses the first N ids here."
             )
         )
+    return comp
 
 
 @st.cache_data(show_spinner="Ranking the mixed pools…", max_entries=16)
@@ -169,7 +172,7 @@ def page() -> None:
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     metric = c1.selectbox("Metric", names, key="ov.metric", help="recall@k or MRR; see *What the numbers mean*.")
     with ui.guard():
-        _comparison(ctx, results, metric)
+        comp = _comparison(ctx, results, metric)
     _dropped_note(ctx, results)
     table = results_table(results, ctx.spec.ks)
     runs = [
@@ -193,7 +196,7 @@ def page() -> None:
     )
     several = len(ctx.spec.directions) > 1
     left, right = st.columns([3, 2]) if several else (st.container(), None)
-    left.plotly_chart(figures.metric_bars(table, metric), key="ov.bars")
+    left.plotly_chart(figures.metric_bars(table, metric, intervals=comp.cells), key="ov.bars")
     if right is not None:
         for i, model in enumerate(dict.fromkeys(table["model"])):
             right.plotly_chart(figures.direction_heatmap(table, model, metric), key=f"ov.heat.{i}")

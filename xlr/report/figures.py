@@ -45,11 +45,13 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def metric_bars(table: pd.DataFrame, metric: str = "recall@1") -> go.Figure:
+def metric_bars(table: pd.DataFrame, metric: str = "recall@1", *, intervals: pd.DataFrame | None = None) -> go.Figure:
     """Grouped bars of ``metric``: one group per direction, one bar per model.
 
     ``table`` is the tidy table of :func:`xlr.evaluate.results_table`. A metric absent
-    from it raises ``ValueError``.
+    from it raises ``ValueError``. ``intervals`` (e.g. ``EncoderComparison.cells`` of the same
+    metric: ``direction`` as ``ar->en``, ``model``, ``ci_low``, ``ci_high``) draws each bar's
+    95 % interval as an error bar; a bar without one gets none.
     """
     if metric not in set(table["metric"]):
         raise ValueError(f"metric {metric!r} is not in the table (has: {', '.join(table['metric'].unique())})")
@@ -57,10 +59,27 @@ def metric_bars(table: pd.DataFrame, metric: str = "recall@1") -> go.Figure:
     order = list(dict.fromkeys(rows["direction"]))
     many = len(order) > 12  # horizontal bars, one labelled row per direction, so 42 directions stay legible
     fig = go.Figure()
+    bounds = None
+    if intervals is not None and not intervals.empty:
+        bounds = intervals.assign(direction=intervals["direction"].str.replace("->", "→", regex=False))
+        bounds = bounds.set_index(["model", "direction"])[["ci_low", "ci_high"]]
     for model, part in rows.groupby("model", sort=False):
         part = part.set_index("direction").reindex(order)
+        error = None
+        if bounds is not None:
+            ci = bounds.reindex(pd.MultiIndex.from_product([[model], order]))
+            error = dict(
+                type="data",
+                symmetric=False,
+                array=(ci["ci_high"].to_numpy() - part["value"].to_numpy()).tolist(),
+                arrayminus=(part["value"].to_numpy() - ci["ci_low"].to_numpy()).tolist(),
+                thickness=1,
+                width=3,
+            )
         fig.add_trace(
             go.Bar(
+                error_x=error if many else None,
+                error_y=None if many else error,
                 x=part["value"] if many else order,
                 y=order if many else part["value"],
                 orientation="h" if many else "v",
