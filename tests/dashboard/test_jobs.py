@@ -165,6 +165,13 @@ def test_encoder_keys_carry_the_runtime(monkeypatch):
     assert encoder_from_key("gated | cpu/fp32") is gated  # an encoder without runtimes accepts the defaults
     with pytest.raises(DeviceUnavailable, match="gated does not take"):
         encoder_from_key("gated | cpu/fp16")
+    with pytest.raises(DeviceUnavailable, match="gated does not take"):
+        encoder_from_key("gated | cuda/fp32")
+    # a CPU-only engine asked for a GPU keeps to the CPU in fp32 (its vectors are the same there) ...
+    gated.cpu_only = True
+    assert encoder_from_key("gated | cuda/fp32") is gated
+    with pytest.raises(DeviceUnavailable, match="gated does not take"):  # ... but never computes in fp16
+        encoder_from_key("gated | cuda/fp16")
 
 
 @pytest.mark.slow
@@ -182,6 +189,7 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     # a job of several batches afterwards: all of it is encoded in the child (the server's own encoder never
     # loads its model), read back through the disk cache, equal to direct encoding
     key = "e5-small | cpu/fp32"  # the sidebar's device and precision travel to the child in the key
+    assert encoder_from_key("e5-small | cuda/fp32").identity == encoder_from_key(key).identity  # CPU-only engine
     server_side = encoder_from_key(key)
     emb = CorpusEmbeddings(big, server_side, EmbeddingCache(tmp_path))
     small = board.submit("s", "Encoding", emb, [(np.arange(100), "query")], encoder_name=key)

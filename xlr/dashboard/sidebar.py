@@ -378,6 +378,12 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
         sb.error("Choose at least one encoder that loads.")
         return None
     runtime = "" if (s.device, s.precision) == ("auto", "fp32") else f" (on {s.device}, {s.precision})"
+    on_gpu = s.device not in ("auto", "cpu")  # the encoders below were built by _load_encoders (cached)
+    cpu_bound = [
+        m for m in models if on_gpu and getattr(res.encoder(encoder_key(m, s.device, s.precision)), "cpu_only", False)
+    ]
+    if cpu_bound:
+        runtime += f"; {', '.join(cpu_bound)} on the CPU (CPU-only engines)"
     sb.info(
         literal(
             f"Evaluating {', '.join(models)}{runtime} on {data.name}: {len(spec.directions)} directions, "

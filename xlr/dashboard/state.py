@@ -101,10 +101,19 @@ def split_key(key: str) -> tuple[str, Runtime]:
 
 
 def encoder_from_key(key: str) -> Encoder:
-    """The encoder an :func:`encoder_key` names (not loaded); a device that is not there is one sentence."""
+    """The encoder an :func:`encoder_key` names (not loaded); a device that is not there is one sentence.
+
+    The sidebar's device applies to every encoder that can use it: a CPU-only engine (the bundled
+    e5-small and use-m3, ``cpu_only``) asked for a GPU in fp32 keeps running on the CPU, where its
+    vectors (and cache keys) are the same; asked for fp16/bf16 it refuses, since it computes in fp32.
+    """
     name, runtime = split_key(key)
     encoder = load_encoder(name)
-    return encoder if runtime == Runtime() else apply_runtime(encoder, runtime)
+    if runtime == Runtime():
+        return encoder
+    if getattr(encoder, "cpu_only", False) and runtime.precision == "fp32":
+        runtime = Runtime("cpu", "fp32", runtime.batch_size)
+    return apply_runtime(encoder, runtime)
 
 
 @dataclass(frozen=True)

