@@ -84,9 +84,12 @@ def compare_encoders(
     directions = tuple(dict.fromkeys(r.direction.label for r in results))
     by = {(r.direction.label, r.model): r for r in results}
     rows, pair_rows = [], []
+    per_model: dict[str, list[np.ndarray]] = {m: [] for m in models}
     for label in directions:
         present = [m for m in models if (label, m) in by]
         values = {m: per_query(by[label, m].ranks, metric) for m in present}
+        for m in present:
+            per_model[m].append(values[m])  # the mean row's strata, in row order
         means = {m: float(v.mean()) for m, v in values.items()}
         top = max(means.values())
         best = [m for m in present if means[m] == top]
@@ -145,8 +148,7 @@ def compare_encoders(
     at_top = cells.groupby("direction", sort=False)["value"].min()
     ceiling = tuple(d for d in directions if at_top[d] >= CEILING)
     overall_rows = []
-    for m in models:
-        groups = [per_query(by[d, m].ranks, metric) for d in directions if (d, m) in by]
+    for m, groups in per_model.items():
         lo, hi = stratified_bootstrap(groups, n_resamples=n_resamples, random_state=random_state)
         value = float(np.mean([g.mean() for g in groups]))
         overall_rows.append({"model": m, "value": value, "ci_low": lo, "ci_high": hi, "n_directions": len(groups)})
