@@ -95,3 +95,13 @@ def test_bars_stay_legible_with_42_directions():
     bars = fig.data[0]
     assert bars.orientation == "h" and len(bars.y) == 42 and fig.layout.yaxis.dtick == 1
     assert fig.layout.height >= 42 * 20  # at least 20 px per direction row
+
+
+def test_published_figure_matches_three_letter_codes() -> None:
+    from xlr.report.encoder_table import published_figure
+
+    assert published_figure("e5-small", "ara", "eng", "recall@1", "tatoeba") == 0.799
+    assert published_figure("e5-small", "cmn", "eng", "recall@1", "tatoeba") == published_figure(
+        "e5-small", "zh", "en", "recall@1", "tatoeba"
+    )
+    assert published_figure("e5-small", "eng", "ara", "recall@1", "tatoeba") is None

@@ -7,14 +7,17 @@ for ``published``, from MTEB's results repository (Tatoeba test split, accuracy 
 
 ``languages`` is ``None`` when the card lists too many languages to enumerate
 usefully (then every language counts as supported); otherwise it is the tuple of
-ISO 639-1 codes the model was trained on, and :func:`unsupported` names the
-languages of a direction outside it.
+codes the model was trained on, in any form :mod:`xlr.data.languages` reads (``de``,
+``deu``, ``zh-TW``), and :func:`unsupported` names the languages of a direction
+outside it, matched by language (``deu`` and ``zho-CN`` are on a ``de``/``zh`` card).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from xlr.data.languages import uncovered
 
 __all__ = ["CATALOGUE", "MTEB_SOURCE", "ModelCard", "card", "catalogue_lines", "summary", "unsupported"]
 
@@ -230,14 +233,18 @@ def card(name: str) -> ModelCard | None:
 
 
 def unsupported(name: str, languages: Iterable[str]) -> tuple[str, ...]:
-    """The languages among ``languages`` that the model's card does not list (sorted, unique).
+    """The languages among ``languages`` that the model's card does not cover, as written (sorted, unique).
 
-    Unknown models and cards with ``languages=None`` support everything: ``()``.
+    Codes match by language (:func:`xlr.data.languages.covered`): ``deu`` is on a ``de`` card, ``zho-CN`` and
+    ``cmn`` on a ``zh`` card.  Unknown models and cards with ``languages=None`` support everything: ``()``.
+
+    >>> unsupported("use-m3", ("deu", "ell", "eng"))
+    ('ell',)
     """
     c = card(name)
-    if c is None or c.languages is None:
+    if c is None:
         return ()
-    return tuple(sorted({lang for lang in languages if lang not in c.languages}))
+    return uncovered(languages, c.languages)
 
 
 def catalogue_lines() -> list[str]:

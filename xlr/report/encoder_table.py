@@ -31,6 +31,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from xlr.data.languages import match_key
 from xlr.encoders.catalogue import card, unsupported
 from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.metrics import per_query
@@ -63,9 +64,11 @@ class EncoderComparison:
 def published_figure(model: str, source: str, target: str, metric: str, dataset: str) -> float | None:
     """The model card's published Tatoeba accuracy (= recall@1, English pool) for ``source->en``, if any."""
     c = card(model)
-    if c is None or metric != "recall@1" or target != "en" or not dataset.lower().startswith("tatoeba"):
+    if c is None or metric != "recall@1" or not dataset.lower().startswith("tatoeba"):
         return None
-    return c.published.get(f"{source}-{target}")
+    if match_key(target) != "en":
+        return None
+    return c.published.get(f"{match_key(source)}-en")
 
 
 def compare_encoders(
