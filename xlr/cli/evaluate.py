@@ -33,8 +33,9 @@ from xlr.report.sanitize import terminal_text
 from xlr.report.support import flag_table, run_facts, unsupported_notes
 from xlr.retrieval.directions import parse_directions
 from xlr.retrieval.encode_plan import api_cost_estimates
-from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, wide_table
+from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, vector_calibration, wide_table
 from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
+from xlr.retrieval.quantized import VECTOR_PRECISIONS, VectorSpec
 from xlr.retrieval.question_sets import QuerySpec, evaluate_queries, queries_table
 from xlr.retrieval.scoring import ScoringSpec
 
@@ -65,6 +66,19 @@ def add_eval_command(sub: Any) -> None:
     )
     ev.add_argument("--query-langs", default=None, help="question languages, comma-separated (default all)")
     ev.add_argument("--map-n", type=int, default=20, help="cut-off of mAP for query sets (default 20)")
+    ev.add_argument(
+        "--vectors",
+        choices=VECTOR_PRECISIONS,
+        default="float32",
+        help="store and rank the vectors as float32 (default), calibrated int8 or ubinary (Hamming); "
+        "quantized after encoding (docs/encoding.md)",
+    )
+    ev.add_argument(
+        "--rescore",
+        type=int,
+        default=0,
+        help="with int8/ubinary vectors: rescore the N best candidates with the float32 query (default 0: off)",
+    )
     ev.add_argument(
         "--engine",
         choices=("local", "ray"),
@@ -100,13 +114,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         first=args.first,
         scoring=ScoringSpec(args.scoring, args.scoring_k),
         text_field=args.text_field,
+        vectors=VectorSpec(args.vectors, args.rescore),
     )
+    if spec.vectors.precision != "float32" and args.engine != "local":
+        raise ValueError("--vectors int8/ubinary runs on the local engine only; leave out --engine ray")
     cache = EmbeddingCache(args.cache_dir)
     encoders = [load_with_runtime(name, args, api=api_settings(args)) for name in args.model]
     for est in api_cost_estimates(corpus, spec, encoders, price=args.api_price):  # said before anything is sent
         print(f"xlr: {terminal_text(est.sentence())}; texts already cached are not sent", file=sys.stderr)
         est.check(args.api_max_cost)
-    results, runs = [], []
+    results, runs, vector_facts = [], [], []
     ray_spec = RaySpec(address=args.ray_address)
     with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
         for name, enc in zip(args.model, encoders):
@@ -125,10 +142,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             else:
                 emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
                 res, stats = evaluate(corpus, emb, spec), emb.stats
+                if spec.vectors.precision != "float32":
+                    vector_facts.append(_vector_facts(corpus, emb, spec))
             results.extend(res)
             runs.append((enc, stats))
     table = results_table(results, spec.ks)
     facts = run_facts(encoders, spec.directions, engine=args.engine, ray_address=args.ray_address)
+    if vector_facts:
+        facts["vectors"] = vector_facts
     manifest = build_manifest(data, spec, runs, results, extra=facts)
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.name, spec): e.identity.name for e in encoders}
@@ -157,6 +178,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.csv:
         args.output_plan.stage(args.csv, results_csv(table))
     return 0
+
+
+def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[str, Any]:
+    """The manifest entry of quantized vectors: precision, rescore, bytes per vector, calibration hash, key."""
+    from xlr.retrieval.quantized import bytes_per_vector, quantized_key
+
+    ident = emb.encoder.identity
+    cal = vector_calibration(corpus, emb, spec)
+    out: dict[str, Any] = {
+        "encoder": ident.name,
+        "precision": spec.vectors.precision,
+        "rescore": spec.vectors.rescore,
+        "bytes_per_vector": bytes_per_vector(spec.vectors.precision, ident.dim),
+        "calibration": "pool documents of every direction (document role)" if cal is not None else None,
+        "calibration_sha256": cal.data_sha256 if cal is not None else None,
+        "key": quantized_key(ident.cache_key("document"), spec.vectors, cal),
+    }
+    return out
 
 
 def _cmd_eval_queries(args: argparse.Namespace) -> int:

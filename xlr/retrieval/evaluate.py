@@ -21,6 +21,7 @@ from xlr.encoders.base import Role
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.directions import Direction, direction_positions, n_dropped
 from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.quantized import Calibration, VectorSpec, calibrate, quantized_ranker
 from xlr.retrieval.ranks import gold_ranks
 from xlr.retrieval.scoring import ScoringSpec
 
@@ -30,6 +31,7 @@ __all__ = [
     "evaluate",
     "evaluate_vectors",
     "results_table",
+    "vector_calibration",
 ]
 
 TABLE_COLUMNS = ["model", "source", "target", "metric", "value", "n_queries"]
@@ -44,6 +46,8 @@ class EvalSpec:
     first: int | None = None
     scoring: ScoringSpec = field(default_factory=ScoringSpec)
     text_field: str = "text"
+    vectors: VectorSpec = field(default_factory=VectorSpec)
+    """How the vectors are stored and ranked (float32, int8, ubinary; :mod:`xlr.retrieval.quantized`)."""
 
     def __post_init__(self) -> None:
         if not self.directions:
@@ -118,8 +122,10 @@ def evaluate_vectors(
 
 
 def model_label(encoder_name: str, spec: EvalSpec, strategy: str | None = None) -> str:
-    """``e5-small``, ``e5-small+csls(k=10)``, ``e5-small+title+text``, ..."""
+    """``e5-small``, ``e5-small+csls(k=10)``, ``e5-small+title+text``, ``e5-small+int8``, ..."""
     parts = [encoder_name]
+    if spec.vectors.label:
+        parts.append(spec.vectors.label)
     if spec.scoring.method != "cosine":
         parts.append(spec.scoring.label)
     if spec.text_field != "text":
@@ -137,7 +143,11 @@ def evaluate(
     model: str | None = None,
     ranker: RankFn = gold_ranks,
 ) -> list[DirectionResult]:
-    """Evaluate every direction of ``spec``, encoding what is needed in one pass per role."""
+    """Evaluate every direction of ``spec``, encoding what is needed in one pass per role.
+
+    With int8/ubinary ``spec.vectors`` both sides are quantized after encoding (int8 calibrated
+    by :func:`vector_calibration`) and ranked by ``ranker`` only if it is the local kernel.
+    """
     q_all, p_all = [], []
     for d in spec.directions:
         _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
@@ -146,7 +156,21 @@ def evaluate(
     embeddings.ensure(np.concatenate(q_all), "query")
     embeddings.ensure(np.concatenate(p_all), "document")
     label = model or model_label(embeddings.encoder.identity.name, spec)
+    if spec.vectors.precision != "float32":
+        if ranker is not gold_ranks:
+            raise ValueError("int8/ubinary vectors are ranked by the local kernel only; leave out --engine ray")
+        ranker = quantized_ranker(spec.vectors, vector_calibration(corpus, embeddings, spec))
     return evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker)
+
+
+def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalSpec) -> Calibration | None:
+    """The int8 calibration of an evaluation: min/max per dimension over every pool document of
+    every direction (document role, float32; each document once, in corpus order), as a vector
+    store calibrates on the documents it indexes.  ``None`` unless ``spec.vectors`` is int8."""
+    if spec.vectors.precision != "int8":
+        return None
+    pools = [direction_positions(corpus, d, spec.first)[2] for d in spec.directions]
+    return calibrate(embeddings.vectors(np.unique(np.concatenate(pools)), "document"))
 
 
 def results_table(results: Sequence[DirectionResult], ks: Iterable[int]) -> pd.DataFrame:

@@ -1,0 +1,66 @@
+"""``xlr eval --vectors int8|ubinary [--rescore N]``: quantized after encoding, ranked by the one kernel."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from strategy_fakes import install_synthetic, synthetic_corpus
+
+from xlr.cli.main import main
+from xlr.retrieval.quantized import VectorSpec, calibrate, quantized_ranker
+
+
+@pytest.fixture()
+def fake_data(tmp_path, monkeypatch):
+    return install_synthetic(tmp_path, monkeypatch, 60), tmp_path
+
+
+def _run(path, tmp, *extra: str) -> dict:
+    out = tmp / f"r{len(list(tmp.glob('r*.json')))}.json"
+    rc = main(["eval", "--dataset", str(path), "--model", "fake0", "--directions", "de-en,zh-en", "--k", "1",
+               "--no-progress", "--cache-dir", str(tmp / "c"), "--json", str(out), *extra])  # fmt: skip
+    assert rc == 0
+    return json.loads(out.read_text())
+
+
+def test_vectors_change_the_label_and_the_manifest_says_how(fake_data, capsys):
+    path, tmp = fake_data
+    plain = _run(path, tmp)
+    int8 = _run(path, tmp, "--vectors", "int8")
+    binary = _run(path, tmp, "--vectors", "ubinary", "--rescore", "5")
+    models = [{r["model"] for r in doc["rows"]} for doc in (plain, int8, binary)]
+    assert models == [{"fake0"}, {"fake0+int8"}, {"fake0+ubinary-rescore5"}]
+    v = int8["manifest"]["vectors"][0]
+    assert v["precision"] == "int8" and v["bytes_per_vector"] == 16 and len(v["calibration_sha256"]) == 64
+    b = binary["manifest"]["vectors"][0]
+    assert b["bytes_per_vector"] == 2 and b["calibration_sha256"] is None and b["key"] != v["key"]
+    assert "vectors" not in plain["manifest"]
+    # the second and third runs encoded nothing: quantization is applied to the cached float vectors
+    assert "0 texts encoded" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_quantized_recall_equals_the_kernel_on_the_same_vectors(fake_data):
+    path, tmp = fake_data
+    doc = _run(path, tmp, "--vectors", "int8")
+    corpus, (enc, _) = synthetic_corpus(60, rotate=("zh",), offset=0.5, encoders=2, titles=True)
+    vec = {d.lang + d.id: enc.encode([d.text])[0] for d in corpus.documents}
+    ids = sorted({d.id for d in corpus.documents})
+    pool = np.stack([vec["en" + i] for i in ids])
+    every_pool = pool  # both directions share the English pool: the calibration set
+    ranker = quantized_ranker(VectorSpec("int8"), calibrate(every_pool))
+    for lang in ("de", "zh"):
+        q = np.stack([vec[lang + i] for i in ids])
+        r1 = float((ranker(q, pool, np.arange(len(ids))) == 1).mean())
+        row = next(r for r in doc["rows"] if r["source"] == lang and r["metric"] == "recall@1")
+        assert row["value"] == pytest.approx(r1)
+
+
+def test_bad_vector_options_are_one_sentence(fake_data, capsys):
+    path, tmp = fake_data
+    rc = main(["eval", "--dataset", str(path), "--model", "fake0", "--no-progress", "--cache-dir", str(tmp / "c"),
+               "--rescore", "5"])  # fmt: skip
+    assert rc != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rescoring applies to int8 or ubinary" in err[0]
