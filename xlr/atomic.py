@@ -1,12 +1,16 @@
 """Atomic file writes: write to a temporary file in the same folder, fsync, rename.
 
 A reader sees either the old file or the complete new one, never a partial
-write; on any failure the temporary file is removed.
+write; on any failure the temporary file is removed.  Folders (a saved model) are
+written the same way: into a temporary folder beside the destination, then renamed
+onto it, which must be absent or empty (:func:`check_new_folder`, :func:`publish_folder`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +18,63 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["atomic_save_npy", "atomic_write", "atomic_write_text"]
+__all__ = [
+    "FolderInUseError",
+    "atomic_save_npy",
+    "atomic_write",
+    "atomic_write_text",
+    "check_new_folder",
+    "publish_folder",
+]
+
+
+class FolderInUseError(ValueError):
+    """A folder to save into exists and is not an empty folder (or is a symbolic link)."""
+
+
+def check_new_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` when it is absent or an empty folder; else :class:`FolderInUseError` naming it.
+
+    A symbolic link is refused (never followed), a file or a non-empty folder too, so that
+    nothing already there is overwritten or mixed with the new files.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise FolderInUseError(f"{path} is a symbolic link; links are not followed, give the folder's own path")
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path
+    if not stat.S_ISDIR(mode):
+        raise FolderInUseError(f"{path} is a file; give an absent or empty folder")
+    with os.scandir(path) as entries:
+        if any(True for _ in entries):
+            raise FolderInUseError(f"{path} is not empty; give an absent or empty folder")
+    return path
+
+
+def publish_folder(path: str | os.PathLike[str], save: Callable[[Path], object]) -> Path:
+    """Create folder ``path`` from ``save(temporary_folder)``: the files appear together, by one rename.
+
+    ``path`` is checked with :func:`check_new_folder` before and (by the rename itself) after
+    ``save``: if something appeared there meanwhile, :class:`FolderInUseError` says where the
+    saved files were kept instead; on an error inside ``save`` the temporary folder is removed.
+    """
+    path = check_new_folder(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        save(tmp)
+        os.chmod(tmp, 0o755)  # mkdtemp creates 0700
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        check_new_folder(path)
+        os.rename(tmp, path)  # replaces an empty folder only (ENOTEMPTY otherwise)
+    except (OSError, FolderInUseError) as exc:
+        raise FolderInUseError(f"{path} was filled during the run ({exc}); the saved files are in {tmp}") from None
+    return path
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:

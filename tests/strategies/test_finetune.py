@@ -116,3 +116,24 @@ def test_minilm_loss_falls_and_the_saved_model_reloads_and_evaluates(minilm, tmp
     (b,) = evaluate(corpus, CorpusEmbeddings(corpus, minilm, cache), spec_eval)
     assert r.model == f"st:{out}" and r.n_queries == 50 and r.query_ids == b.query_ids
     assert not np.array_equal(r.ranks, b.ranks) or (r.ranks == 1).all()
+
+
+def test_output_folder_checked_before_loading_the_base_model(monkeypatch, tmp_path):
+    """The library refuses a used output folder before any work, like the CLI (issue 17)."""
+    corpus, (enc,) = synthetic_corpus(20)
+    loaded: list[str] = []
+    monkeypatch.setitem(
+        ENCODERS, "fake0", EncoderSpec("fake0", "lookup", lambda: loaded.append("x") or enc, offline=True)
+    )
+    plan = plan_split(corpus, DIRS, Split(first=10))
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "config.json").write_text("{}")
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")
+    for out, why in ((used, "is not empty"), (afile, "is a file"), (link, "is a symbolic link")):
+        with pytest.raises(ValueError, match=f"^{out} {why}"):
+            finetune(corpus, plan, FinetuneSpec("fake0", str(out)))
+    assert not loaded and (used / "config.json").read_text() == "{}" and afile.read_text() == "x"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from xlr.cli import strategies as cli_strategies
 from xlr.cli.api_options import api_settings
 from xlr.cli.evaluate import add_eval_command, cmd_eval
-from xlr.cli.options import OUTPUT_FLAGS, add_common, encoding_progress, load_data, unique_noted
+from xlr.cli.options import OUTPUT_FLAGS, add_common, encoding_progress, load_data, run_inputs, unique_noted
 from xlr.cli.runtime import load_with_runtime, one_line_warnings
 from xlr.data.registry import DATASETS, data_dir
 from xlr.encoders.cache import EmbeddingCache
@@ -102,9 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     one_line_warnings()
     try:
-        args.output_plan = OutputPlan({f"--{f}": getattr(args, f, None) for f in OUTPUT_FLAGS})
-        compared = [getattr(args, f, None) for f in ("baseline", "candidate")]
-        args.output_plan.refuse_inputs([p for p in compared if p is not None])
+        args.output_plan = OutputPlan(
+            {f"--{f}": getattr(args, f, None) for f in OUTPUT_FLAGS},
+            folders={"--output": getattr(args, "output", None)},
+        )
+        args.output_plan.refuse_inputs(*run_inputs(args))  # before any work
         rc = _dispatch(args)
         args.output_plan.commit()
         return rc

@@ -18,6 +18,8 @@ from xlr.cli.api_options import add_api_flags
 from xlr.cli.runtime import add_runtime_flags
 from xlr.data.registry import DATASETS, LoadedDataset, resolve_dataset
 from xlr.data.unique import unique
+from xlr.encoders.cache import default_cache_dir
+from xlr.paths import user_path
 from xlr.report.outputs import model_folders
 from xlr.report.sanitize import terminal_text
 from xlr.report.text import format_frame
@@ -39,6 +41,7 @@ __all__ = [
     "metrics_from",
     "note",
     "print_table",
+    "run_inputs",
     "unique_noted",
 ]
 
@@ -124,11 +127,32 @@ def print_table(frame: Any) -> None:
     print(format_frame(frame))
 
 
+def _models(args: argparse.Namespace) -> list[str]:
+    """Every encoder name of the command line: ``--model`` (one or several) and ``--candidate-model``."""
+    model = getattr(args, "model", None)
+    names = model if isinstance(model, list) else [model or ""]
+    return [*names, *(getattr(args, "candidate_model", None) or [])]
+
+
+def run_inputs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """``(files, folders)`` the command line names as inputs, known before any work: the data set
+    path, ``--eval-ids``, ``--baseline``/``--candidate``, local ``st:`` model folders (base, several,
+    candidates) and the embedding cache.  No output may be one of them or inside one."""
+    files = [user_path(p) for p in (getattr(args, f, None) for f in ("baseline", "candidate", "eval_ids")) if p]
+    folders = list(model_folders(_models(args)))
+    dataset = getattr(args, "dataset", None)
+    if dataset and dataset not in DATASETS:
+        path = user_path(dataset)
+        (folders if path.is_dir() else files).append(path)
+    if hasattr(args, "cache_dir"):
+        folders.append(user_path(args.cache_dir) if args.cache_dir is not None else default_cache_dir())
+    return files, folders
+
+
 def load_data(args: argparse.Namespace) -> LoadedDataset:
     """Load ``--dataset``; then refuse any output that is one of its files or inside a local model folder."""
     data = resolve_dataset(args.dataset, lenient=args.lenient, progress=download_progress(not args.no_progress))
-    models = args.model if isinstance(getattr(args, "model", None), list) else [getattr(args, "model", None) or ""]
-    args.output_plan.refuse_inputs(data.files, model_folders(models))
+    args.output_plan.refuse_inputs(data.files, model_folders(_models(args)))
     report = data.corpus.report
     if report is not None and (report.skipped or report.unlinked):
         note(report.summary())

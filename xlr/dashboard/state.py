@@ -301,9 +301,13 @@ def save_upload(data: bytes, name: str, folder: Path) -> Path:
     """Store uploaded bytes as ``folder/<sha256[:16]>/<name>.jsonl`` (atomic) and return the path.
 
     ``name`` is reduced to its last component with characters outside ``[\\w.-]`` replaced;
-    ``.jsonl`` is appended unless it ends in ``.jsonl``/``.ndjson``. ``OSError`` if unwritable.
+    ``.jsonl`` is appended unless it ends in ``.jsonl``/``.ndjson``; a name over 100 characters keeps
+    its first 100 (file systems refuse names over 255 bytes). ``OSError`` if unwritable.
     """
     safe = re.sub(r"[^\w.-]", "_", Path(name).name).lstrip(".") or "upload"
+    if len(safe) > 100:
+        stem, dot, ext = safe.rpartition(".")
+        safe = f"{stem[:100]}.{ext[:10]}" if dot and stem else safe[:100]
     path = (
         folder
         / hashlib.sha256(data).hexdigest()[:16]

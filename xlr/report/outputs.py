@@ -8,14 +8,21 @@ naming the user's path (:class:`OutputError`):
   path on ``/proc``, ``/sys`` or ``/dev`` (``--json /dev/null``, ``--csv /dev/stdout``);
 * the same file named by two outputs (after following symlinks, hard links included);
 * a path whose folder cannot be written (probed by creating and removing a file there);
-* a path that is an input of the run: :meth:`OutputPlan.refuse_inputs` is called with
-  the data files once they are known (before encoding) and with local model folders.
+* a symbolic link at the final path (``--json r.json`` where ``r.json -> ~/.bashrc``): it is
+  never followed, the user gives the file's own path;
+* a path that is an input of the run, or inside one: :meth:`OutputPlan.refuse_inputs` is called
+  with every input the command line names (data set, ``--eval-ids``, results files, ``st:`` model
+  folders and candidates after stripping whitespace, the base model, the embedding cache) before
+  any work, and with a named data set's files once they are known (before encoding).
+
+Folder outputs (``finetune --output``) must be absent or an empty folder, never a symlink, an
+input or inside one, and must not hold an input; file outputs must not lie inside them.
 
 Outputs are staged with :meth:`OutputPlan.stage` and written by :meth:`OutputPlan.commit`
 all or nothing: every file goes to a temporary beside its destination first; only when
 all are written are they renamed into place, and if a rename fails the files already
-replaced are put back. A run that fails before ``commit`` replaces nothing. Symlinked
-outputs replace the file the link points to, never the link.
+replaced are put back. A run that fails before ``commit`` replaces nothing. A file that is
+replaced keeps its permission bits (a ``0600`` results file stays ``0600``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from xlr.atomic import FolderInUseError, check_new_folder
+from xlr.paths import user_path
 
 __all__ = ["OutputError", "OutputPlan", "model_folders"]
 
@@ -69,25 +79,54 @@ def _within(path: Path, folder: Path) -> bool:
 
 
 def model_folders(names: Iterable[str]) -> tuple[Path, ...]:
-    """Local model folders among encoder names (``st:<path>`` whose path exists): inputs of a run."""
+    """Local model folders among encoder names (``st:<path>`` whose path exists): inputs of a run.
+
+    Names are read as :func:`~xlr.encoders.registry.load_encoder` reads them: surrounding
+    whitespace is stripped, around the name and around the path (``" st: F "`` is folder ``F``).
+    """
     out = []
     for name in names:
-        if name.startswith("st:") and Path(name[3:]).expanduser().exists():
-            out.append(Path(name[3:]).expanduser())
+        name = name.strip()
+        if name.startswith("st:") and name[3:].strip():
+            path = user_path(name[3:].strip())
+            if path.exists():
+                out.append(path)
     return tuple(out)
+
+
+def _typed(given: Path) -> Path:
+    """The absolute path as typed, ``~`` expanded, symlinks NOT followed."""
+    return Path(os.path.abspath(user_path(given)))
 
 
 class OutputPlan:
     """The outputs of one run (see the module docstring); ``None`` paths are ignored."""
 
-    def __init__(self, outputs: Mapping[str, str | os.PathLike[str] | None]) -> None:
+    def __init__(
+        self,
+        outputs: Mapping[str, str | os.PathLike[str] | None],
+        folders: Mapping[str, str | os.PathLike[str] | None] | None = None,
+    ) -> None:
         self._outputs: list[_Output] = []
+        self._folders: list[_Output] = []
         self._staged: dict[Path, bytes] = {}
+        for label, given in (folders or {}).items():
+            if given is not None:
+                out = _Output(label, Path(given), Path(os.path.realpath(user_path(given))))
+                self._check_folder_target(out)
+                self._probe_folder(out)
+                self._folders.append(out)
         for label, given in outputs.items():
             if given is None:
                 continue
-            out = _Output(label, Path(given), Path(os.path.realpath(Path(given).expanduser())))
+            out = _Output(label, Path(given), Path(os.path.realpath(user_path(given))))
             self._check_target(out)
+            for folder in self._folders:
+                if _within(out.real, folder.real):
+                    raise OutputError(
+                        f"{label} {out.given} is inside {folder.label} {folder.given}, which must stay empty "
+                        "for the saved model; write it elsewhere"
+                    )
             for other in self._outputs:
                 if _same(out.real, other.real):
                     raise OutputError(
@@ -102,14 +141,35 @@ class OutputPlan:
         return tuple(o.given for o in self._outputs)
 
     @staticmethod
-    def _check_target(out: _Output) -> None:
-        typed = Path(os.path.abspath(out.given.expanduser()))  # /dev/stdout may resolve to a regular file
+    def _check_special(out: _Output, what: str) -> Path:
+        typed = _typed(out.given)  # /dev/stdout may resolve to a regular file
         for root in _PSEUDO_ROOTS:
             if _within(out.real, root) or _within(typed, root):
                 raise OutputError(
                     f"{out.label} {out.given}: {root} is a special file system, not a place for a regular file; "
-                    "give a file path"
+                    f"give a {what} path"
                 )
+        if typed.is_symlink():
+            raise OutputError(
+                f"{out.label} {out.given} is a symbolic link (to {os.readlink(typed)}); links are not followed, "
+                f"give the {what}'s own path"
+            )
+        return typed
+
+    @classmethod
+    def _check_folder_target(cls, out: _Output) -> None:
+        """A folder output: absent, or an empty folder (:func:`~xlr.atomic.check_new_folder`)."""
+        typed = cls._check_special(out, "folder")
+        try:
+            check_new_folder(typed)
+        except FolderInUseError as exc:
+            raise OutputError(f"{out.label} {out.given}{str(exc)[len(str(typed)) :]}") from None
+        except OSError as exc:
+            raise OutputError(f"{out.label} {out.given}: cannot check the path ({exc.strerror or exc})") from None
+
+    @classmethod
+    def _check_target(cls, out: _Output) -> None:
+        cls._check_special(out, "file")
         try:
             mode = os.stat(out.real).st_mode
         except (FileNotFoundError, NotADirectoryError):  # the folder check reports a bad parent
@@ -136,9 +196,23 @@ class OutputPlan:
     def refuse_inputs(
         self, files: Iterable[str | os.PathLike[str]] = (), folders: Iterable[str | os.PathLike[str]] = ()
     ) -> None:
-        """Refuse an output that is one of ``files`` or lies inside one of ``folders`` (inputs of the run)."""
-        real_files = [Path(os.path.realpath(Path(f).expanduser())) for f in files]
-        real_folders = [Path(os.path.realpath(Path(f).expanduser())) for f in folders]
+        """Refuse an output that is one of ``files`` or lies inside one of ``folders`` (inputs of the run),
+        and a folder output that is an input, lies inside one or holds one."""
+        real_files = [Path(os.path.realpath(user_path(f))) for f in files]
+        real_folders = [Path(os.path.realpath(user_path(f))) for f in folders]
+        for out in self._folders:
+            for inp in real_files + real_folders:
+                if _same(out.real, inp):
+                    raise OutputError(f"{out.label} {out.given} is an input of this run; refusing to write there")
+                if _within(inp, out.real):
+                    raise OutputError(
+                        f"{out.label} {out.given} holds the input {inp}; give a folder apart from the inputs"
+                    )
+            for d in real_folders:
+                if _within(out.real, d):
+                    raise OutputError(
+                        f"{out.label} {out.given} is inside the input folder {d}; refusing to write there"
+                    )
         for out in self._outputs:
             for f in real_files:
                 if _same(out.real, f):
@@ -176,8 +250,14 @@ class OutputPlan:
                 self._check_target(out)
                 tmp = out.real.parent / f".{out.real.name}.{secrets.token_hex(4)}.tmp"
                 try:
-                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                    mode = stat.S_IMODE(os.lstat(out.real).st_mode)
+                except OSError:
+                    mode = None
+                try:
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
                     temps[out.real] = tmp
+                    if mode is not None:
+                        os.fchmod(fd, mode)  # a replaced file keeps its permission bits
                     with os.fdopen(fd, "wb") as fh:
                         fh.write(self._staged[out.real])
                         fh.flush()

