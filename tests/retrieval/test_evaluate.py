@@ -168,3 +168,45 @@ def test_direction_positions_are_what_evaluate_uses():
     np.testing.assert_array_equal(q, res.query_positions)
     np.testing.assert_array_equal(p, res.pool_positions)
     assert [c.documents[i].lang for i in p] == ["en"] * 3
+
+
+def _synthetic_embeddings(tmp_path, titles: bool = True):
+    from tests.strategy_fakes import synthetic_corpus
+    from xlr.encoders.cache import EmbeddingCache
+    from xlr.encoders.corpus_vectors import CorpusEmbeddings
+
+    c, (enc,) = synthetic_corpus(n_ids=12, titles=titles)
+    return c, CorpusEmbeddings(c, enc, EmbeddingCache(tmp_path / "cache"))
+
+
+def test_spec_text_field_must_be_what_the_embeddings_encode(tmp_path):
+    """Bug: text_field only changed the label; vectors of the body were reported as title+text."""
+    from xlr.retrieval.evaluate import evaluate
+
+    c, emb = _synthetic_embeddings(tmp_path)
+    spec = EvalSpec(directions=(Direction("de", "en"),), text_field="title+text")
+    with pytest.raises(ValueError, match=r"encode 'text'.*'title\+text'"):
+        evaluate(c, emb, spec)
+
+
+def test_a_corpus_other_than_the_embeddings_is_refused(tmp_path):
+    """Bug: a subset's queries were scored with the vectors of other documents."""
+    from xlr.retrieval.evaluate import evaluate
+    from xlr.retrieval.search import search
+
+    c, emb = _synthetic_embeddings(tmp_path)
+    sub = c.subset(ids=[f"id{i:04d}" for i in range(3, 9)])
+    spec = EvalSpec(directions=(Direction("de", "en"),))
+    with pytest.raises(ValueError, match="not the corpus of the embeddings"):
+        evaluate(sub, emb, spec)
+    with pytest.raises(ValueError, match="not the corpus of the embeddings"):
+        search(sub, emb, "de 3", ["en"], k=2)
+
+
+def test_evaluate_takes_the_corpus_from_the_embeddings(tmp_path):
+    from xlr.retrieval.evaluate import evaluate
+
+    c, emb = _synthetic_embeddings(tmp_path)
+    spec = EvalSpec(directions=(Direction("de", "en"), Direction("zh", "en")), ks=(1, 5))
+    short, long_ = evaluate(emb, spec), evaluate(c, emb, spec)
+    assert [r.ranks.tolist() for r in short] == [r.ranks.tolist() for r in long_]

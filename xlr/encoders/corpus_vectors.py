@@ -1,4 +1,4 @@
-"""Corpus vectors (split from retrieval.evaluate)."""
+"""Corpus vectors: the embeddings of one corpus' documents (one text field), by role, through the cache."""
 
 from __future__ import annotations
 
@@ -40,6 +40,21 @@ class CorpusEmbeddings:
         self._have: dict[str, np.ndarray] = {}
         self._last: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._shape = (n, dim)
+
+    def check_corpus(self, corpus: Corpus | None, text_field: str | None = None) -> Corpus:
+        """The corpus these vectors are rows of; ``ValueError`` (one sentence) if ``corpus`` is given
+        and holds other documents, or if ``text_field`` is not the field these vectors encode."""
+        if corpus is not None and corpus is not self.corpus and corpus.documents != self.corpus.documents:
+            raise ValueError(
+                f"corpus {corpus.name!r} ({len(corpus)} documents) is not the corpus of the embeddings "
+                f"({self.corpus.name!r}, {len(self.corpus)} documents): build CorpusEmbeddings for it"
+            )
+        if text_field is not None and text_field != self.text_field:
+            raise ValueError(
+                f"the embeddings encode {self.text_field!r} but the spec asks for {text_field!r}: "
+                f"build CorpusEmbeddings(..., text_field={text_field!r})"
+            )
+        return self.corpus
 
     def _key(self, role: Role) -> str:
         return self.encoder.identity.cache_key(role)

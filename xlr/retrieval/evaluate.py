@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -135,19 +136,39 @@ def model_label(encoder_name: str, spec: EvalSpec, strategy: str | None = None) 
     return "+".join(parts)
 
 
+@overload
+def evaluate(
+    embeddings: CorpusEmbeddings, spec: EvalSpec, /, *, model: str | None = None, ranker: RankFn = gold_ranks
+) -> list[DirectionResult]: ...
+@overload
 def evaluate(
     corpus: Corpus,
     embeddings: CorpusEmbeddings,
     spec: EvalSpec,
+    /,
     *,
     model: str | None = None,
     ranker: RankFn = gold_ranks,
-) -> list[DirectionResult]:
+) -> list[DirectionResult]: ...
+def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks) -> list[DirectionResult]:
     """Evaluate every direction of ``spec``, encoding what is needed in one pass per role.
+
+    ``evaluate(embeddings, spec)``: the corpus is ``embeddings.corpus``.  The older form
+    ``evaluate(corpus, embeddings, spec)`` is accepted when ``corpus`` holds the same documents.
+    ``ValueError`` (one sentence) for another corpus, or when ``spec.text_field`` is not the
+    field the embeddings encode (the vectors would not be what the label says).
 
     With int8/ubinary ``spec.vectors`` both sides are quantized after encoding (int8 calibrated
     by :func:`vector_calibration`) and ranked by ``ranker`` only if it is the local kernel.
     """
+    if len(args) == 2:
+        embeddings, spec = args
+        given = None
+    elif len(args) == 3:
+        given, embeddings, spec = args
+    else:
+        raise TypeError("evaluate(embeddings, spec) takes 2 positional arguments (or corpus, embeddings, spec)")
+    corpus = embeddings.check_corpus(given, spec.text_field)
     q_all, p_all = [], []
     for d in spec.directions:
         _, q_pos, p_pos = direction_positions(corpus, d, spec.first)

@@ -132,8 +132,7 @@ def evaluate_queries(
     """
     if len(queries) == 0:
         raise ValueError(f"query set {queries.name!r} is empty")
-    if embeddings.text_field != spec.text_field:
-        raise ValueError(f"the embeddings encode {embeddings.text_field!r} but the spec asks for {spec.text_field!r}")
+    corpus = embeddings.check_corpus(corpus, spec.text_field)
     if spec.pool not in query_pools(corpus):
         raise ValueError(
             f"pool {spec.pool!r} is not a language of corpus {corpus.name!r} nor 'all' "

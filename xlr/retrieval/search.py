@@ -56,8 +56,10 @@ def search(
 ) -> SearchResult:
     """Top-``k`` documents of ``target_langs`` for ``text``; ties by document order.
 
-    A language repeated in ``target_langs`` is searched once.
+    A language repeated in ``target_langs`` is searched once.  ``corpus`` must hold the documents
+    of ``embeddings.corpus`` (``ValueError`` otherwise: the hits would be other documents).
     """
+    corpus = embeddings.check_corpus(corpus)
     target_langs, _ = unique(target_langs)
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the query is empty: type some text to search for")
