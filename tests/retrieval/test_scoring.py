@@ -25,7 +25,7 @@ def naive_scores(q, p, ref, method, k):
     if method == "csls":
         return 2 * cos - r_t[:, None] - r_s[None, :]
     mean = (r_t[:, None] + r_s[None, :]) / 2
-    return cos / mean if method == "margin-ratio" else cos - mean
+    return cos / np.maximum(np.abs(mean), 1e-6) if method == "margin-ratio" else cos - mean
 
 
 @pytest.mark.parametrize("method", ["cosine", "csls", "margin-ratio", "margin-distance"])
@@ -109,3 +109,20 @@ def test_spec_validation():
         ScoringSpec("csls", k=0)
     with pytest.raises(ValueError, match="needs reference queries"):
         Scorer(ScoringSpec("csls"), np.eye(3), None)
+
+
+def test_margin_ratio_never_ranks_a_negative_cosine_above_a_positive_one():
+    """Bug: with a negative mean neighbourhood the ratio flipped its sign, and a document at
+    cosine -0.5 outranked one at cosine 0.5 (DESIGN: margin-ratio = cos / |mean|, sign kept)."""
+
+    def at(deg):
+        return [np.cos(np.radians(deg)), np.sin(np.radians(deg))]
+
+    query = np.array([at(0)], dtype=np.float32)
+    # A at cos 0.5, B at cos -0.5, eight documents opposite the query: r_T(x) = -0.8 (k = pool size)
+    pool = np.array([at(60), at(-120)] + [at(180)] * 8, dtype=np.float32)
+    spec = ScoringSpec("margin-ratio", k=10)
+    scores = Scorer(spec, pool, query).transform(query @ pool.T)[0]
+    assert scores[0] > scores[1] and np.all(scores[0] > scores[2:])
+    assert np.all(np.sign(scores) == np.sign(query @ pool.T)[0])
+    assert gold_ranks(query, pool, np.array([0]), scoring=spec).tolist() == [1]

@@ -8,8 +8,14 @@ N_k^S(y) the k reference queries nearest y:
 
     cosine            cos(x, y)
     csls              2 cos(x, y) - r_T(x) - r_S(y)                 (Conneau et al. 2018)
-    margin-ratio      cos(x, y) / ((r_T(x) + r_S(y)) / 2)           (Artetxe & Schwenk 2019)
+    margin-ratio      cos(x, y) / max(|m(x, y)|, 1e-6),  m = (r_T(x) + r_S(y)) / 2   (Artetxe & Schwenk 2019)
     margin-distance   cos(x, y) - (r_T(x) + r_S(y)) / 2
+
+Margin-ratio divides by the *magnitude* of the mean neighbourhood: in an anti-correlated
+space ``m`` can be negative, and dividing by it would flip the sign, so that a document at
+cosine -0.5 outranked one at cosine 0.5.  With ``|m|`` the score has the sign of the cosine
+(a negative cosine never outranks a positive one), equals Artetxe & Schwenk's ratio whenever
+``m > 0`` (every real encoder's case), and ``m = 0`` is floored at ``MARGIN_FLOOR`` (finite).
 
 Neighbourhoods are taken in the pool being searched (r_T) and among the
 reference queries (r_S): in an evaluation the reference queries are the
@@ -27,9 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SCORING_METHODS", "Scorer", "ScoringSpec", "mean_topk_similarity"]
+__all__ = ["MARGIN_FLOOR", "SCORING_METHODS", "Scorer", "ScoringSpec", "mean_topk_similarity"]
 
 SCORING_METHODS = ("cosine", "csls", "margin-ratio", "margin-distance")
+MARGIN_FLOOR = 1e-6
+"""Smallest |mean neighbourhood| margin-ratio divides by (keeps every score finite)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,5 @@ class Scorer:
         denom = (r_t + r_s) / 2
         if method == "margin-distance":
             return np.asarray(cos - denom)
-        # margin-ratio: guard a zero (or negative, for anti-correlated spaces) mean neighbourhood
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = cos / denom
-        return np.where(np.isfinite(out), out, -np.inf).astype(cos.dtype, copy=False)
+        # margin-ratio: divide by |m| (floored), so the score keeps the cosine's sign
+        return np.asarray(cos / np.maximum(np.abs(denom), MARGIN_FLOOR)).astype(cos.dtype, copy=False)

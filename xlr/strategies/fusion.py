@@ -74,7 +74,7 @@ class FusionSpec:
 
 
 def _finite(block: np.ndarray) -> np.ndarray:
-    """Replace the ``-inf`` a margin-ratio block may hold by (row minimum - 1): order kept, fusion-safe."""
+    """Replace any ``-inf`` a score block holds by (row minimum - 1): order kept, fusion-safe."""
     if np.isfinite(block).all():
         return block
     finite = np.where(np.isfinite(block), block, np.inf)
