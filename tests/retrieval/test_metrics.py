@@ -67,3 +67,24 @@ def test_invariant_to_query_order(ranks, rnd):
     shuffled = ranks.copy()
     rnd.shuffle(shuffled)
     assert summarize(ranks, [1, 5, 10]) == pytest.approx(summarize(shuffled, [1, 5, 10]))
+
+
+def test_relevant_documents_tied_with_each_other_do_not_penalise_each_other():
+    """Bug: two relevant documents tied at the top got pessimistic ranks [2, 2] and AP 0.75."""
+    np.testing.assert_allclose(average_precision([np.array([2, 2])], n=10), [1.0])
+    # tied with each other and with one irrelevant document: positions 2 and 3
+    np.testing.assert_allclose(average_precision([np.array([3, 3])], n=10), [(1 / 2 + 2 / 3) / 2])
+    assert per_query(np.array([2]), "mrr", [np.array([2, 2])]).tolist() == [1.0]
+
+
+def test_success_and_recall_differ_when_a_query_has_several_relevant_documents():
+    """Bug: recall@k was success@k (some relevant document in the top k) for several relevant documents."""
+    rel = [np.array([1, 50]), np.array([3, 4, 20, 30])]
+    ranks = np.array([1, 3])
+    np.testing.assert_allclose(per_query(ranks, "recall@10", rel), [0.5, 0.5])
+    np.testing.assert_allclose(per_query(ranks, "success@10", rel), [1.0, 1.0])
+    np.testing.assert_allclose(per_query(ranks, "success@2", rel), [1.0, 0.0])
+    # one relevant document: the two agree (and the published recall@k figures stay)
+    one = np.array([1, 3, 12])
+    for k in (1, 5, 10):
+        np.testing.assert_array_equal(per_query(one, f"recall@{k}"), per_query(one, f"success@{k}"))

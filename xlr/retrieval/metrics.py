@@ -1,15 +1,27 @@
 """Metrics over per-query gold ranks; averaging is a separate step.
 
-Per-query values (what significance tests and the failed-query page read):
+Per-query values (what significance tests and the failed-query page read), with r_q the
+rank of the first relevant document and p_1 < ... < p_R the *positions* of the query's
+R relevant documents (see :func:`relevant_positions`):
 
-    hit@k(q)  = [r_q <= k]
-    rr(q)     = 1 / r_q
-    ap@n(q)   = (1 / min(R_q, n)) * sum_{i : rank_i <= n} i / rank_i   (ranks of the R_q relevant
-                documents sorted ascending, i = 1..R_q); with one relevant document ap@n = rr if r <= n else 0
+    success@k(q) = [r_q <= k]                      (some relevant document in the top k)
+    recall@k(q)  = #{i : p_i <= k} / R             (share of the relevant documents in the top k)
+    rr(q)        = 1 / r_q
+    ap@n(q)      = (1 / min(R, n)) * sum_{i : p_i <= n} i / p_i
 
-Averages: recall@k = mean_q hit@k(q) (with one gold per query this equals
-accuracy@k, hit-rate@k and the seed notebook's R@k), MRR = mean_q rr(q),
-mAP@n = mean_q ap@n(q).  An empty rank array has no mean: ``ValueError``.
+With one relevant document (every direction of a linked corpus) recall@k = success@k,
+which is also accuracy@k, the seed notebook's R@k and what ranx calls ``hit_rate@k``;
+ap@n = rr if r <= n else 0.  With several (a query set against the ``all`` pool) they
+differ: success@k is the hit rate, recall@k the share found (ranx's ``recall@k``).
+
+Ties: a relevant document's kernel rank is pessimistic (every document scored higher or
+*tied* counts above it).  Relevant documents never count against each other: tied ones
+take consecutive positions, ``p_i = r_i - #{j : r_j <= r_i} + i`` (ranks sorted), so two
+relevant documents tied at the top have positions 1 and 2 (AP 1), while a tie with an
+irrelevant document still counts against them.
+
+Averages: metric = mean over queries of the per-query value.  An empty rank array has no
+mean: ``ValueError``.
 """
 
 from __future__ import annotations
@@ -29,15 +41,17 @@ __all__ = [
     "per_query",
     "recall_at_k",
     "reciprocal_rank",
+    "relevant_positions",
     "summarize",
 ]
 
-_METRIC = re.compile(r"^(recall|map)@([0-9]+)$")
+_METRIC = re.compile(r"^(recall|success|map)@([0-9]+)$")
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A parsed metric name: ``kind`` is ``"recall"``, ``"mrr"`` or ``"map"``; ``n`` is k (or n of mAP@n)."""
+    """A parsed metric name: ``kind`` is ``"recall"``, ``"success"``, ``"mrr"`` or ``"map"``; ``n`` is k
+    (or n of mAP@n)."""
 
     kind: str
     n: int | None = None
@@ -47,8 +61,8 @@ class Metric:
         return "mrr" if self.kind == "mrr" else f"{self.kind}@{self.n}"
 
 
-def parse_metric(metric: str, *, allowed: Iterable[str] = ("recall", "mrr", "map")) -> Metric:
-    """``"recall@5"`` -> Metric("recall", 5), ``"mrr"`` -> Metric("mrr"), ``"map@20"`` -> Metric("map", 20).
+def parse_metric(metric: str, *, allowed: Iterable[str] = ("recall", "success", "mrr", "map")) -> Metric:
+    """``"recall@5"`` -> Metric("recall", 5), ``"success@5"`` -> Metric("success", 5), ``"mrr"`` -> Metric("mrr"), ``"map@20"`` -> Metric("map", 20).
 
     Case and surrounding blanks are ignored; k and n are integers >= 1. ``allowed`` limits the kinds
     (paired tests take recall and MRR only). Anything else: ``ValueError`` naming the accepted forms.
@@ -107,42 +121,71 @@ def reciprocal_rank(ranks: np.ndarray) -> float:
     return float(np.mean(1.0 / check_ranks(ranks)))
 
 
+def relevant_positions(ranks: np.ndarray) -> np.ndarray:
+    """Positions of a query's relevant documents in the pessimistic order, ascending, int64 ``(R,)``.
+
+    ``ranks`` are the kernel's pessimistic ranks (any order, at least one): each counts every
+    document tied with it, the other relevant ones included.  Relevant documents should not
+    penalise each other, so tied ones take consecutive positions behind the irrelevant
+    documents they tie with: ``p_i = r_i - #{j : r_j <= r_i} + i`` for ranks sorted ascending
+    (``[2, 2] -> [1, 2]``, ``[3, 3] -> [2, 3]``; distinct ranks are kept).
+    """
+    r = np.sort(np.asarray(ranks, dtype=np.int64))
+    if r.size == 0:
+        raise ValueError("a query needs at least one relevant document")
+    return r - np.searchsorted(r, r, side="right") + np.arange(1, r.size + 1)
+
+
 def average_precision(relevant_ranks: Sequence[np.ndarray], n: int) -> np.ndarray:
     """Per-query AP@n from the 1-based ranks of each query's relevant documents.
 
-    ``relevant_ranks[q]`` holds the ranks of all documents relevant to query q
-    (any order, at least one).  Returns ``(n_queries,)`` float64.
+    ``relevant_ranks[q]`` holds the ranks of all documents relevant to query q (any order, at
+    least one; tied relevant documents are given positions by :func:`relevant_positions`).
+    Returns ``(n_queries,)`` float64.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     out = np.empty(len(relevant_ranks), dtype=np.float64)
     for q, rr in enumerate(relevant_ranks):
-        r = np.sort(np.asarray(rr))
-        if r.size == 0:
+        if np.size(rr) == 0:
             raise ValueError(f"query {q} has no relevant document")
-        i = np.arange(1, r.size + 1)
-        keep = r <= n
-        out[q] = float(np.sum(i[keep] / r[keep])) / min(r.size, n)
+        p = relevant_positions(rr)
+        i = np.arange(1, p.size + 1)
+        keep = p <= n
+        out[q] = float(np.sum(i[keep] / p[keep])) / min(p.size, n)
     return out
 
 
 def per_query(
     ranks: np.ndarray, metric: str | Metric, relevant_ranks: Sequence[np.ndarray] | None = None
 ) -> np.ndarray:
-    """Per-query values of ``metric``, float64 (n,): ``recall@k`` -> [r <= k], ``mrr`` -> 1/r,
-    ``map@n`` -> AP@n of ``relevant_ranks`` (default: the one gold rank of each query)."""
+    """Per-query values of ``metric``, float64 (n,): ``success@k`` -> [r <= k], ``recall@k`` -> share of
+    the relevant documents in the top k, ``mrr`` -> 1/r, ``map@n`` -> AP@n.
+
+    ``relevant_ranks[q]`` are the ranks of query q's relevant documents (default: the one gold
+    rank of each query, so recall@k = success@k); when given, success@k and mrr read each query's
+    first position from them (``relevant_positions(relevant_ranks[q])[0]``), not ``ranks``.
+    """
     m = metric if isinstance(metric, Metric) else parse_metric(metric)
     ranks = check_ranks(ranks)
+    if relevant_ranks is not None:
+        if len(relevant_ranks) != ranks.size:
+            raise ValueError(f"relevant_ranks holds {len(relevant_ranks)} queries, ranks {ranks.size}")
+        if m.kind in ("mrr", "success"):
+            ranks = check_ranks(np.array([relevant_positions(r)[0] for r in relevant_ranks], dtype=np.int64))
     if m.kind == "mrr":
         return 1.0 / ranks
     assert m.n is not None
-    if m.kind == "recall":
+    if m.kind == "success" or (m.kind == "recall" and relevant_ranks is None):
         return (ranks <= m.n).astype(np.float64)
-    return average_precision(relevant_ranks if relevant_ranks is not None else [np.array([r]) for r in ranks], m.n)
+    rel = relevant_ranks if relevant_ranks is not None else [np.array([r]) for r in ranks]
+    if m.kind == "recall":
+        return np.array([float(np.mean(relevant_positions(r) <= m.n)) for r in rel], dtype=np.float64)
+    return average_precision(rel, m.n)
 
 
 def metric_names(ks: Iterable[int]) -> list[str]:
-    """``recall@k`` for each k (sorted, unique), then ``mrr``."""
+    """``recall@k`` for each k (sorted, unique), then ``mrr`` (one relevant document: recall@k = success@k)."""
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
         raise ValueError(f"k values must be positive integers, got {ks}")

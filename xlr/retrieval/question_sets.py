@@ -15,10 +15,15 @@ A question whose gold id has no paragraph in the pool is dropped (counted in
 ``r_1 <= ... <= r_R`` (the one ranking kernel, :func:`xlr.retrieval.ranks.relevant_ranks`: a document tied
 with a relevant one counts as above it):
 
-    rank(q)    = r_1                          (first relevant document; what ``ranks`` holds)
-    recall@k   = mean_q [r_1 <= k]            (success@k: some relevant document in the top k)
-    MRR        = mean_q 1 / r_1
-    mAP@n      = mean_q (1/min(R, n)) sum_{i: r_i <= n} i / r_i    (:func:`xlr.retrieval.metrics.average_precision`)
+    positions  p_1 < ... < p_R                (:func:`xlr.retrieval.metrics.relevant_positions`: relevant
+                                              documents tied with each other do not count against each other)
+    rank(q)    = p_1                          (first relevant document; what ``ranks`` holds)
+    success@k  = mean_q [p_1 <= k]            (hit rate: some relevant document in the top k)
+    recall@k   = mean_q #{i: p_i <= k} / R    (share of the relevant documents in the top k)
+    MRR        = mean_q 1 / p_1
+    mAP@n      = mean_q (1/min(R, n)) sum_{i: p_i <= n} i / p_i    (:func:`xlr.retrieval.metrics.average_precision`)
+
+With one relevant document (a language pool) success@k = recall@k; the ``all`` pool lists both.
 
 With one relevant document, mAP@n equals MRR truncated at n.  Questions are
 encoded in the ``query`` role, paragraphs in the ``document`` role, through
@@ -38,7 +43,7 @@ from xlr.data.records import Corpus, QuerySet
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.directions import QueryDirection
 from xlr.retrieval.evaluate import TABLE_COLUMNS
-from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.metrics import metric_names, per_query, relevant_positions
 from xlr.retrieval.ranks import relevant_ranks
 from xlr.retrieval.scoring import ScoringSpec
 
@@ -79,7 +84,11 @@ class QuerySpec:
             raise ValueError(f"text_field must be 'text' or 'title+text', got {self.text_field!r}")
 
     def metrics(self) -> list[str]:
-        return metric_names(self.ks) + [f"map@{self.map_n}"]
+        """``recall@k`` per k, ``success@k`` per k (the ``all`` pool only: several relevant documents),
+        ``mrr``, ``map@n``."""
+        names = metric_names(self.ks)
+        success = [f"success@{k}" for k in sorted(set(self.ks))] if self.pool == "all" else []
+        return names[:-1] + success + ["mrr", f"map@{self.map_n}"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +115,7 @@ class QueryResult:
         return int(self.ranks.size)
 
     def value(self, metric: str) -> float:
-        """Mean of ``recall@k``, ``mrr`` or ``map@n`` over the questions."""
+        """Mean of ``recall@k``, ``success@k``, ``mrr`` or ``map@n`` over the questions."""
         return float(per_query(self.ranks, metric, self.relevant_ranks).mean())
 
 
@@ -172,7 +181,7 @@ def evaluate_queries(
         for i, q in enumerate(kept):
             relevant[i, : len(by_id[q.gold_id])] = by_id[q.gold_id]
         rel_ranks = relevant_ranks(vecs, pool, relevant, scoring=spec.scoring, chunk_size=CHUNK)
-        per_q = tuple(np.sort(r[r > 0]) for r in rel_ranks)
+        per_q = tuple(relevant_positions(r[r > 0]) for r in rel_ranks)
         results.append(
             QueryResult(
                 label,

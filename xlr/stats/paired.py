@@ -87,12 +87,12 @@ def compare_ranks(
     """Compare baseline gold ranks ``ranks_a`` with candidate ``ranks_b``.
 
     Both of shape ``(n,)``, same queries in the same order, integer ranks >= 1.
-    ``metric``: ``"recall@k"`` (per-query ``[r <= k]``; McNemar exact test) or
+    ``metric``: ``"recall@k"`` or ``"success@k"`` (per-query ``[r <= k]``; McNemar exact test) or
     ``"mrr"`` (per-query ``1/r``; sign-flip permutation test).  The interval
     is :func:`paired_bootstrap` at 95 %.  One generator drives the bootstrap
     and then the permutation test, so an int ``random_state`` is reproducible.
     """
-    m = parse_metric(metric, allowed=("recall", "mrr"))
+    m = parse_metric(metric, allowed=("recall", "success", "mrr"))
     name, k = m.name, m.n
     if np.size(ranks_a) == 0 and np.size(ranks_b) == 0:
         raise ValueError("ranks_a and ranks_b are empty: at least one query is needed")
