@@ -99,7 +99,7 @@ def install_synthetic(tmp_path, monkeypatch, n_ids: int):
     register its two lookup encoders as ``fake0``/``fake1`` for the test; returns the path."""
     import json
 
-    from xlr.encoders.registry import ENCODERS, EncoderSpec
+    from xlr.encoders.catalogue import CATALOGUE, EncoderCard
 
     corpus, encs = synthetic_corpus(n_ids, rotate=("zh",), offset=0.5, encoders=2, titles=True)
     path = tmp_path / "synthetic.jsonl"
@@ -121,9 +121,9 @@ def install_synthetic(tmp_path, monkeypatch, n_ids: int):
     )
     for enc in encs:
         monkeypatch.setitem(
-            ENCODERS,
+            CATALOGUE,
             enc.identity.name,
-            EncoderSpec(enc.identity.name, "lookup", lambda e=enc: e, offline=True),
+            EncoderCard(enc.identity.name, "lookup", lambda _c, e=enc: e, needs="bundled"),
         )
     return path
 

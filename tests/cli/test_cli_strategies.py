@@ -6,7 +6,7 @@ import pytest
 from strategy_fakes import HashEncoder, install_synthetic
 
 from xlr.cli.main import main
-from xlr.encoders.registry import ENCODERS, EncoderSpec
+from xlr.encoders.catalogue import CATALOGUE, EncoderCard
 from xlr.report.results import read_results
 
 
@@ -15,9 +15,9 @@ def fake_data(tmp_path, monkeypatch):
     """A JSONL corpus (de, en, zh; zh rotated; titles) and two lookup encoders registered as fake0/fake1."""
     path = install_synthetic(tmp_path, monkeypatch, 120)
     monkeypatch.setitem(
-        ENCODERS,
+        CATALOGUE,
         "hash",
-        EncoderSpec("hash", "hash", lambda: HashEncoder(), offline=True),
+        EncoderCard("hash", "hash", lambda _c: HashEncoder(), needs="bundled"),
     )
     return path, tmp_path
 

@@ -150,8 +150,8 @@ def test_device_and_precision_from_the_url_or_xlr_device():
 
 def test_encoder_keys_carry_the_runtime(monkeypatch):
     from xlr.dashboard.state import encoder_from_key, encoder_key, split_key
+    from xlr.encoders.catalogue import CATALOGUE, EncoderCard
     from xlr.encoders.device import DeviceUnavailable, Runtime
-    from xlr.encoders.registry import ENCODERS, EncoderSpec
 
     assert encoder_key("e5-small") == "e5-small"  # auto/fp32: the plain name (keys written before stay valid)
     key = encoder_key("st:/models/my model", "cuda:1", "fp16")
@@ -161,7 +161,7 @@ def test_encoder_keys_carry_the_runtime(monkeypatch):
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
         split_key("e5-small | tpu/fp32")
     gated = GatedEncoder()
-    monkeypatch.setitem(ENCODERS, "gated", EncoderSpec("gated", "test", lambda: gated, offline=True))
+    monkeypatch.setitem(CATALOGUE, "gated", EncoderCard("gated", "test", lambda _c: gated, needs="bundled"))
     assert encoder_from_key("gated | cpu/fp32") is gated  # an encoder without runtimes accepts the defaults
     with pytest.raises(DeviceUnavailable, match="gated does not take"):
         encoder_from_key("gated | cpu/fp16")

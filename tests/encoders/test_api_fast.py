@@ -186,7 +186,8 @@ def test_catalogue_lists_the_compared_models_with_facts():
         "Alibaba-NLP/gte-multilingual-base",
     ]
     for m in wanted:
-        c = CATALOGUE[m]
+        c = card(m)
+        assert c is not None, m
         assert c.dim > 0 and c.max_tokens > 0 and c.licence and c.size, m
     assert card("use-m3").needs == "bundled" and card("labse").needs == "downloads on first use"
     assert card("st:intfloat/multilingual-e5-base").prefix_mode == "query"

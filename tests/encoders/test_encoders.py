@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from xlr.encoders.base import Encoder, EncoderUnavailable
-from xlr.encoders.registry import ENCODERS, load_encoder
+from xlr.encoders.catalogue import CATALOGUE, short_names
+from xlr.encoders.registry import load_encoder
 
 PAIR = [
     "The weather is nice today.",
@@ -101,5 +102,5 @@ def test_unavailable_models_fail_fast_with_one_sentence(name, match):
 
 
 def test_registry_lists_the_seed_models():
-    assert {"e5-small", "use-m3", "minilm-en", "labse", "distiluse-v2"} <= set(ENCODERS)
-    assert not ENCODERS["labse"].offline and ENCODERS["e5-small"].offline
+    assert {"e5-small", "use-m3", "minilm-en", "labse", "distiluse-v2"} <= set(short_names())
+    assert not CATALOGUE["labse"].offline and CATALOGUE["e5-small"].offline

@@ -9,8 +9,9 @@ from strategy_fakes import synthetic_corpus
 from xlr.data.registry import resolve_dataset
 from xlr.encoders.base import EncoderUnavailable
 from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.catalogue import CATALOGUE, EncoderCard
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.encoders.registry import ENCODERS, EncoderSpec, load_encoder
+from xlr.encoders.registry import load_encoder
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import EvalSpec, evaluate
 from xlr.strategies.finetune import (
@@ -73,7 +74,7 @@ def test_batches_never_repeat_a_text():
 def test_device_and_untrainable_encoders(monkeypatch, tmp_path):
     assert resolve_device("cpu") == "cpu"
     corpus, (enc,) = synthetic_corpus(20)
-    monkeypatch.setitem(ENCODERS, "fake0", EncoderSpec("fake0", "lookup", lambda: enc, offline=True))
+    monkeypatch.setitem(CATALOGUE, "fake0", EncoderCard("fake0", "lookup", lambda _c: enc, needs="bundled"))
     plan = plan_split(corpus, DIRS, Split(first=10))
     with pytest.raises(
         EncoderUnavailable,

@@ -42,9 +42,8 @@ from xlr.dashboard.views import selected_ids
 from xlr.data.loaders import load_jsonl
 from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset
 from xlr.encoders.cache import default_cache_dir
-from xlr.encoders.catalogue import card
+from xlr.encoders.catalogue import CATALOGUE, card, short_names
 from xlr.encoders.device import PRECISIONS
-from xlr.encoders.registry import ENCODERS
 from xlr.retrieval.directions import all_directions, direction_positions
 from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec
@@ -77,7 +76,7 @@ def _source_labeller(labels: dict[str, str]) -> Callable[[str], str]:
 
 def _model_label(name: str) -> str:
     c = card(name)
-    hub = "" if name not in ENCODERS or ENCODERS[name].offline else " (hub)"
+    hub = "" if name not in CATALOGUE or CATALOGUE[name].offline else " (hub)"
     facts = f" · {c.size}, {'all' if c.languages is None else len(c.languages)} languages" if c else ""
     return f"{name}{hub}{facts}"
 
@@ -304,7 +303,7 @@ def sidebar() -> Context | None:
                 f"{len(corpus)} documents, {len(corpus.ids)} ids, languages {', '.join(corpus.languages)}. {report}"
             )
         )
-    options = list(dict.fromkeys([*ENCODERS, *ss["w.models"]]))
+    options = list(dict.fromkeys([*short_names(), *ss["w.models"]]))
     sb.multiselect(
         "Encoders",
         options,

@@ -20,8 +20,9 @@ from xlr.atomic import atomic_write
 from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
 from xlr.encoders.base import Encoder
+from xlr.encoders.catalogue import CATALOGUE
 from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
-from xlr.encoders.registry import ENCODERS, load_encoder
+from xlr.encoders.registry import load_encoder
 from xlr.retrieval.directions import Direction, all_directions, default_directions
 from xlr.retrieval.evaluate import EvalSpec
 
@@ -150,8 +151,8 @@ def literal(text: object) -> str:
 
 
 def model_ok(name: str) -> bool:
-    """A registry name, ``st:<hub id or folder>`` or ``openai:<model>`` (whether it loads is checked later)."""
-    return name in ENCODERS or any(name.startswith(p) and len(name) > len(p) for p in ("st:", "openai:"))
+    """A catalogue name, ``st:<hub id or folder>`` or ``openai:<model>`` (whether it loads is checked later)."""
+    return name in CATALOGUE or any(name.startswith(p) and len(name) > len(p) for p in ("st:", "openai:"))
 
 
 def initial_settings(

