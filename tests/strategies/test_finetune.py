@@ -124,7 +124,7 @@ def test_output_folder_checked_before_loading_the_base_model(monkeypatch, tmp_pa
     corpus, (enc,) = synthetic_corpus(20)
     loaded: list[str] = []
     monkeypatch.setitem(
-        ENCODERS, "fake0", EncoderSpec("fake0", "lookup", lambda: loaded.append("x") or enc, offline=True)
+        CATALOGUE, "fake0", EncoderCard("fake0", "lookup", lambda _c: loaded.append("x") or enc, needs="bundled")
     )
     plan = plan_split(corpus, DIRS, Split(first=10))
     used = tmp_path / "used"
