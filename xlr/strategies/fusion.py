@@ -3,8 +3,10 @@
 For M encoders over the *same* queries and pool (dimensions may differ), each
 chunk of queries gets one score block per encoder, ``S_m = scoring_m(Q_m[chunk]
 @ P_m.T)`` of shape ``(chunk, n_pool)`` (cosine, CSLS or margin, see
-:mod:`xlr.scoring`), the blocks are fused and the gold is ranked in the fused
-block:
+:mod:`xlr.retrieval.scoring`), the cosines computed in the ranking kernel's pool tiles
+(:func:`xlr.retrieval.ranks.tiled_cosines`, so every score is bit-identical to the
+kernel's, past 16,384 documents too), the blocks are fused and the gold is ranked in
+the fused block:
 
     rrf      F[q, d] = sum_m 1 / (k + rank_m[q, d])       (:func:`xlr.strategies.reciprocal_rank_fusion`)
     zscore   Z[q, d] = sum_m w_m (S_m[q, d] - mean_d S_m[q]) / std_d S_m[q]   (:func:`xlr.strategies.zscore_fusion`)
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlr.retrieval.ranks import validate_embeddings
+from xlr.retrieval.ranks import TILE, tiled_cosines, validate_embeddings
 from xlr.retrieval.scoring import Scorer, ScoringSpec
 from xlr.strategies.transforms import reciprocal_rank_fusion, zscore_fusion
 
@@ -92,6 +94,7 @@ def fused_gold_ranks(
     scoring: ScoringSpec | None = None,
     reference_queries: Sequence[np.ndarray] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    tile: int = TILE,
 ) -> np.ndarray:
     """1-based rank of each query's gold in the fused ranking (pessimistic ties).
 
@@ -101,7 +104,8 @@ def fused_gold_ranks(
     fusion; CSLS/margin take r_S from ``reference_queries[m]`` (default
     ``queries[m]``).  Returns ``(n,)`` int64 in ``[1, p]``.  With one encoder,
     z-score fusion ranks exactly like the scoring alone (a positive affine map
-    per query), and so does RRF up to ties.
+    per query), and RRF gives exactly :func:`~xlr.retrieval.ranks.gold_ranks` (same tiles
+    of ``tile`` pool documents, same pessimistic count).
     """
     if isinstance(queries, np.ndarray) or isinstance(pools, np.ndarray):
         raise ValueError("queries and pools must be sequences of arrays, one per encoder")
@@ -147,7 +151,10 @@ def fused_gold_ranks(
     ranks = np.empty(n, dtype=np.int64)
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
-        blocks = [_finite(scorer.transform(q[start:stop] @ pool.T)) for q, (scorer, pool) in zip(qs, scorers)]
+        blocks = [
+            _finite(scorer.transform(tiled_cosines(q[start:stop], pool, tile)))
+            for q, (scorer, pool) in zip(qs, scorers)
+        ]
         fused = fusion.fuse(blocks)
         rows = np.arange(stop - start)
         g = fused[rows, gold[start:stop]][:, None]
