@@ -12,11 +12,18 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import numpy as np
+
+try:  # POSIX; elsewhere file_lock only serialises threads of this process
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "FolderInUseError",
@@ -24,6 +31,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "check_new_folder",
+    "file_lock",
     "publish_folder",
 ]
 
@@ -104,3 +112,33 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     """Save ``array`` as ``.npy`` (never pickled) to ``path`` atomically."""
     return atomic_write(path, lambda fh: np.save(fh, array, allow_pickle=False))
+
+
+_THREAD_LOCK = threading.Lock()
+
+
+@contextmanager
+def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if absent) for a read-modify-write.
+
+    Processes (and threads: each takes its own open file) wait for each other; the kernel
+    releases the lock when a process dies.  Where ``flock`` is missing (not POSIX), or the
+    lock file cannot be created (a read-only folder), threads of this process are still
+    serialised and other processes are not.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        fd = -1
+    try:
+        if fd < 0 or fcntl is None:
+            with _THREAD_LOCK:
+                yield
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+    finally:
+        if fd >= 0:
+            os.close(fd)  # closing the last descriptor releases the lock

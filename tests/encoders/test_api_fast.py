@@ -269,3 +269,34 @@ def test_instruct_prefix_on_both_sides_and_in_the_cache_key():
     key = enc.identity.cache_key("query")
     assert key == enc.identity.cache_key("document") != replace(enc.identity, prefix_mode="none").cache_key("query")
     assert card("st:intfloat/multilingual-e5-large-instruct").prefix_mode == "instruct"
+
+
+def test_fingerprint_file_is_read_and_written_under_a_lock(tmp_path, monkeypatch):
+    """Bug: two processes probing at once both read an empty store and wrote their own
+    fingerprint: the same model got two cache keys (and was paid for twice).  Under the lock
+    the second reads what the first wrote and takes its fingerprint."""
+    import threading
+
+    from xlr.encoders import api
+
+    real_write = api.atomic_write_text
+
+    def slow_write(path, text):  # widen the read-modify-write window
+        time.sleep(0.3)
+        real_write(path, text)
+
+    monkeypatch.setattr(api, "atomic_write_text", slow_write)
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(16)
+    vecs = [base, base + 1e-3 * rng.standard_normal(16)]  # the same model: cosine > SAME_MODEL_COSINE
+    got: list[str] = [""] * 2
+
+    def probe(i):
+        got[i] = api._fingerprint(vecs[i], tmp_path / "fp", "scope")
+
+    threads = [threading.Thread(target=probe, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got[0] == got[1]

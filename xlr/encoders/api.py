@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xlr.atomic import atomic_write_text
+from xlr.atomic import atomic_write_text, file_lock
 from xlr.encoders.api_cost import estimate_tokens
 from xlr.encoders.api_http import ApiRequestError, Endpoint, post_json, redact
 from xlr.encoders.base import BatchEncoder, EncoderIdentity, Progress, Role
@@ -180,21 +180,22 @@ def _fingerprint(vec: np.ndarray, store: Path | None, scope: str) -> str:
     if store is None:
         return own
     path = store / (hashlib.sha256(scope.encode()).hexdigest()[:24] + ".json")
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(known, list):
-            known = []
-    except (OSError, ValueError):
-        known = []
-    for entry in known:
+    with file_lock(path.with_suffix(".lock")):  # read-modify-write: one process at a time
         try:
-            seen = np.frombuffer(base64.b64decode(entry["vector"]), dtype="<f8")
-            if seen.shape == unit.shape and float(seen @ unit) >= SAME_MODEL_COSINE:
-                return str(entry["fingerprint"])
-        except (KeyError, TypeError, ValueError):
-            continue
-    known.append({"fingerprint": own, "vector": base64.b64encode(unit.astype("<f8").tobytes()).decode()})
-    atomic_write_text(path, json.dumps(known))
+            known = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(known, list):
+                known = []
+        except (OSError, ValueError):
+            known = []
+        for entry in known:
+            try:
+                seen = np.frombuffer(base64.b64decode(entry["vector"]), dtype="<f8")
+                if seen.shape == unit.shape and float(seen @ unit) >= SAME_MODEL_COSINE:
+                    return str(entry["fingerprint"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        known.append({"fingerprint": own, "vector": base64.b64encode(unit.astype("<f8").tobytes()).decode()})
+        atomic_write_text(path, json.dumps(known))
     return own
 
 
