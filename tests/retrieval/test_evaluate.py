@@ -210,3 +210,32 @@ def test_evaluate_takes_the_corpus_from_the_embeddings(tmp_path):
     spec = EvalSpec(directions=(Direction("de", "en"), Direction("zh", "en")), ks=(1, 5))
     short, long_ = evaluate(emb, spec), evaluate(c, emb, spec)
     assert [r.ranks.tolist() for r in short] == [r.ranks.tolist() for r in long_]
+
+
+def test_pairwise_serves_both_directions_with_one_product_per_pair(monkeypatch):
+    import xlr.retrieval.evaluate as ev
+
+    c = corpus()
+    spec = EvalSpec(directions=all_directions(c), ks=(1,))
+    calls: list[int] = []
+    real = ev.pair_gold_ranks
+    monkeypatch.setattr(ev, "pair_gold_ranks", lambda a, b, **kw: calls.append(1) or real(a, b, **kw))
+    per_direction = evaluate_vectors(c, vectors_fn(c, swap=(0, 1)), spec, "m")
+    paired = evaluate_vectors(c, vectors_fn(c, swap=(0, 1)), spec, "m", pairwise=True)
+    assert len(calls) == 3  # 3 language pairs serve 6 directions
+    for x, y in zip(per_direction, paired, strict=True):
+        assert x.direction == y.direction and x.query_ids == y.query_ids
+        np.testing.assert_array_equal(x.ranks, y.ranks)
+    assert [r.ranks.tolist() for r in paired if r.direction == Direction("en", "de")] == [[2, 2, 1, 1]]
+
+    def asymmetric(positions, role):  # query vectors differ from document vectors: no pairing
+        v = vectors_fn(c, swap=(0, 1))(positions, role)
+        return v if role == "query" else np.roll(v, 1, axis=1)
+
+    calls.clear()
+    got = evaluate_vectors(c, asymmetric, spec, "m", pairwise=True)
+    assert calls == []
+    assert [r.ranks.tolist() for r in got] == [r.ranks.tolist() for r in evaluate_vectors(c, asymmetric, spec, "m")]
+    csls = EvalSpec(directions=all_directions(c), ks=(1,), scoring=ScoringSpec("csls", 2))
+    evaluate_vectors(c, vectors_fn(c), csls, "m", pairwise=True)
+    assert calls == []  # CSLS/margin: the per-direction kernel

@@ -22,6 +22,7 @@ from xlr.encoders.base import Role
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.directions import Direction, direction_positions, n_dropped
 from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.pairwise import PairBuffer, pair_gold_ranks
 from xlr.retrieval.quantized import Calibration, VectorSpec, calibrate, quantized_ranker
 from xlr.retrieval.ranks import gold_ranks
 from xlr.retrieval.scoring import ScoringSpec
@@ -98,12 +99,17 @@ def evaluate_vectors(
     model: str,
     *,
     ranker: RankFn = gold_ranks,
+    pairwise: bool = False,
 ) -> list[DirectionResult]:
     """Gold ranks for every direction of ``spec`` from a ``vectors(positions, role)`` function.
 
     The function form lets strategies (centering, alignment, fusion) supply
     transformed vectors while the protocol stays in one place; ``ranker``
     computes the ranks of one direction (default the local kernel).
+    ``pairwise``: when both ``s->t`` and ``t->s`` are asked for, scoring is cosine, the
+    ranker is the local kernel and query vectors equal document vectors (a symmetric
+    encoder), one product serves both (:func:`~xlr.retrieval.pairwise.pair_gold_ranks`:
+    ``s->t`` bit-identical, ``t->s`` identical up to near-ties within BLAS rounding).
     """
     plans = []
     for d in spec.directions:
@@ -112,14 +118,36 @@ def evaluate_vectors(
         if not ids:
             raise ValueError(f"direction {d.label}: no id has a document in both {d.source} and {d.target}")
         plans.append((d, ids, q_pos, p_pos, dropped))
+    paired: dict[Direction, np.ndarray] = {}
+    if pairwise and spec.scoring.method == "cosine" and ranker is gold_ranks:
+        paired = _pair_ranks(plans, vectors)
     results = []
     for d, ids, q_pos, p_pos, dropped in plans:
-        q = vectors(q_pos, "query")
-        p = vectors(p_pos, "document")
         gold = np.arange(len(ids), dtype=np.int64)
-        ranks = ranker(q, p, gold, scoring=spec.scoring)
+        if d in paired:
+            ranks = paired.pop(d)
+        else:
+            ranks = ranker(vectors(q_pos, "query"), vectors(p_pos, "document"), gold, scoring=spec.scoring)
         results.append(DirectionResult(model, d, tuple(ids), q_pos, p_pos, gold, ranks, dropped))
     return results
+
+
+def _pair_ranks(
+    plans: Sequence[tuple[Direction, Any, np.ndarray, np.ndarray, int]], vectors: VectorFn
+) -> dict[Direction, np.ndarray]:
+    """Ranks of every direction whose reverse is planned too, one product per pair (symmetric vectors only)."""
+    by_dir = {p[0]: p for p in plans}
+    out: dict[Direction, np.ndarray] = {}
+    buffer = PairBuffer()
+    for d, ids, q_pos, p_pos, _ in plans:
+        back = Direction(d.target, d.source)
+        if back not in by_dir or d > back or by_dir[back][1] != ids:
+            continue
+        qa, qb = vectors(q_pos, "query"), vectors(p_pos, "query")
+        if not (np.array_equal(qa, vectors(q_pos, "document")) and np.array_equal(qb, vectors(p_pos, "document"))):
+            return out  # an asymmetric encoder: the per-direction kernel for every direction
+        out[d], out[back] = pair_gold_ranks(qa, qb, buffer=buffer)
+    return out
 
 
 def model_label(encoder_name: str, spec: EvalSpec, strategy: str | None = None) -> str:
@@ -138,7 +166,13 @@ def model_label(encoder_name: str, spec: EvalSpec, strategy: str | None = None) 
 
 @overload
 def evaluate(
-    embeddings: CorpusEmbeddings, spec: EvalSpec, /, *, model: str | None = None, ranker: RankFn = gold_ranks
+    embeddings: CorpusEmbeddings,
+    spec: EvalSpec,
+    /,
+    *,
+    model: str | None = None,
+    ranker: RankFn = gold_ranks,
+    pairwise: bool = False,
 ) -> list[DirectionResult]: ...
 @overload
 def evaluate(
@@ -149,8 +183,11 @@ def evaluate(
     *,
     model: str | None = None,
     ranker: RankFn = gold_ranks,
+    pairwise: bool = False,
 ) -> list[DirectionResult]: ...
-def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks) -> list[DirectionResult]:
+def evaluate(
+    *args: Any, model: str | None = None, ranker: RankFn = gold_ranks, pairwise: bool = False
+) -> list[DirectionResult]:
     """Evaluate every direction of ``spec``, encoding what is needed in one pass per role.
 
     ``evaluate(embeddings, spec)``: the corpus is ``embeddings.corpus``.  The older form
@@ -160,6 +197,7 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks) 
 
     With int8/ubinary ``spec.vectors`` both sides are quantized after encoding (int8 calibrated
     by :func:`vector_calibration`) and ranked by ``ranker`` only if it is the local kernel.
+    ``pairwise``: one product per language pair (see :func:`evaluate_vectors`).
     """
     if len(args) == 2:
         embeddings, spec = args
@@ -181,7 +219,7 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks) 
         if ranker is not gold_ranks:
             raise ValueError("int8/ubinary vectors are ranked by the local kernel only; leave out --engine ray")
         ranker = quantized_ranker(spec.vectors, vector_calibration(corpus, embeddings, spec))
-    return evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker)
+    return evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker, pairwise=pairwise)
 
 
 def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalSpec) -> Calibration | None:
