@@ -197,7 +197,7 @@ def test_use_m3_missing_greek_is_flagged_in_cli_output_and_manifest(shared_data,
     assert code == 0
     lines = {ln.split()[1]: ln for ln in text.splitlines() if ln.strip().startswith("use-m3")}
     assert lines["el->en"].rstrip().endswith("el") and not lines["de->en"].rstrip().endswith("el")
-    assert "note: use-m3 was not trained on el (model card): el->en is scored but unsupported" in text
+    assert "note: use-m3 was not trained on el (model card): 1 direction with it is scored but unsupported" in text
     assert json.loads(out.read_text())["manifest"]["unsupported_languages"] == {"use-m3": {"el->en": ["el"]}}
 
 

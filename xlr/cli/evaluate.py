@@ -30,10 +30,12 @@ from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.engines.ray_engine import RaySpec, evaluate_ray, ray_session, require_ray
 from xlr.report.results import build_manifest, relevance, results_csv, results_json
 from xlr.report.sanitize import terminal_text
+from xlr.report.summary import summary_text
 from xlr.report.support import flag_table, run_facts, unsupported_notes
 from xlr.retrieval.directions import parse_directions
 from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, vector_calibration, wide_table
+from xlr.retrieval.metrics import metric_names
 from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
 from xlr.retrieval.quantized import VECTOR_PRECISIONS, VectorSpec
 from xlr.retrieval.question_sets import QuerySpec, evaluate_queries, queries_table
@@ -58,6 +60,19 @@ def add_eval_command(sub: Any) -> None:
     ev.add_argument("--pool-gold", choices=GOLD_MODES, default="target", help="mixed pool gold: target or any linked")
     ev.add_argument("--json", type=Path, help="write rows + manifest as JSON")
     ev.add_argument("--csv", type=Path, help="write the tidy table as CSV")
+    ev.add_argument(
+        "--summary",
+        action="store_true",
+        help="print each language's marginals (as query, as document) and the worst directions instead of "
+        "one row per direction (the full table still goes to --json/--csv)",
+    )
+    ev.add_argument("--worst", type=int, default=10, help="directions listed by --summary (default 10)")
+    ev.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="one score product per language pair serves both directions (cosine, symmetric encoders; "
+        "the reverse direction equals the per-direction kernel up to near-ties within BLAS rounding)",
+    )
     ev.add_argument(
         "--query-pool",
         default=None,
@@ -95,6 +110,10 @@ def add_eval_command(sub: Any) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.ray_address and args.engine != "ray":
         raise ValueError("--ray-address needs --engine ray")
+    if args.worst < 1:
+        raise ValueError(f"--worst must be a positive number of directions, got {args.worst}")
+    if args.pairwise and args.engine != "local":
+        raise ValueError("--pairwise runs on the local engine only; leave out --engine ray")
     if args.engine == "ray":
         require_ray()  # before any work: one sentence if Ray is missing
     if args.directions:
@@ -141,7 +160,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 )
             else:
                 emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress)
-                res, stats = evaluate(corpus, emb, spec), emb.stats
+                res, stats = evaluate(corpus, emb, spec, pairwise=args.pairwise), emb.stats
                 if spec.vectors.precision != "float32":
                     vector_facts.append(_vector_facts(corpus, emb, spec))
             results.extend(res)
@@ -153,7 +172,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     manifest = build_manifest(data, spec, runs, results, extra=facts)
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.name, spec): e.identity.name for e in encoders}
-    print_table(flag_table(wide_table(table), labels, flags))
+    if args.summary:
+        print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")
+    else:
+        print_table(flag_table(wide_table(table), labels, flags))
     for line in unsupported_notes(flags):
         print(f"note: {terminal_text(line)}")
     for enc, stats in runs:
@@ -200,7 +222,13 @@ def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[st
 
 def _cmd_eval_queries(args: argparse.Namespace) -> int:
     """``eval --query-pool``: recall@k, MRR and mAP@n of the questions of the data set."""
-    flags = (("--directions", args.directions), ("--all-directions", args.all_directions), ("--first", args.first))
+    flags = (
+        ("--directions", args.directions),
+        ("--all-directions", args.all_directions),
+        ("--first", args.first),
+        ("--summary", args.summary),
+        ("--pairwise", args.pairwise),
+    )
     given = [flag for flag, value in flags if value not in (None, False)]
     if given:
         raise ValueError(f"{', '.join(given)} do not apply to --query-pool (use --query-langs)")

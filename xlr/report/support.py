@@ -47,14 +47,15 @@ def flag_table(wide: pd.DataFrame, labels: dict[str, str], flags: dict[str, dict
 
 
 def unsupported_notes(flags: dict[str, dict[str, list[str]]]) -> list[str]:
-    """One sentence per encoder: ``use-m3 was not trained on el: el->en is scored but unsupported``."""
+    """One line per encoder listing languages, not directions:
+    ``use-m3 was not trained on amh, swa (model card): 74 directions with them are scored but unsupported``."""
     notes = []
     for name, per in flags.items():
         langs = sorted({lang for v in per.values() for lang in v})
-        dirs = ", ".join(per)
+        n = len(per)
         notes.append(
-            f"{name} was not trained on {', '.join(langs)} (model card): {dirs} "
-            f"{'is' if len(per) == 1 else 'are'} scored but unsupported"
+            f"{name} was not trained on {', '.join(langs)} (model card): {n} direction{'s' if n != 1 else ''} "
+            f"with {'it' if len(langs) == 1 else 'them'} {'is' if n == 1 else 'are'} scored but unsupported"
         )
     return notes
 
