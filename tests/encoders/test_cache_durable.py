@@ -66,7 +66,8 @@ def test_many_batches_compact_without_losing_a_vector(tmp_path):
 def test_orphans_of_a_killed_writer_are_swept(tmp_path):
     EmbeddingCache(tmp_path).embed(Counting(), TEXTS[:5])
     ns = _namespace(tmp_path)
-    orphans = [ns / ".abc.vecs.npy.123.tmp", ns / "deadbeef.keys.npy", ns / "deadbeef.vecs.npy"]
+    stem = "deadbeef" * 4  # names the cache writes (uuid4 hex); others are never deleted (test_cache_safety.py)
+    orphans = [ns / f".{stem}.vecs.npy.123.tmp", ns / f"{stem}.keys.npy", ns / f"{stem}.vecs.npy"]
     for p in orphans:
         p.write_bytes(b"half written")
     _, stats = EmbeddingCache(tmp_path).embed(Counting(), TEXTS[:6])

@@ -22,6 +22,10 @@ a shard whose files are missing, truncated or altered (checked against the sha25
 ``.json``) is deleted and its texts encoded again; orphans of killed writers are swept.
 No pickle is ever read (``allow_pickle=False``).  Many small shards are compacted into one.
 
+A namespace that is a symbolic link is never followed (not read, repaired nor written: one
+:class:`CacheRepairWarning` line and vectors in memory); see :mod:`xlr.encoders.cache_store` for
+what else keeps the cache inside its root.
+
 Self-repair: an entry of the wrong type (a folder where a shard file belongs, a file where a
 namespace folder belongs) is removed with a :class:`CacheRepairWarning`; a cache root that is
 a file, or a read-only cache, is bypassed: vectors are computed in memory, the warning names
@@ -147,8 +151,13 @@ class EmbeddingCache:
         ns = self._namespaces.get(key)
         if ns is None:
             folder = self.root / key
-            writable = self._open_folder(folder, encoder, role)
-            ns = Namespace(folder, encoder.identity.dim, writable)
+            linked = folder.is_symlink()  # never followed: not read, not repaired, not written
+            if linked:
+                self._bypass(f"{folder} is a symbolic link (to {os.readlink(folder)}); it is not followed")
+            writable = not linked and self._open_folder(folder, encoder, role)
+            ns = Namespace(
+                folder, encoder.identity.dim, writable, normalized=encoder.identity.normalize, readable=not linked
+            )
             ns.warned = not writable  # _open_folder said why already
             self._namespaces[key] = ns
         return ns

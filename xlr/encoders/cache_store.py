@@ -7,6 +7,13 @@ written last), so a reader never sees a torn shard.  Everything that writes or d
 (``.lock``, ``flock``; the kernel releases it when a process dies, even by kill -9).
 Readers take no lock: a shard that vanishes while being read (compacted by another process)
 is skipped, and is looked for again under the lock if its texts are needed.
+
+The namespace stays inside itself: shard files, locks and the gate are opened with
+``O_NOFOLLOW`` (a symbolic link there is refused, never followed: a dangling ``.lock`` link
+creates nothing where it points), and repairs and sweeps only touch names the cache itself
+makes (``<32 hex>.json|.keys.npy|.vecs.npy`` and their ``.….tmp`` temporaries): a user's
+``notes.json`` is never read as a shard nor deleted.  For an encoder whose identity says rows are
+L2-normalised, a shard with a row whose norm is not 1 (nor 0) is damaged, checksum or not.
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -34,6 +44,23 @@ except ImportError:  # pragma: no cover
 __all__ = ["CacheRepairWarning", "Namespace"]
 
 _COMPACT_AT = 16
+_STEM = re.compile(r"[0-9a-f]{32}")
+"""shard names the cache writes (``uuid4().hex``): nothing else in a namespace is touched"""
+_TEMP = re.compile(r"\.([0-9a-f]{32}\.(json|keys\.npy|vecs\.npy)|identity\.json)\..+\.tmp")
+_NORM_TOLERANCE = 1e-2  # float16 models normalise to about 1e-3
+
+
+class _NotAShardFile(OSError):
+    """A shard path that is a symbolic link or not a regular file."""
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading without following a symbolic link; refuse a FIFO, device or folder."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotAShardFile(f"{path} is not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 class CacheRepairWarning(UserWarning):
@@ -41,10 +68,17 @@ class CacheRepairWarning(UserWarning):
 
 
 def _sha256(path: Path) -> str:
+    with _open_regular(path) as fh:
+        return _sha256_of(fh)
+
+
+def _sha256_of(fh: IO[bytes]) -> str:
+    """sha256 of the whole file; the position is left at its start."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    fh.seek(0)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        h.update(block)
+    fh.seek(0)
     return h.hexdigest()
 
 
@@ -64,13 +98,19 @@ def remove_wrong_type(path: Path, expected: str) -> None:
 class Namespace:
     """The shards of one (identity, role prefix) folder, held in memory.
 
-    ``writable`` is False for a read-only folder: vectors are then kept in memory only.
+    ``writable`` is False for a read-only folder: vectors are then kept in memory only;
+    ``readable`` is False for a folder that must not be looked into (a symbolic link).
+    ``normalized``: rows must have norm 1 (or 0), as the encoder's identity says.
     """
 
-    def __init__(self, folder: Path, dim: int, writable: bool) -> None:
+    def __init__(
+        self, folder: Path, dim: int, writable: bool, *, normalized: bool = False, readable: bool = True
+    ) -> None:
         self.folder = folder
         self.dim = dim
         self.writable = writable
+        self.normalized = normalized
+        self.readable = readable
         self.index: dict[bytes, tuple[int, int]] = {}  # key -> (shard number, row)
         self.shards: list[np.ndarray] = []
         self.shard_names: list[str] = []
@@ -89,8 +129,10 @@ class Namespace:
             self._refresh(repair)
 
     def _refresh(self, repair: bool) -> None:
+        if not self.readable:
+            return
         try:
-            metas = sorted(self.folder.glob("*.json"))
+            metas = sorted(p for p in self.folder.glob("*.json") if _STEM.fullmatch(p.name[: -len(".json")]))
         except OSError:
             return
         names = {p.name[: -len(".json")] for p in metas}
@@ -100,9 +142,9 @@ class Namespace:
         known = set(self.shard_names)
         for meta_path in metas:
             stem = meta_path.name[: -len(".json")]
-            if stem == "identity" or stem in known or stem.startswith("."):
+            if stem in known:
                 continue
-            if meta_path.is_dir():
+            if meta_path.is_dir() and not meta_path.is_symlink():
                 if repair:
                     remove_wrong_type(meta_path, "shard description (.json file)")
                 continue
@@ -118,11 +160,13 @@ class Namespace:
         keys_path = self.folder / f"{stem}.keys.npy"
         vecs_path = self.folder / f"{stem}.vecs.npy"
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if _sha256(keys_path) != meta["keys_sha256"] or _sha256(vecs_path) != meta["vecs_sha256"]:
-                raise ValueError("checksum mismatch")
-            keys = np.load(keys_path, allow_pickle=False)
-            vecs = np.load(vecs_path, allow_pickle=False)
+            with _open_regular(meta_path) as fh:
+                meta = json.loads(fh.read(1 << 16).decode("utf-8"))
+            with _open_regular(keys_path) as kf, _open_regular(vecs_path) as vf:
+                if _sha256_of(kf) != meta["keys_sha256"] or _sha256_of(vf) != meta["vecs_sha256"]:
+                    raise ValueError("checksum mismatch")
+                keys = np.load(kf, allow_pickle=False)
+                vecs = np.load(vf, allow_pickle=False)
             n = int(meta["n"])
             if keys.shape != (n, 16) or keys.dtype != np.uint8:
                 raise ValueError("bad keys array")
@@ -130,7 +174,11 @@ class Namespace:
                 raise ValueError("bad vectors array")
             if not np.isfinite(vecs).all():
                 raise ValueError("non-finite vectors")
-        except (OSError, ValueError, KeyError, TypeError):
+            if self.normalized and n:
+                norms = np.linalg.norm(vecs, axis=1)
+                if not ((np.abs(norms - 1.0) <= _NORM_TOLERANCE) | (norms == 0.0)).all():
+                    raise ValueError("rows are not unit vectors")
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
         return keys, vecs
 
@@ -152,6 +200,8 @@ class Namespace:
     # -- writing (under the lock) --------------------------------------------------------
 
     def _drop(self, stem: str) -> None:
+        if not _STEM.fullmatch(stem):  # only what this cache wrote
+            return
         for suffix in (".json", ".keys.npy", ".vecs.npy"):
             path = self.folder / f"{stem}{suffix}"
             if path.is_dir() and not path.is_symlink():
@@ -198,13 +248,27 @@ class Namespace:
 
     def _open_lock_file(self, name: str) -> int | None:
         path = self.folder / name
+        if path.is_symlink():
+            warnings.warn(
+                f"embedding cache: {path} is a symbolic link; it is not followed: vectors are computed in memory "
+                "and not written",
+                CacheRepairWarning,
+                stacklevel=4,
+            )
+            self.writable, self.warned = False, True
+            return None
         if path.is_dir():
             remove_wrong_type(path, "lock file")
         try:
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError:
             self.writable = False
             return None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device planted as the lock
+            os.close(fd)
+            self.writable = False
+            return None
+        return fd
 
     @staticmethod
     def _poll(fd: int, waiting: Callable[[], None] | None, poll: float) -> None:
@@ -228,14 +292,16 @@ class Namespace:
         published = set(self.shard_names)
         for path in self.folder.iterdir():
             name = path.name
-            if name.startswith(".") and name.endswith(".tmp"):
+            if _TEMP.fullmatch(name):
                 # identity.json is written without the lock: leave a fresh one being written alone
-                if not name.startswith(".identity.json.") or time.time() - path.stat().st_mtime > 600:
+                if not name.startswith(".identity.json.") or time.time() - path.lstat().st_mtime > 600:
                     path.unlink(missing_ok=True)
             elif name.endswith((".keys.npy", ".vecs.npy")):
                 stem = name.rsplit(".", 2)[0]
-                if stem not in published and not (self.folder / f"{stem}.json").exists():
-                    if path.is_dir():
+                if not _STEM.fullmatch(stem):
+                    continue  # not a file this cache wrote
+                if stem not in published and not os.path.lexists(self.folder / f"{stem}.json"):
+                    if path.is_dir() and not path.is_symlink():
                         remove_wrong_type(path, "shard file")
                     else:
                         path.unlink(missing_ok=True)
