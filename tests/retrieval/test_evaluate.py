@@ -239,3 +239,41 @@ def test_pairwise_serves_both_directions_with_one_product_per_pair(monkeypatch):
     csls = EvalSpec(directions=all_directions(c), ks=(1,), scoring=ScoringSpec("csls", 2))
     evaluate_vectors(c, vectors_fn(c), csls, "m", pairwise=True)
     assert calls == []  # CSLS/margin: the per-direction kernel
+
+
+def big_corpus(n: int = 50) -> Corpus:
+    return Corpus(
+        "big", tuple(Document(f"Q{i}", lang, "", f"{lang} {i}") for i in range(n) for lang in ("en", "de", "fr"))
+    )
+
+
+def test_random_sample_is_seeded_in_corpus_order_and_shared_by_directions():
+    from xlr.retrieval.directions import direction_positions, sample_ids
+
+    c = big_corpus()
+    ids = c.linked_ids("de", "en")
+    a = sample_ids(ids, 10, random_state=3)
+    assert a == sample_ids(ids, 10, random_state=3) and a != sample_ids(ids, 10, random_state=4)
+    assert len(set(a)) == 10 and list(a) == sorted(a, key=ids.index) and a != ids[:10]
+    assert sample_ids(ids, 10) == ids[:10] and sample_ids(ids, 99, random_state=1) == ids
+    de_en = direction_positions(c, Direction("de", "en"), 10, random_state=3)[0]
+    fr_de = direction_positions(c, Direction("fr", "de"), 10, random_state=3)[0]
+    assert de_en == fr_de == a  # a multi-way corpus: every direction gets the same ids
+
+
+def test_eval_spec_states_its_sampling():
+    d = (Direction("de", "en"),)
+    assert EvalSpec(d).sampling == "all linked ids"
+    assert EvalSpec(d, first=5).sampling == "first 5 linked ids"
+    assert EvalSpec(d, first=5, seed=0).sampling == "5 linked ids drawn at random (seed 0)"
+    with pytest.raises(ValueError, match="needs its size"):
+        EvalSpec(d, seed=1)
+    c = big_corpus()
+    res = evaluate_vectors(
+        c,
+        lambda pos, role: np.eye(64, dtype=np.float32)[[int(c.documents[p].id[1:]) for p in pos]],
+        EvalSpec(d, first=5, seed=2),
+        "m",
+    )
+    assert res[0].query_ids != c.linked_ids("de", "en")[:5] and len(res[0].query_ids) == 5
+    assert (res[0].ranks == 1).all()

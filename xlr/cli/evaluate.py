@@ -50,7 +50,16 @@ def add_eval_command(sub: Any) -> None:
     ev.add_argument("--model", action="append", required=True, help="encoder name (repeatable)")
     ev.add_argument("--k", type=int, nargs="+", default=[1, 5, 10], help="k values (default 1 5 10)")
     add_directions(ev)
-    ev.add_argument("--first", type=int, default=None, help="keep the first N linked ids (seed protocol: 1000)")
+    which = ev.add_mutually_exclusive_group()
+    which.add_argument("--first", type=int, default=None, help="keep the first N linked ids (seed protocol: 1000)")
+    which.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="N linked ids per direction drawn at random (with --sample-seed; said in the manifest and caption)",
+    )
+    ev.add_argument("--sample-seed", type=int, default=0, help="seed of --sample (default 0)")
     ev.add_argument(
         "--pool",
         choices=("direction", "all"),
@@ -130,10 +139,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     spec = EvalSpec(
         directions=directions_from(args, corpus),
         ks=tuple(args.k),
-        first=args.first,
+        first=args.sample if args.sample is not None else args.first,
         scoring=ScoringSpec(args.scoring, args.scoring_k),
         text_field=args.text_field,
         vectors=VectorSpec(args.vectors, args.rescore),
+        seed=args.sample_seed if args.sample is not None else None,
     )
     if spec.vectors.precision != "float32" and args.engine != "local":
         raise ValueError("--vectors int8/ubinary runs on the local engine only; leave out --engine ray")
@@ -172,6 +182,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     manifest = build_manifest(data, spec, runs, results, extra=facts)
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.name, spec): e.identity.name for e in encoders}
+    print(f"{terminal_text(data.name)}: {spec.sampling} per direction")
     if args.summary:
         print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")
     else:
@@ -189,8 +200,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 corpus,
                 CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field, progress=progress),
                 spec.directions,
-                first=args.first,
+                first=spec.first,
                 gold=args.pool_gold,
+                random_state=spec.seed,
             )
         ]
         print("\nMixed-language pool (every language's documents of the linked ids; query left out):")
@@ -228,6 +240,7 @@ def _cmd_eval_queries(args: argparse.Namespace) -> int:
         ("--first", args.first),
         ("--summary", args.summary),
         ("--pairwise", args.pairwise),
+        ("--sample", args.sample),
     )
     given = [flag for flag, value in flags if value not in (None, False)]
     if given:

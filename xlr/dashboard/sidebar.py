@@ -368,7 +368,7 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     if note:
         sb.info(note)
     ids = selected_ids(corpus, spec.directions, spec.first)
-    plans = [direction_positions(corpus, d, spec.first) for d in spec.directions]
+    plans = [direction_positions(corpus, d, spec.first, random_state=spec.seed) for d in spec.directions]
     n_docs = np.unique(np.concatenate([np.concatenate([q, p]) for _, q, p in plans])).size
     models, errors = _load_encoders(s)
     for e in errors:

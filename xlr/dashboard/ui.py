@@ -152,7 +152,7 @@ def _evaluate(
 
 def needs_of(corpus: Corpus, spec: EvalSpec) -> list[tuple[np.ndarray, Role]]:
     """Query and document positions every direction of ``spec`` needs."""
-    plans = [direction_positions(corpus, d, spec.first) for d in spec.directions]
+    plans = [direction_positions(corpus, d, spec.first, random_state=spec.seed) for d in spec.directions]
     return [(np.concatenate([p[1] for p in plans]), "query"), (np.concatenate([p[2] for p in plans]), "document")]
 
 
@@ -192,7 +192,7 @@ def _gather(dkey: DataKey, model: str, pair: tuple[str, str], first: int | None)
 
 def direction_vectors(ctx: Context, model: str, direction: Direction) -> DirectionData:
     """Query and pool vectors of a direction (first N linked ids); stops the page while they encode."""
-    _, q, p = direction_positions(ctx.data.corpus, direction, ctx.spec.first)
+    _, q, p = direction_positions(ctx.data.corpus, direction, ctx.spec.first, random_state=ctx.spec.seed)
     if q.size == 0:
         raise ValueError(f"direction {direction.label}: no id has a document in both languages")
     key = ctx.key(model)

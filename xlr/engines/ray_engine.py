@@ -251,7 +251,7 @@ def evaluate_ray(
     enc = encoder
     wanted: dict[Role, list[np.ndarray]] = {"query": [], "document": []}
     for d in spec.directions:
-        _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        _, q_pos, p_pos = direction_positions(corpus, d, spec.first, random_state=spec.seed)
         wanted["query"].append(q_pos)
         wanted["document"].append(p_pos)
     positions: dict[Role, np.ndarray] = {role: np.concatenate(v) for role, v in wanted.items()}

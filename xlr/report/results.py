@@ -132,6 +132,8 @@ def _spec_entry(
         return {
             "directions": [d.label for d in spec.directions],
             "first": spec.first,
+            "sample": {"n": spec.first, "seed": spec.seed, "method": "first" if spec.seed is None else "random"},
+            "sampling": spec.sampling,
             **common,
             "ties": "pessimistic: a document tied with the gold counts as ranked above it",
         }

@@ -97,16 +97,54 @@ def all_directions(corpus: Corpus) -> tuple[Direction, ...]:
     )
 
 
+def sample_ids(ids: Sequence[str], n: int | None, random_state: int | None = None) -> tuple[str, ...]:
+    """``n`` of ``ids``: the first ``n`` (``random_state=None``) or ``n`` drawn without replacement with
+    ``numpy.random.default_rng(random_state)``, kept in their original order.
+
+    ``n=None`` or ``n >= len(ids)``: all of them (a random sample of everything is everything).  The draw
+    depends only on ``len(ids)``, ``n`` and the seed, so directions linking the same ids (a multi-way
+    corpus) get the same sample, and so does every encoder.
+
+    >>> sample_ids(("a", "b", "c", "d"), 2), sample_ids(("a", "b", "c", "d"), 2, random_state=0)
+    (('a', 'b'), ('c', 'd'))
+    """
+    if n is None or n >= len(ids):
+        return tuple(ids)
+    if n < 0:
+        raise ValueError(f"a sample size must be a non-negative integer, got {n}")
+    if random_state is None:
+        return tuple(ids[:n])
+    keep = np.sort(np.random.default_rng(random_state).choice(len(ids), size=n, replace=False))
+    return tuple(ids[int(i)] for i in keep)
+
+
+def sampling_label(n: int | None, random_state: int | None = None) -> str:
+    """How the ids of each direction were chosen, for table captions and manifests.
+
+    >>> sampling_label(None), sampling_label(100), sampling_label(100, 7)
+    ('all linked ids', 'first 100 linked ids', '100 linked ids drawn at random (seed 7)')
+    """
+    if n is None:
+        return "all linked ids"
+    if random_state is None:
+        return f"first {n} linked ids"
+    return f"{n} linked ids drawn at random (seed {random_state})"
+
+
 def direction_positions(
-    corpus: Corpus, direction: Direction, first: int | None = None
+    corpus: Corpus, direction: Direction, first: int | None = None, *, random_state: int | None = None
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """``(ids, query_positions, pool_positions)`` of a direction under the protocol.
 
-    The ids linked in both languages (the first ``first`` of them; ``None``: all), and the
-    positions of their source and target documents in ``corpus.documents`` (int64,
-    aligned: the gold of query i is pool document i).  ``NotInCorpus`` (a ``KeyError`` and a ``ValueError``) for an absent language.
+    The ids linked in both languages (``first`` of them, see :func:`sample_ids`: the first N, or N at random
+    with ``random_state``; ``None``: all), and the positions of their source and target documents in
+    ``corpus.documents`` (int64, aligned: the gold of query i is pool document i).  ``NotInCorpus`` (a
+    ``KeyError`` and a ``ValueError``) for an absent language.
     """
-    ids = corpus.linked_ids(direction.source, direction.target, first=first)
+    if random_state is None:
+        ids = corpus.linked_ids(direction.source, direction.target, first=first)
+    else:
+        ids = sample_ids(corpus.linked_ids(direction.source, direction.target), first, random_state)
     return (ids, *id_positions(corpus, direction, ids))
 
 

@@ -30,7 +30,7 @@ def texts_to_encode(corpus: Corpus, spec: EvalSpec, encoder: Encoder) -> list[st
     """
     by_role: dict[str, list[np.ndarray]] = {"query": [], "document": []}
     for d in spec.directions:
-        _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        _, q_pos, p_pos = direction_positions(corpus, d, spec.first, random_state=spec.seed)
         by_role["query"].append(q_pos)
         by_role["document"].append(p_pos)
     seen: set[tuple[str, str]] = set()

@@ -20,7 +20,7 @@ import pandas as pd
 from xlr.data.records import Corpus
 from xlr.encoders.base import Role
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.retrieval.directions import Direction, direction_positions, n_dropped
+from xlr.retrieval.directions import Direction, direction_positions, n_dropped, sampling_label
 from xlr.retrieval.metrics import metric_names, per_query
 from xlr.retrieval.pairwise import PairBuffer, pair_gold_ranks
 from xlr.retrieval.quantized import Calibration, VectorSpec, calibrate, quantized_ranker
@@ -41,7 +41,13 @@ TABLE_COLUMNS = ["model", "source", "target", "metric", "value", "n_queries"]
 
 @dataclass(frozen=True)
 class EvalSpec:
-    """What to evaluate: directions, k values, first-N protocol, scoring, text field."""
+    """What to evaluate: directions, k values, which ids (first N or a seeded random N), scoring, text field.
+
+    ``first`` is the number of linked ids per direction (``None``: all); ``seed=None`` keeps the first
+    ``first`` of them (the seed notebook's protocol), an integer draws ``first`` at random with that seed
+    (:func:`~xlr.retrieval.directions.sample_ids`: the first Tatoeba lines are near-duplicates, so first-N
+    is not a fair sample).  :attr:`sampling` says which, for captions and manifests.
+    """
 
     directions: tuple[Direction, ...]
     ks: tuple[int, ...] = (1, 5, 10)
@@ -50,6 +56,7 @@ class EvalSpec:
     text_field: str = "text"
     vectors: VectorSpec = field(default_factory=VectorSpec)
     """How the vectors are stored and ranked (float32, int8, ubinary; :mod:`xlr.retrieval.quantized`)."""
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if not self.directions:
@@ -59,6 +66,13 @@ class EvalSpec:
             raise ValueError(f"first must be a positive number of ids, got {self.first}")
         if self.text_field not in ("text", "title+text"):
             raise ValueError(f"text_field must be 'text' or 'title+text', got {self.text_field!r}")
+        if self.seed is not None and self.first is None:
+            raise ValueError("a random sample needs its size: give first=N with seed")
+
+    @property
+    def sampling(self) -> str:
+        """``"first 100 linked ids"``, ``"100 linked ids drawn at random (seed 7)"`` or ``"all linked ids"``."""
+        return sampling_label(self.first, self.seed)
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,7 @@ def evaluate_vectors(
     """
     plans = []
     for d in spec.directions:
-        ids, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        ids, q_pos, p_pos = direction_positions(corpus, d, spec.first, random_state=spec.seed)
         dropped = n_dropped(corpus, d)
         if not ids:
             raise ValueError(f"direction {d.label}: no id has a document in both {d.source} and {d.target}")
@@ -209,7 +223,7 @@ def evaluate(
     corpus = embeddings.check_corpus(given, spec.text_field)
     q_all, p_all = [], []
     for d in spec.directions:
-        _, q_pos, p_pos = direction_positions(corpus, d, spec.first)
+        _, q_pos, p_pos = direction_positions(corpus, d, spec.first, random_state=spec.seed)
         q_all.append(q_pos)
         p_all.append(p_pos)
     embeddings.ensure(np.concatenate(q_all), "query")

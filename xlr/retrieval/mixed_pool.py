@@ -87,15 +87,17 @@ def mixed_pool(
     first: int | None = None,
     gold: str = "target",
     model: str = "",
+    random_state: int | None = None,
 ) -> MixedPoolResult:
     """Rank the mixed pool for every ``direction.source`` query (see the module docstring).
 
-    ``vectors(positions, role)``: L2-normalised rows aligned with ``positions``. Raises
+    ``vectors(positions, role)``: L2-normalised rows aligned with ``positions``; ``first`` and
+    ``random_state`` choose the ids as in :func:`~xlr.retrieval.directions.sample_ids`. Raises
     ``ValueError`` for an unknown ``gold`` or a direction without linked ids.
     """
     if gold not in GOLD_MODES:
         raise ValueError(f"gold must be one of {', '.join(GOLD_MODES)}, got {gold!r}")
-    ids, q_pos, _ = direction_positions(corpus, direction, first)
+    ids, q_pos, _ = direction_positions(corpus, direction, first, random_state=random_state)
     if not ids:
         raise ValueError(f"direction {direction.label}: no id has a document in both languages")
     keep = set(ids)
@@ -160,6 +162,7 @@ def evaluate_mixed(
     *,
     first: int | None = None,
     gold: str = "target",
+    random_state: int | None = None,
 ) -> list[MixedPoolResult]:
     """:func:`mixed_pool` for every direction of ``directions`` with encoder ``embeddings`` (one result each).
 
@@ -167,4 +170,7 @@ def evaluate_mixed(
     between ``s`` and ``t``; vectors come through the embeddings' cache.
     """
     model = embeddings.encoder.identity.name
-    return [mixed_pool(corpus, embeddings.vectors, d, first=first, gold=gold, model=model) for d in directions]
+    return [
+        mixed_pool(corpus, embeddings.vectors, d, first=first, gold=gold, model=model, random_state=random_state)
+        for d in directions
+    ]
