@@ -242,7 +242,7 @@ def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalS
     store calibrates on the documents it indexes.  ``None`` unless ``spec.vectors`` is int8."""
     if spec.vectors.precision != "int8":
         return None
-    pools = [direction_positions(corpus, d, spec.first)[2] for d in spec.directions]
+    pools = [direction_positions(corpus, d, spec.first, random_state=spec.seed)[2] for d in spec.directions]
     return calibrate(embeddings.vectors(np.unique(np.concatenate(pools)), "document"))
 
 
