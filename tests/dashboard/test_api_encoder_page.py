@@ -29,6 +29,8 @@ def test_api_encoder_states_its_cost_then_is_evaluated(monkeypatch, tmp_path):
         at = ok(at.run())
         warnings = [w.value.replace("\\", "") for w in at.sidebar.warning]
         assert any("openai:fake-model: up to" in w and "tokens (estimate)" in w for w in warnings), warnings
+        assert not fake.requests, "nothing is sent before the confirmation"
+        at = ok(at.sidebar.button(key="w.api_send.openai:fake-model").click().run())
         table = overview(at)
         assert "openai:fake-model" in " ".join(map(str, table.columns)) + " ".join(map(str, table.values.ravel()))
         assert fake.requests, "the page sent its texts to the endpoint"

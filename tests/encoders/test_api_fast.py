@@ -95,8 +95,10 @@ def test_other_model_behind_the_name_gets_another_cache_key(fake, tmp_path):
 def test_401_echoing_the_key_is_one_redacted_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeEmbeddings(echo_auth_401=True).running() as fake:
+        e = enc(fake, tmp_path)  # built without sending anything: the probe goes with the first use
+        assert not fake.requests
         with pytest.raises(ApiRequestError) as info:
-            enc(fake, tmp_path)
+            _ = e.identity
     msg = str(info.value)
     assert "HTTP 401" in msg and "OPENAI_API_KEY" in msg and "\n" not in msg
     assert KEY not in msg and KEY[-8:] not in msg
@@ -111,9 +113,9 @@ def test_unreachable_endpoint_is_one_sentence_within_the_deadline(tmp_path):
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     with pytest.raises(ApiRequestError, match=r"failed the fingerprint probe after 3 tries: connection failed"):
-        OpenAIEncoder(
+        _ = OpenAIEncoder(
             "m", ApiSettings(base_url=f"http://127.0.0.1:{port}/v1", retries=2, backoff=0.01), fingerprint_dir=tmp_path
-        )
+        ).identity
 
 
 def test_bad_settings_and_urls_are_refused():

@@ -78,7 +78,9 @@ def proxy(servers):
 
 def _enc(url: str, tmp_path: Path, **kw) -> OpenAIEncoder:
     settings = ApiSettings(base_url=url, **{"backoff": 0.05, "timeout": 20.0, **kw})
-    return OpenAIEncoder("e5-query", settings, fingerprint_dir=tmp_path / "fp")
+    enc = OpenAIEncoder("e5-query", settings, fingerprint_dir=tmp_path / "fp")
+    assert enc.identity.dim  # the fingerprint probe goes now (it is sent on first use)
+    return enc
 
 
 @pytest.mark.parametrize("fault", ["429", "500", "stall", "badjson"])

@@ -18,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 from xlr.dashboard import resources as res
+from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
     DEVICE_CHOICES,
@@ -45,7 +46,6 @@ from xlr.encoders.cache import default_cache_dir
 from xlr.encoders.catalogue import CATALOGUE, card, short_names
 from xlr.encoders.device import PRECISIONS
 from xlr.retrieval.directions import all_directions, direction_positions
-from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec
 
 __all__ = ["sidebar", "sync_url"]
@@ -106,7 +106,7 @@ def _init_state() -> None:
             if key in ss:
                 ss[key] = ss[key]
         return
-    s, warnings = initial_settings(os.environ, st.query_params.to_dict(), first_available())
+    s, warnings = initial_settings(os.environ, st.query_params.to_dict(), first_available(), serve_policy())
     ss["xlr.sources"] = list(DATASETS) + ([s.dataset] if s.dataset not in DATASETS else [])
     ss["xlr.labels"], ss["xlr.failed"], ss["xlr.warnings"] = {}, {}, warnings
     ss.update(
@@ -140,10 +140,14 @@ def _on_load_path() -> None:
     if not raw:
         ss["xlr.data_msg"] = "Type the path of a JSONL file, an XQuAD folder or a Tatoeba folder first."
         return
-    source = raw if raw in DATASETS else str(Path(raw).expanduser().resolve())
+    refusal = serve_policy().refuse_source(raw, tuple(DATASETS))  # decided before the disk is touched
+    if refusal:
+        ss["xlr.data_msg"] = f"The path was not loaded: {refusal}."
+        return
     try:
+        source = raw if raw in DATASETS else str(Path(raw).expanduser().resolve())
         res.dataset(source, source_stamp(source), bool(ss.get("w.lenient")))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         ss["xlr.data_msg"] = f"{raw} was not loaded: {error_text(exc)}"
         ss["xlr.retry"] = ("path", raw)
         return
@@ -202,12 +206,17 @@ def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
     """Load each encoder set to the device and precision; a failure is remembered until the encoder
     (or its device or precision) is deselected, then retried."""
     failed = st.session_state.setdefault("xlr.enc_failed", {})
+    policy = serve_policy()
+    trusted = {m.strip() for m in os.environ.get("XLR_DEFAULT_MODELS", "").split(",")}  # the operator's choice
     keys = {name: encoder_key(name, s.device, s.precision) for name in s.models}
     for key in [k for k in failed if k not in keys.values()]:
         del failed[key]
     ok, errors = [], []
     for name, key in keys.items():
-        if key not in failed:
+        refusal = "" if name in trusted else policy.refuse_model(name)
+        if refusal:
+            failed[key] = refusal
+        elif key not in failed:
             try:
                 with st.spinner(f"Loading encoder {name}…"):
                     res.encoder(key)
@@ -390,8 +399,10 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
             f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
         )
     )
+    models = confirmed_models(models, Context(s, data, dkey, spec, models, ids))
+    if not models:
+        sb.error("Choose at least one encoder that loads (and is confirmed).")
+        return None
     ctx = Context(s, data, dkey, spec, models, ids)
-    for est in api_cost_estimates(corpus, spec, [res.encoder(ctx.key(m)) for m in models]):  # before sending
-        sb.warning(literal(f"{est.sentence()}; texts already cached are not sent."))
     ss["xlr.context"] = ctx
     return ctx

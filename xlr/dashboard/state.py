@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import numpy as np
 
 from xlr.atomic import atomic_write
+from xlr.dashboard.policy import ServePolicy
 from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
 from xlr.encoders.base import Encoder
@@ -66,6 +68,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient", "device", "precision")
 """Query parameters that mirror the sidebar (:func:`settings_params`, read back by :func:`initial_settings`)."""
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 DataKey = tuple
 """``(source, file stamp, lenient)``: the hashable identity of a loaded data set (see :func:`source_stamp`)."""
 
@@ -155,16 +158,52 @@ def model_ok(name: str) -> bool:
     return name in CATALOGUE or any(name.startswith(p) and len(name) > len(p) for p in ("st:", "openai:"))
 
 
+def _directions_param(custom: Sequence[str]) -> str:
+    """Custom directions for the URL: ``src->tgt`` joined by commas, each code percent-encoded (``-``, ``_``,
+    ``.`` and letters kept), so any code (``zh-TW``, ``a:b``, ``x,y``) reads back as itself."""
+    parts = []
+    for label in custom:
+        d = Direction.parse(label)
+        parts.append(f"{quote(d.source, safe='-_.')}->{quote(d.target, safe='-_.')}")
+    return ",".join(parts)
+
+
+def _read_directions(text: str) -> tuple[str, ...]:
+    """:func:`_directions_param` read back; parts without ``->`` (links written before) go through
+    :meth:`Direction.parse` (``ar-en``, ``ar:en``)."""
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        src, sep, tgt = part.partition("->")
+        d = Direction(unquote(src).strip(), unquote(tgt).strip()) if sep else Direction.parse(part)
+        if not d.source or not d.target:
+            raise ValueError(f"cannot read direction {part!r}: write it as source->target, e.g. ar->en")
+        out.append(d.label)
+    return tuple(out)
+
+
+def _count(text: str, most: int = 10**6) -> int | None:
+    """A count written in ASCII digits, at most ``most`` (``None`` otherwise: ``²``, ``١٢``, 400 digits)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,7}", text) and int(text) <= most else None
+
+
 def initial_settings(
-    env: Mapping[str, str], params: Mapping[str, str], default_dataset: str
+    env: Mapping[str, str],
+    params: Mapping[str, str],
+    default_dataset: str,
+    policy: ServePolicy | None = None,
 ) -> tuple[Settings, list[str]]:
     """Settings from query ``params`` (``dataset, models, first, k, directions, device, precision``), then ``env``.
 
-    Returns the settings and one warning per value that could not be read (the default
-    is kept). ``first``: a positive integer, or ``all``/``0``. ``directions``: ``to-en``,
-    ``all`` or a comma list such as ``ar-en,zh-en``. A dataset that is not a registered
-    name is taken as a path (made absolute).
+    Returns the settings and one warning per value that could not be read or is not allowed (the
+    default is kept). ``first``: a positive integer (ASCII digits, at most 1,000,000), or ``all``/``0``.
+    ``directions``: ``to-en``, ``all`` or a comma list such as ``ar->en,zh-TW->en`` (older ``ar-en``
+    read too). A dataset that is not a registered name is taken as a path (made absolute) when
+    ``policy`` allows paths from the URL; ``policy`` also filters the URL's API and ``st:`` folder
+    encoders (``env`` is the operator's and trusted). A value with a control character is refused.
     """
+    policy = policy or ServePolicy()
 
     def pick(param: str, var: str) -> tuple[str, str] | None:
         for value, where in (
@@ -172,32 +211,49 @@ def initial_settings(
             (env.get(var), var),
         ):
             if value is not None and str(value).strip():
+                if _CONTROL.search(str(value)):
+                    warnings.append(f"{where} holds a control character: ignored")
+                    continue
                 return str(value).strip(), where
         return None
 
     warnings: list[str] = []
     s = Settings(default_dataset)
     if got := pick("dataset", "XLR_DEFAULT_DATASET"):
-        value = got[0]
-        s = Settings(value if value in DATASETS else str(Path(value).expanduser().resolve()))
+        value, where = got
+        refusal = "" if where == "XLR_DEFAULT_DATASET" else policy.refuse_source(value, tuple(DATASETS))
+        if refusal:
+            warnings.append(f"{where}: {refusal}")
+        elif value in DATASETS:
+            s = Settings(value)
+        else:
+            try:
+                s = Settings(str(Path(value).expanduser().resolve()))
+            except (RuntimeError, OSError, ValueError):
+                warnings.append(f"{where}: {value!r} is not a path this server can read")
     if got := pick("models", "XLR_DEFAULT_MODELS"):
         names = [m.strip() for m in got[0].split(",") if m.strip()]
         bad = [m for m in names if not model_ok(m)]
         warnings += [f"unknown encoder {m!r} in {got[1]} ignored" for m in bad]
-        good = tuple(dict.fromkeys(m for m in names if model_ok(m)))
+        refused = [] if got[1] == "XLR_DEFAULT_MODELS" else [m for m in names if policy.refuse_model(m)]
+        warnings += [f"{got[1]}: {policy.refuse_model(m)}" for m in dict.fromkeys(refused)]
+        good = tuple(dict.fromkeys(m for m in names if model_ok(m) and m not in refused))
         s = s if not good else Settings(s.dataset, good)
     first, ks, mode, custom = s.first, s.ks, s.directions, s.custom
     if got := pick("first", "XLR_DEFAULT_FIRST"):
         if got[0].lower() in ("all", "0"):
             first = None
-        elif got[0].isdigit():
-            first = int(got[0])
+        elif (n := _count(got[0])) is not None:
+            first = n
         else:
-            warnings.append(f"{got[1]} must be a positive integer or 'all', got {got[0]!r}")
+            warnings.append(
+                f"{got[1]} must be a positive integer or 'all' (ASCII digits, at most 1000000), got {got[0]!r}"
+            )
     if got := pick("k", "XLR_DEFAULT_KS"):
         parts = [p.strip() for p in got[0].split(",") if p.strip()]
-        if parts and all(p.isdigit() and int(p) > 0 for p in parts):
-            ks = tuple(sorted({int(p) for p in parts}))
+        counts = [_count(p, 10**4) for p in parts]
+        if parts and all(c for c in counts):
+            ks = tuple(sorted({c for c in counts if c}))
         else:
             warnings.append(f"{got[1]} must be positive integers separated by commas, got {got[0]!r}")
     if got := pick("directions", "XLR_DEFAULT_DIRECTIONS"):
@@ -205,7 +261,7 @@ def initial_settings(
             mode = got[0]
         else:
             try:
-                custom = tuple(Direction.parse(p).label for p in got[0].split(",") if p.strip())
+                custom = _read_directions(got[0])
                 mode = "custom"
             except ValueError as exc:
                 warnings.append(f"{got[1]}: {exc}")
@@ -213,7 +269,7 @@ def initial_settings(
     device, precision = "auto", "fp32"
     if got := pick("device", "XLR_DEVICE"):
         value = got[0].lower()
-        if value in DEVICE_CHOICES or re.fullmatch(r"cuda:\d+", value):
+        if value in DEVICE_CHOICES or re.fullmatch(r"cuda:[0-9]{1,3}", value):
             device = value
         else:
             warnings.append(f"{got[1]} must be auto, cpu, cuda, cuda:N or mps, got {got[0]!r}")
@@ -228,14 +284,14 @@ def initial_settings(
 def settings_params(s: Settings) -> dict[str, str]:
     """The URL query parameters of ``s``; :func:`initial_settings` reads them back to the same settings.
 
-    ``first=None`` is written ``all``; custom directions as ``ar-en,zh-en``; ``lenient``, ``device`` and
-    ``precision`` only when not the default.
+    ``first=None`` is written ``all``; custom directions as ``ar->en,zh-TW->en`` (codes percent-encoded
+    where needed); ``lenient``, ``device`` and ``precision`` only when not the default.
     """
     out = {
         "dataset": s.dataset,
         "models": ",".join(s.models),
         "k": ",".join(str(k) for k in s.ks),
-        "directions": s.directions if s.directions != "custom" else ",".join(c.replace("->", "-") for c in s.custom),
+        "directions": s.directions if s.directions != "custom" else _directions_param(s.custom),
         "first": str(s.first) if s.first else "all",
     }
     if s.directions == "custom" and not s.custom:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import os
 import threading
 import time
@@ -44,7 +45,7 @@ import numpy as np
 
 from xlr.atomic import atomic_write_text, file_lock
 from xlr.encoders.api_cost import estimate_tokens
-from xlr.encoders.api_http import ApiRequestError, Endpoint, post_json, redact
+from xlr.encoders.api_http import ApiRequestError, Endpoint, post_json, read_api_key, redact
 from xlr.encoders.base import BatchEncoder, EncoderIdentity, Progress, Role
 from xlr.encoders.cache import default_cache_dir
 
@@ -67,6 +68,13 @@ class ApiResponseError(ApiRequestError):
     """The endpoint answered, but not with the vectors asked for (count, dimension, values)."""
 
 
+def insecure_allowed(settings: ApiSettings) -> bool:
+    """``settings.allow_insecure``, else ``$XLR_API_ALLOW_INSECURE`` is ``1``/``true``/``yes``."""
+    if settings.allow_insecure is not None:
+        return settings.allow_insecure
+    return os.environ.get("XLR_API_ALLOW_INSECURE", "").strip().lower() in ("1", "true", "yes")
+
+
 def resolve_base_url(explicit: str | None = None) -> str:
     """``explicit``, else ``$XLR_OPENAI_BASE_URL``, else ``$OPENAI_BASE_URL``, else OpenAI's."""
     for value in (explicit, os.environ.get("XLR_OPENAI_BASE_URL"), os.environ.get("OPENAI_BASE_URL")):
@@ -83,7 +91,9 @@ class ApiSettings:
     ``None`` = the model's own.  ``input_type``: ``none`` (not sent), ``query`` / ``passage``
     (that type on both sides) or ``asymmetric`` (``query`` for queries, ``document`` for
     documents).  ``timeout``: seconds a request may stall; ``total_timeout``: seconds for a
-    whole ``encode`` call, retries included.
+    whole ``encode`` call, retries included (both finite).  ``allow_insecure``: accept plain
+    ``http://`` to another machine (the key would travel in clear); ``None`` reads
+    ``$XLR_API_ALLOW_INSECURE`` (``1``/``true``/``yes``; the dashboard's switch).
     """
 
     base_url: str | None = None
@@ -97,6 +107,7 @@ class ApiSettings:
     retries: int = 5
     backoff: float = 0.5
     encoding: str = "base64"
+    allow_insecure: bool | None = None
 
     def __post_init__(self) -> None:
         if self.input_type not in INPUT_TYPE_MODES:
@@ -109,8 +120,8 @@ class ApiSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("timeout", "total_timeout"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
+            if not 0 < getattr(self, name) < math.inf:
+                raise ValueError(f"{name} must be a finite number of seconds > 0, got {getattr(self, name)}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
 
@@ -225,35 +236,62 @@ class OpenAIEncoder(BatchEncoder):
         settings = settings or ApiSettings()
         self.settings = replace(settings, base_url=resolve_base_url(settings.base_url))
         self.model = model.strip()
-        self.endpoint = Endpoint(self.settings.base_url or DEFAULT_BASE_URL)
-        self._key = os.environ.get("OPENAI_API_KEY") or None
+        self.endpoint = Endpoint(self.settings.base_url or DEFAULT_BASE_URL, insecure_allowed(self.settings))
+        self._key = read_api_key()
         self.usage_tokens = 0
         self.requests = 0
         self._lock = threading.Lock()
         self._call = threading.local()  # the deadline of the encode() call running in this thread
-        name = name or f"openai:{self.model}"
-        store = Path(fingerprint_dir) if fingerprint_dir is not None else default_cache_dir() / "api-fingerprints"
+        self._name = name or f"openai:{self.model}"
+        self._store = Path(fingerprint_dir) if fingerprint_dir is not None else default_cache_dir() / "api-fingerprints"
+        self._identity: EncoderIdentity | None = None
+
+    def _scope(self) -> str:
+        return f"{self.endpoint.label}|{self.model}|{self.settings.dimensions}|{self.settings.input_type}"
+
+    def _make_identity(self, dim: int, fingerprint: str) -> EncoderIdentity:
         dims = self.settings.dimensions
-        scope = f"{self.endpoint.label}|{self.model}|{dims}|{self.settings.input_type}"
-        key = (scope, str(store))
-        with _PROBES_LOCK:
-            hit = _PROBES.get(key)
-        if hit is None:
-            deadline = time.monotonic() + self.settings.total_timeout
-            vec = self._request([PROBE_TEXT], "query", deadline, what="the fingerprint probe")[0]
-            hit = (int(vec.shape[0]), _fingerprint(vec, store, scope))
-            with _PROBES_LOCK:
-                _PROBES[key] = hit
-        dim, fp = hit
-        self.fingerprint = fp
-        self.identity = EncoderIdentity(
-            name=name,
+        return EncoderIdentity(
+            name=self._name,
             backend="openai-api",
-            version=f"{self.endpoint.label};model={self.model};dimensions={dims or 'native'};fingerprint={fp}",
+            version=f"{self.endpoint.label};model={self.model};dimensions={dims or 'native'};fingerprint={fingerprint}",
             prefix_mode=self.settings.input_type,
             normalize=True,
             dim=dim,
         )
+
+    @property
+    def identity(self) -> EncoderIdentity:
+        """The identity, fingerprint included: the fingerprint probe is sent on first use (once per process
+        and settings), never when the encoder is built, so a cost check can refuse before anything is sent."""
+        if self._identity is None:
+            scope = self._scope()
+            key = (scope, str(self._store))
+            with _PROBES_LOCK:
+                hit = _PROBES.get(key)
+            if hit is None:
+                deadline = time.monotonic() + self.settings.total_timeout
+                vec = self._request([PROBE_TEXT], "query", deadline, what="the fingerprint probe")[0]
+                hit = (int(vec.shape[0]), _fingerprint(vec, self._store, scope))
+                with _PROBES_LOCK:
+                    _PROBES[key] = hit
+            self._identity = self._make_identity(*hit)
+        return self._identity
+
+    @identity.setter
+    def identity(self, value: EncoderIdentity) -> None:
+        self._identity = value
+
+    @property
+    def planned_identity(self) -> EncoderIdentity:
+        """The identity before the probe (fingerprint ``pending``): enough to plan which texts go in which
+        role's namespace (:func:`xlr.retrieval.encode_plan.texts_to_encode`) without sending anything."""
+        return self._identity or self._make_identity(self.settings.dimensions or 1, "pending")
+
+    @property
+    def fingerprint(self) -> str:
+        """The probe vector's hash (sends the probe if it was not sent yet)."""
+        return self.identity.version.rpartition("fingerprint=")[2]
 
     @property
     def where(self) -> str:
@@ -278,7 +316,7 @@ class OpenAIEncoder(BatchEncoder):
             backoff=s.backoff,
             what=what,
         )
-        dim = getattr(getattr(self, "identity", None), "dim", None) or s.dimensions
+        dim = self._identity.dim if self._identity is not None else s.dimensions
         try:
             vecs, tokens = parse_embeddings(obj, len(texts), dim, self.where)
         except ApiResponseError as exc:

@@ -18,15 +18,19 @@ Retry policy (``post_json``):
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import http.client
+import ipaddress
 import json
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["ApiRequestError", "Endpoint", "post_json", "redact"]
+__all__ = ["KEY_VAR", "ApiKeyError", "ApiRequestError", "Endpoint", "mask_key", "post_json", "read_api_key", "redact"]
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -35,15 +39,91 @@ class ApiRequestError(ValueError):
     """An API request failed for good (after the retries it was allowed); one sentence."""
 
 
+KEY_VAR = "OPENAI_API_KEY"
+_FRAGMENT = 8
+"""Shortest run of a secret's characters that :func:`redact` hides (secrets of 12+ characters)."""
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class ApiKeyError(ValueError):
+    """The API key variable holds something that cannot be a key (the message names the variable, never the value)."""
+
+
+def read_api_key(env: Mapping[str, str] | None = None, var: str = KEY_VAR) -> str | None:
+    """The key in ``env[var]`` (default ``os.environ``), stripped; ``None`` when unset or blank.
+
+    A key is printable ASCII without whitespace (``!`` to ``~``): anything else left after
+    stripping (a carriage return inside, a space, a non-ASCII letter) raises
+    :class:`ApiKeyError` naming the variable and the position, never the value.
+    """
+    raw = (os.environ if env is None else env).get(var)
+    key = (raw or "").strip()
+    if not key:
+        return None
+    for i, ch in enumerate(key):
+        if not "!" <= ch <= "~":
+            raise ApiKeyError(
+                f"${var} holds a character that cannot be part of a key (a space, a control character such as "
+                f"a carriage return, or a non-ASCII letter) at position {i + 1} of {len(key)}; "
+                "set it again (the value is not shown)"
+            )
+    return key
+
+
+def mask_key(key: str | None) -> str:
+    """What may be shown of a key: ``sk-…last4`` (``…last4`` without the ``sk-`` prefix; ``…`` when short)."""
+    if not key or len(key) < 12:
+        return "…"
+    return f"{'sk-' if key.startswith('sk-') else ''}…{key[-4:]}"
+
+
+def _b64_cores(secret: bytes) -> list[str]:
+    """The base64 characters that ``secret`` yields wherever it sits in a base64 text (3 alignments x 2 alphabets).
+
+    At alignment ``p`` (``p`` bytes before it in its 3-byte group), only the groups made of the
+    secret's own bytes are fixed: characters ``4*ceil(p/3)`` to ``4*floor((p+n)/3)`` of the encoding.
+    """
+    out = []
+    for p in range(3):
+        std = base64.b64encode(b"\0" * p + secret).decode()
+        core = std[4 * -(-p // 3) : 4 * ((p + len(secret)) // 3)]
+        out += [core, core.replace("+", "-").replace("/", "_")]
+    return out
+
+
 def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (and of its last 8+ characters) replaced by ``***``."""
+    """``text`` with every trace of ``secret`` replaced by ``***``.
+
+    Hidden: the secret itself, in any ASCII letter case; any run of :data:`_FRAGMENT` (8) or more
+    of its consecutive characters (its prefix, a server's ``sk-...abcd1234`` echo), also case-folded,
+    when the secret has 12 characters or more; its base64 forms (standard and URL-safe alphabets, at
+    any byte alignment, e.g. inside ``Basic`` credentials), any run of 12+ of their characters.
+    :func:`mask_key`'s ``sk-…last4`` stays visible.
+    """
     if not secret:
         return text
-    text = text.replace(secret, "***")
-    tail = secret[-8:]
-    if len(secret) > 12 and tail in text:  # servers often echo a masked key: 'sk-...abcd1234'
-        text = text.replace(tail, "***")
-    return text
+    folded = text.translate(_ASCII_LOWER)
+    needles: list[tuple[str, int, bool]] = [(secret.translate(_ASCII_LOWER), _FRAGMENT, True)]
+    if len(secret) < 12:
+        needles = [(secret.translate(_ASCII_LOWER), len(secret), True)]
+    needles += [(core, 12, False) for core in _b64_cores(secret.encode("utf-8", "surrogatepass")) if len(core) >= 12]
+    hidden = [False] * len(text)
+    for needle, width, fold in needles:
+        windows = {needle[i : i + width] for i in range(len(needle) - width + 1)}
+        haystack = folded if fold else text
+        for i in range(len(text) - width + 1):
+            if haystack[i : i + width] in windows:
+                hidden[i : i + width] = [True] * width
+    out, i = [], 0
+    while i < len(text):
+        if hidden[i]:
+            while i < len(text) and hidden[i]:
+                i += 1
+            out.append("***")
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -51,10 +131,12 @@ class Endpoint:
     """Where embeddings are requested: ``base_url`` + ``/embeddings``.
 
     ``label`` (scheme, host, port and path; never credentials or a query string) is what
-    identities, messages and manifests show.
+    identities, messages and manifests show. Plain ``http://`` to a machine other than this one
+    (not a loopback address) would carry the key in clear: refused unless ``allow_insecure``.
     """
 
     base_url: str
+    allow_insecure: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -67,6 +149,11 @@ class Endpoint:
                 f"API base URL {self.label!r} must not carry credentials or a query string; "
                 "the key goes in OPENAI_API_KEY"
             )
+        if parts.scheme == "http" and not self.is_local and not self.allow_insecure:
+            raise ApiRequestError(
+                f"API base URL {self.label} is plain http:// to another machine: the key and the texts would "
+                "travel in clear; use https://, or pass --api-allow-insecure (dashboard: XLR_API_ALLOW_INSECURE=1)"
+            )
 
     @property
     def label(self) -> str:
@@ -77,7 +164,14 @@ class Endpoint:
 
     @property
     def is_local(self) -> bool:
-        return urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1")
+        """A loopback host (``localhost``, ``127.0.0.0/8``, ``::1``): the request never leaves this machine."""
+        host = urlsplit(self.base_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     def path(self, route: str) -> str:
         return urlsplit(self.base_url).path.rstrip("/") + route
@@ -163,6 +257,10 @@ def post_json(
             last = f"no answer within {min(timeout, remaining):g} s"
         except (OSError, http.client.HTTPException) as exc:
             last = f"connection failed ({type(exc).__name__}: {exc})"
+        except (ValueError, TypeError) as exc:  # a request the client refuses to send (a bad header): not retried
+            raise ApiRequestError(
+                redact(f"{where}: {what} could not be sent ({type(exc).__name__}: {exc})", api_key)
+            ) from None
         else:
             if status == 200:
                 try:

@@ -35,8 +35,9 @@ def texts_to_encode(corpus: Corpus, spec: EvalSpec, encoder: Encoder) -> list[st
         by_role["document"].append(p_pos)
     seen: set[tuple[str, str]] = set()
     out: list[str] = []
+    identity = encoder.planned_identity if isinstance(encoder, OpenAIEncoder) else encoder.identity  # nothing sent
     for role, parts in by_role.items():
-        ns = encoder.identity.cache_key(role)  # type: ignore[arg-type]
+        ns = identity.cache_key(role)  # type: ignore[arg-type]
         positions = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
         for text in corpus.texts(positions, field=spec.text_field):
             if (ns, text) not in seen:
@@ -56,5 +57,7 @@ def api_cost_estimates(
         if isinstance(enc, OpenAIEncoder):
             prices = {enc.model: price} if price is not None else None
             texts = texts_to_encode(corpus, spec, enc)
-            out.append(estimate_cost(enc.identity.name, enc.model, texts, local=enc.endpoint.is_local, prices=prices))
+            out.append(
+                estimate_cost(enc.planned_identity.name, enc.model, texts, local=enc.endpoint.is_local, prices=prices)
+            )
     return out
