@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from xlr.dashboard import matrix_view, ui
 from xlr.dashboard import resources as res
-from xlr.dashboard import ui
 from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
@@ -153,7 +155,6 @@ def _mixed_pool(ctx: Context) -> None:
 def page() -> None:
     ctx = ui.context()
     st.title("Overview")
-    corpus = ctx.data.corpus
     st.caption(
         ui.literal(
             f"{ctx.data.name}: {len(ctx.spec.directions)} directions, "
@@ -171,10 +172,29 @@ def page() -> None:
     names = metric_names(ctx.spec.ks)
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     metric = c1.selectbox("Metric", names, key="ov.metric", help="recall@k or MRR; see *What the numbers mean*.")
+    table = results_table(results, ctx.spec.ks)
+    _downloads(ctx, results, table, c2, c3)
+    if matrix_view.choose_view(ctx, results) == "matrix":
+        _dropped_note(ctx, results)
+        matrix_view.render(ctx, results, table, metric)
+        _mixed_pool(ctx)
+        return
+    matrix_view.sync_table(results)
     with ui.guard():
         comp = _comparison(ctx, results, metric)
     _dropped_note(ctx, results)
-    table = results_table(results, ctx.spec.ks)
+    several = len(ctx.spec.directions) > 1
+    left, right = st.columns([3, 2]) if several else (st.container(), None)
+    left.plotly_chart(figures.metric_bars(table, metric, intervals=comp.cells), key="ov.bars")
+    if right is not None:
+        for i, model in enumerate(dict.fromkeys(table["model"])):
+            right.plotly_chart(figures.direction_heatmap(table, model, metric), key=f"ov.heat.{i}")
+    _mixed_pool(ctx)
+
+
+def _downloads(ctx: Context, results: list[DirectionResult], table: pd.DataFrame, c2: Any, c3: Any) -> None:
+    """CSV and JSON of the full results (every direction, whatever the view shows)."""
+    corpus = ctx.data.corpus
     runs = [
         (ui.embeddings(ctx, m).encoder, ui.embeddings(ctx, m).stats) for m in dict.fromkeys(r.model for r in results)
     ]
@@ -194,10 +214,3 @@ def page() -> None:
         key="ov.json",
         on_click="ignore",
     )
-    several = len(ctx.spec.directions) > 1
-    left, right = st.columns([3, 2]) if several else (st.container(), None)
-    left.plotly_chart(figures.metric_bars(table, metric, intervals=comp.cells), key="ov.bars")
-    if right is not None:
-        for i, model in enumerate(dict.fromkeys(table["model"])):
-            right.plotly_chart(figures.direction_heatmap(table, model, metric), key=f"ov.heat.{i}")
-    _mixed_pool(ctx)
