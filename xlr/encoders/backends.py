@@ -37,13 +37,13 @@ from xlr.encoders.device import (
 )
 from xlr.encoders.limits import cut_by_count, cut_with_offsets
 from xlr.encoders.st_folder import (
+    fast_tokenizer,
     fingerprint_dir,
     folder_dim,
     folder_max_seq_length,
     hub_reachable,
     hub_revision,
     hub_snapshot,
-    tokenizer_file,
 )
 from xlr.encoders.st_options import dtype_kwargs, st_encode
 
@@ -374,14 +374,10 @@ class SentenceTransformerEncoder(BatchEncoder):
         if not self.max_seq_length:
             return text
         if self._tok is None:
-            path = tokenizer_file(self._folder) if self._folder is not None else None
-            if path is None:  # no fast tokenizer file: the model's own tokenizer truncates
+            tok = fast_tokenizer(self._folder) if self._folder is not None else None
+            if tok is None:  # no fast tokenizer file: the model's own tokenizer truncates
                 return text[: self.max_seq_length * 64]
-            from tokenizers import Tokenizer
-
-            self._tok = Tokenizer.from_file(str(path))
-            self._tok.no_truncation()
-            self._tok.no_padding()
+            self._tok = tok
             self._n_special = len(self._tok.encode("", add_special_tokens=True).ids)
         return cut_with_offsets(text, self._tok, self.max_seq_length, self._n_special)
 

@@ -2,6 +2,12 @@
 
 Used by :class:`~xlr.encoders.backends.SentenceTransformerEncoder` to know its identity
 (version, output dimension) and input limit without importing torch.
+
+A folder is checked to be a model (:func:`check_model_folder`: ``modules.json`` or
+``config.json``, at most :data:`MAX_FOLDER_FILES` files and :data:`MAX_FOLDER_BYTES` bytes,
+module paths inside the folder) before anything in it is hashed, so ``st:/`` or ``st:<a venv>``
+is one sentence at once.  Every bad config file is one :class:`ModelFolderError` sentence
+naming it (deeply nested JSON, a negative ``max_seq_length``, a corrupt ``tokenizer.json``).
 """
 
 from __future__ import annotations
@@ -9,10 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
+from xlr.encoders.base import EncoderUnavailable
+
 __all__ = [
+    "MAX_FOLDER_BYTES",
+    "MAX_FOLDER_FILES",
+    "ModelFolderError",
+    "check_model_folder",
+    "fast_tokenizer",
     "fingerprint_dir",
     "folder_dim",
     "folder_max_seq_length",
@@ -23,33 +37,113 @@ __all__ = [
 ]
 
 
+MAX_FOLDER_FILES = 10_000
+"""more files than any sentence-transformers model folder holds"""
+MAX_FOLDER_BYTES = 200 << 30
+"""200 GiB: more than any model folder this tool can run"""
+_MAX_CONFIG_BYTES = 16 << 20
+
+
+class ModelFolderError(EncoderUnavailable):
+    """An ``st:`` folder is not a model folder, is too big for one, or holds a bad config file."""
+
+
 def _json(path: Path) -> Any:
+    """The JSON in ``path``; ``None`` when absent or not JSON; deep nesting is one sentence."""
     try:
+        if path.stat().st_size > _MAX_CONFIG_BYTES:
+            return None
         return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ModelFolderError(
+            f"{path}: JSON nested too deeply (arrays or objects inside each other beyond the parser's limit)"
+        ) from None
     except (OSError, ValueError):
         return None
 
 
-def fingerprint_dir(path: Path) -> str:
-    """Content fingerprint of a local model folder (files' names, sizes and bytes).
+def _files(folder: Path) -> list[tuple[str, Path]]:
+    """``(relative name, path)`` of the visible files under ``folder``, sorted; links to folders are not entered."""
+    out: list[tuple[str, Path]] = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(top) / name
+            if path.is_file():
+                out.append((path.relative_to(folder).as_posix(), path))
+                if len(out) > MAX_FOLDER_FILES:
+                    raise ModelFolderError(
+                        f"{folder} holds more than {MAX_FOLDER_FILES:,} files: it is not one model's folder; "
+                        "give the folder of the model (with modules.json or config.json)"
+                    )
+    return sorted(out)
 
-    Files over 64 MiB contribute their size and their first and last 4 MiB, so a
-    re-saved model changes the key while a 2 GB checkpoint hashes in seconds.
+
+def check_model_folder(folder: Path) -> list[tuple[str, Path]]:
+    """Refuse (one :class:`ModelFolderError` sentence) a folder that is not a model folder; return its files.
+
+    A model folder has ``modules.json`` or ``config.json``; its ``modules.json`` (if any) is a
+    list of modules whose paths stay inside the folder; it holds at most :data:`MAX_FOLDER_FILES`
+    files and :data:`MAX_FOLDER_BYTES` bytes.  Only names and sizes are read here.
+    """
+    if not folder.is_dir():
+        raise ModelFolderError(f"{folder} is not a folder")
+    if not any((folder / n).is_file() for n in ("modules.json", "config.json")):
+        raise ModelFolderError(
+            f"{folder} is not a sentence-transformers model folder (no modules.json or config.json); "
+            "give the folder a model was saved in"
+        )
+    if (folder / "modules.json").is_file():
+        mods = _json(folder / "modules.json")
+        for m in mods if isinstance(mods, list) else []:
+            rel = str(m.get("path", "")) if isinstance(m, dict) else ""
+            inside = os.path.normpath(os.path.join(folder, rel))
+            if os.path.isabs(rel) or not (inside == str(folder) or inside.startswith(str(folder) + os.sep)):
+                raise ModelFolderError(f"{folder / 'modules.json'}: module path {rel!r} leaves the folder")
+    files = _files(folder)
+    total = sum(p.stat().st_size for _, p in files)
+    if total > MAX_FOLDER_BYTES:
+        raise ModelFolderError(
+            f"{folder} holds more than {MAX_FOLDER_BYTES:,} bytes ({total:,}): it is not one model's folder"
+        )
+    return files
+
+
+_DIGESTS: dict[tuple[str, int, int, int, int], bytes] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _file_digest(path: Path) -> bytes:
+    """sha256 of every byte of ``path``, streamed; kept per (path, size, mtime, inode, device)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    with _DIGESTS_LOCK:
+        hit = _DIGESTS.get(key)
+    if hit is not None:
+        return hit
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(8 << 20), b""):
+            h.update(block)
+    digest = h.digest()
+    with _DIGESTS_LOCK:
+        _DIGESTS[key] = digest
+    return digest
+
+
+def fingerprint_dir(path: Path) -> str:
+    """Content fingerprint of a local model folder: every visible file's name, size and sha256.
+
+    The folder is checked first (:func:`check_model_folder`); each file is read whole, streamed,
+    once per state (path, size, mtime, inode) in a process, so an edit anywhere in a 2 GB
+    checkpoint (same size) changes the key, and a second encoder of the same folder costs a stat.
     """
     h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        rel = f.relative_to(path).as_posix()
-        if rel.startswith(".") or "/." in rel:
-            continue
-        size = f.stat().st_size
-        h.update(f"{rel}\0{size}\0".encode())
-        with open(f, "rb") as fh:
-            if size <= 64 << 20:
-                h.update(fh.read())
-            else:
-                h.update(fh.read(4 << 20))
-                fh.seek(size - (4 << 20))
-                h.update(fh.read())
+    for rel, f in check_model_folder(path):
+        h.update(f"{rel}\0{f.stat().st_size}\0".encode())
+        h.update(_file_digest(f))
     return h.hexdigest()[:16]
 
 
@@ -122,7 +216,10 @@ def folder_max_seq_length(folder: Path) -> int | None:
     for cfg_path in (tdir / "sentence_bert_config.json", folder / "sentence_bert_config.json"):
         cfg = _json(cfg_path)
         if isinstance(cfg, dict) and isinstance(cfg.get("max_seq_length"), int):
-            return int(cfg["max_seq_length"])
+            value = int(cfg["max_seq_length"])
+            if value <= 0:
+                raise ModelFolderError(f"max_seq_length is {value} in {cfg_path}; it must be a positive integer")
+            return value
     tok = _json(tdir / "tokenizer_config.json")
     if isinstance(tok, dict) and isinstance(tok.get("model_max_length"), int) and tok["model_max_length"] < 100_000:
         return int(tok["model_max_length"])
@@ -133,6 +230,24 @@ def tokenizer_file(folder: Path) -> Path | None:
     """The fast tokenizer (``tokenizer.json``) of the Transformer module, if there is one."""
     path = _transformer_dir(folder) / "tokenizer.json"
     return path if path.is_file() else None
+
+
+def fast_tokenizer(folder: Path) -> Any:
+    """The ``tokenizers.Tokenizer`` of the folder (no truncation, no padding), ``None`` if it has none;
+    a corrupt ``tokenizer.json`` is one :class:`ModelFolderError` sentence naming it."""
+    path = tokenizer_file(folder)
+    if path is None:
+        return None
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:  # the Rust library raises its own Exception type
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelFolderError(f"cannot read the tokenizer {path} ({first[:200]})") from None
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
 
 
 def hub_snapshot(model_id: str, revision: str | None = None) -> tuple[Path, str] | None:
