@@ -6,10 +6,9 @@ the server's address and draws the estimate, the key's mask and the confirmation
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from xlr import settings
 from xlr.dashboard import resources as res
 from xlr.dashboard.policy import MAX_COST, ServePolicy, is_api_model
 from xlr.dashboard.state import Context, literal
@@ -26,7 +25,7 @@ def serve_policy() -> ServePolicy:
         address = st.get_option("server.address")
     except (KeyError, RuntimeError):  # no such option: assume the server is reachable from elsewhere
         address = None
-    return ServePolicy.from_env(os.environ, address)
+    return ServePolicy.from_env(settings.environment(), address)
 
 
 def confirmed_models(models: tuple[str, ...], ctx: Context) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ bookmark or a pasted link restores the same view on every page.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from xlr import settings
 from xlr.dashboard import resources as res
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
@@ -106,7 +106,7 @@ def _init_state() -> None:
             if key in ss:
                 ss[key] = ss[key]
         return
-    s, warnings = initial_settings(os.environ, st.query_params.to_dict(), first_available(), serve_policy())
+    s, warnings = initial_settings(settings.environment(), st.query_params.to_dict(), first_available(), serve_policy())
     ss["xlr.sources"] = list(DATASETS) + ([s.dataset] if s.dataset not in DATASETS else [])
     ss["xlr.labels"], ss["xlr.failed"], ss["xlr.warnings"] = {}, {}, warnings
     ss.update(
@@ -207,7 +207,7 @@ def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
     (or its device or precision) is deselected, then retried."""
     failed = st.session_state.setdefault("xlr.enc_failed", {})
     policy = serve_policy()
-    trusted = {m.strip() for m in os.environ.get("XLR_DEFAULT_MODELS", "").split(",")}  # the operator's choice
+    trusted = {m.strip() for m in (settings.env("XLR_DEFAULT_MODELS") or "").split(",")}  # the operator's choice
     keys = {name: encoder_key(name, s.device, s.precision) for name in s.models}
     for key in [k for k in failed if k not in keys.values()]:
         del failed[key]

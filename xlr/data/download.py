@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from xlr import settings
+
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_MIN_RATE",
@@ -73,24 +75,11 @@ def _fail(url: str, dest: Path, reason: str) -> DatasetUnavailable:
     )
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"${name}={raw!r}: expected a number of seconds or bytes/s") from None
-    if not value >= 0:
-        raise ValueError(f"${name}={raw!r}: must be zero or more")
-    return value
-
-
 def default_limits() -> tuple[float, float]:
     """``(deadline seconds, min_rate bytes/s)`` from ``$XLR_DOWNLOAD_DEADLINE``/``$XLR_DOWNLOAD_MIN_RATE``."""
     return (
-        _env_float("XLR_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE),
-        _env_float("XLR_DOWNLOAD_MIN_RATE", DEFAULT_MIN_RATE),
+        settings.non_negative_float("XLR_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE),
+        settings.non_negative_float("XLR_DOWNLOAD_MIN_RATE", DEFAULT_MIN_RATE),
     )
 
 

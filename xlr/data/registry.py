@@ -21,6 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
+from xlr import settings
 from xlr.data.corpus import detect_format
 from xlr.data.download import DatasetUnavailable, Progress, download, file_sha256
 from xlr.data.loaders import XQUAD_FILE, load_jsonl, load_xquad
@@ -188,8 +189,8 @@ class LoadedDataset:
 
 def data_dir() -> Path:
     """``$XLR_DATA_DIR`` (when set and non-empty), else ``user_cache_dir("xlr")/data``; not created here."""
-    env = os.environ.get("XLR_DATA_DIR", "").strip()
-    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("xlr")) / "data"
+    env = settings.data_dir()
+    return env if env is not None else Path(platformdirs.user_cache_dir("xlr")) / "data"
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -232,7 +233,7 @@ def ensure_dataset(
     """
     spec = _spec(name)
     base = Path(root).expanduser() if root is not None else data_dir()
-    mirror = base_url if base_url is not None else (os.environ.get("XLR_DATA_BASE_URL", "").strip() or None)
+    mirror = base_url if base_url is not None else settings.data_base_url()
     paths = [base / f.relpath for f in spec.files]
     todo = [
         (f, p, f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url)
@@ -295,7 +296,7 @@ def _check_shape(spec: DatasetSpec, corpus: Corpus, files: tuple[Path, ...], bas
         return
     got = DatasetShape(len(corpus), len(corpus.ids), tuple(corpus.languages))
     if got != want:
-        mirror = base_url if base_url is not None else (os.environ.get("XLR_DATA_BASE_URL", "").strip() or None)
+        mirror = base_url if base_url is not None else settings.data_base_url()
         missing = tuple(
             (f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url, p)
             for f, p in zip(spec.files, files, strict=True)

@@ -18,9 +18,10 @@ token; any other unknown model has an unknown price (``None``), never a guessed 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from xlr import settings
 
 __all__ = [
     "PRICES",
@@ -71,7 +72,7 @@ def parse_prices(spec: str, *, source: str = "XLR_API_PRICES") -> dict[str, floa
 
 def _price_table(overrides: Mapping[str, float] | None) -> dict[str, float]:
     table = dict(PRICES)
-    env = os.environ.get("XLR_API_PRICES", "").strip()
+    env = settings.env("XLR_API_PRICES")
     if env:
         table.update(parse_prices(env))
     if overrides:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib.metadata
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from xlr import settings
 from xlr.encoders.base import (
     PREFIX_MODES,
     BatchEncoder,
@@ -343,7 +343,7 @@ class SentenceTransformerEncoder(BatchEncoder):
             raise EncoderUnavailable(
                 f"could not load sentence-transformers model '{model}' {where}: {first[:300]}"
             ) from None
-        if self.device == "cpu" and os.environ.get("XLR_THREADS", "").strip():
+        if self.device == "cpu" and settings.threads() is not None:
             import torch
 
             torch.set_num_threads(default_threads())

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xlr import settings
 from xlr.atomic import atomic_write_text
 from xlr.encoders.base import Encoder, Progress, Role, length_order, prepare_texts
 from xlr.encoders.cache_store import CacheRepairWarning, Namespace, remove_wrong_type
@@ -54,9 +55,9 @@ __all__ = ["CacheRepairWarning", "CacheStats", "EmbeddingCache", "default_cache_
 
 def default_cache_dir() -> Path:
     """``$XLR_CACHE_DIR``, else the user's cache directory + ``xlr/embeddings``."""
-    env = os.environ.get("XLR_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
+    env = settings.cache_dir()
+    if env is not None:
+        return env
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("xlr")) / "embeddings"

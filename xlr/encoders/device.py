@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from xlr import settings
 from xlr.encoders.base import EncoderUnavailable
 
 __all__ = [
@@ -63,9 +64,10 @@ class Runtime:
 
     @classmethod
     def from_options(cls, device: str | None = None, precision: str | None = None, batch_size: int | None = None):
-        """Options as given on a command line: ``None`` falls back to ``$XLR_DEVICE``, then ``auto``."""
-        dev = (device or os.environ.get("XLR_DEVICE", "") or "auto").strip().lower()
-        return cls(dev, (precision or "fp32").strip().lower(), batch_size)
+        """Options as given on a command line: ``None`` falls back to ``$XLR_DEVICE`` (then ``auto``)
+        and ``$XLR_PRECISION`` (then ``fp32``), read by :mod:`xlr.settings`."""
+        dev = (device or settings.device() or "auto").strip().lower()
+        return cls(dev, (precision or settings.precision() or "fp32").strip().lower(), batch_size)
 
 
 def _torch():
@@ -139,14 +141,8 @@ def default_threads() -> int:
     collapse under load (measured: 1 thread beat 2 by up to 73x on a loaded 2-core machine),
     while a quiet machine still gets all its cores.
     """
-    env = os.environ.get("XLR_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise ValueError(f"XLR_THREADS must be a positive integer, got {env!r}") from None
-        if n < 1:
-            raise ValueError(f"XLR_THREADS must be a positive integer, got {env!r}")
+    n = settings.threads()
+    if n is not None:
         return n
     try:
         cores = len(os.sched_getaffinity(0))
