@@ -43,12 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
-from xlr import settings
 from xlr.atomic import atomic_write_text, file_lock
 from xlr.encoders.api_cost import estimate_tokens
 from xlr.encoders.api_http import ApiRequestError, Endpoint, post_json, read_api_key, redact
 from xlr.encoders.base import BatchEncoder, EncoderIdentity, Progress, Role
 from xlr.encoders.cache import default_cache_dir
+from xlr.settings import flag, openai_base_url
 
 __all__ = [
     "PROBE_TEXT",
@@ -73,12 +73,12 @@ def insecure_allowed(settings: ApiSettings) -> bool:
     """``settings.allow_insecure``, else ``$XLR_API_ALLOW_INSECURE`` is ``1``/``true``/``yes``."""
     if settings.allow_insecure is not None:
         return settings.allow_insecure
-    return settings.flag("XLR_API_ALLOW_INSECURE")
+    return flag("XLR_API_ALLOW_INSECURE")
 
 
 def resolve_base_url(explicit: str | None = None) -> str:
     """``explicit``, else ``$XLR_OPENAI_BASE_URL``, else ``$OPENAI_BASE_URL``, else OpenAI's."""
-    for value in (explicit, settings.openai_base_url(), os.environ.get("OPENAI_BASE_URL")):
+    for value in (explicit, openai_base_url(), os.environ.get("OPENAI_BASE_URL")):
         if value and value.strip():
             return value.strip().rstrip("/")
     return DEFAULT_BASE_URL
