@@ -60,6 +60,8 @@ def test_a_missing_device_is_one_sentence(gpu):
     with pytest.raises(DeviceUnavailable, match="unknown device"):
         Runtime("tpu")
     with pytest.raises(DeviceUnavailable, match="unknown precision"):
+        Runtime("cpu", "fp8")
+    with pytest.raises(DeviceUnavailable, match="for int8 use --backend onnx"):  # int8 weights: not torch
         Runtime("cpu", "int8")
 
 

@@ -181,7 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         facts["vectors"] = vector_facts
     manifest = build_manifest(data, spec, runs, results, extra=facts)
     flags = facts["unsupported_languages"]
-    labels = {model_label(e.identity.name, spec): e.identity.name for e in encoders}
+    labels = {model_label(e.identity.label, spec): e.identity.name for e in encoders}
     print(f"{terminal_text(data.name)}: {spec.sampling} per direction")
     if args.summary:
         print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")

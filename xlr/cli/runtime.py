@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 from typing import Any
 
 from xlr.encoders.base import Encoder
-from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
+from xlr.encoders.device import BACKENDS, WEIGHT_PRECISIONS, Runtime, apply_runtime
 from xlr.encoders.registry import load_encoder
 
 __all__ = ["add_runtime_flags", "load_with_runtime", "one_line_warnings"]
@@ -25,9 +26,17 @@ def add_runtime_flags(p: argparse.ArgumentParser, *, device: bool = True) -> Non
         )
     p.add_argument(
         "--precision",
-        choices=PRECISIONS,
+        choices=WEIGHT_PRECISIONS,
         default=None,
-        help="fp32 (default, the published figures), fp16 or bf16 (GPU only; cached separately)",
+        help="weights: fp32 (default, the published figures), fp16 or bf16 (torch on a GPU), int8 (onnx or "
+        "openvino); cached separately",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="what runs sentence-transformers models: torch (default), onnx or openvino (exported once from the "
+        "model folder and cached beside the embeddings; pip install 'xlr[onnx]' / 'xlr[openvino]')",
     )
     p.add_argument(
         "--encode-batch-size",
@@ -40,13 +49,21 @@ def add_runtime_flags(p: argparse.ArgumentParser, *, device: bool = True) -> Non
 def runtime_from(args: argparse.Namespace) -> Runtime:
     """The device/precision/batch size of the command line (``$XLR_DEVICE`` for a missing ``--device``)."""
     return Runtime.from_options(
-        getattr(args, "device", None), getattr(args, "precision", None), getattr(args, "encode_batch_size", None)
+        getattr(args, "device", None),
+        getattr(args, "precision", None),
+        getattr(args, "encode_batch_size", None),
+        getattr(args, "backend", None),
     )
 
 
 def load_with_runtime(name: str, args: argparse.Namespace, **options: Any) -> Encoder:
-    """``load_encoder(name, **options)`` set to the device/precision/batch size of the command line."""
-    return apply_runtime(load_encoder(name, **options), runtime_from(args))
+    """``load_encoder(name, **options)`` set to the device/precision/batch size/backend of the command line;
+    exported models are cached in ``<--cache-dir>/models`` when ``--cache-dir`` is given."""
+    enc = apply_runtime(load_encoder(name, **options), runtime_from(args))
+    cache_dir = getattr(args, "cache_dir", None)
+    if cache_dir is not None and hasattr(enc, "export_root"):
+        enc.export_root = Path(cache_dir).expanduser() / "models"
+    return enc
 
 
 def one_line_warnings() -> None:

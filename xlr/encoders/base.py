@@ -86,7 +86,17 @@ class EncoderIdentity:
     normalize: bool
     dim: int
     precision: str = "fp32"
-    """``fp32`` (default), ``fp16`` or ``bf16``: part of the cache key when not ``fp32``."""
+    """``fp32`` (default), ``fp16``, ``bf16`` or ``int8`` (weights): part of the cache key when not ``fp32``."""
+    engine: str = ""
+    """What runs the model when not the backend's own engine (``onnx``, ``openvino``): part of the
+    cache key when set."""
+
+    @property
+    def label(self) -> str:
+        """The name, with the engine and weight precision when not the defaults: ``minilm-en``,
+        ``minilm-en[onnx int8]``, ``labse[fp16]`` (results of two settings never share a label)."""
+        setting = " ".join(x for x in (self.engine, "" if self.precision == "fp32" else self.precision) if x)
+        return f"{self.name}[{setting}]" if setting else self.name
 
     def prefix(self, role: Role) -> str:
         """The prefix actually put in front of a text encoded in ``role``."""
@@ -107,6 +117,8 @@ class EncoderIdentity:
         fields: list[object] = [self.name, self.backend, self.version, self.prefix(role), self.normalize, self.dim]
         if self.precision != "fp32":  # fp32 keys are those written before precision existed
             fields.append(self.precision)
+        if self.engine:  # likewise: keys without an engine are those of the backend's own engine
+            fields.append(f"engine={self.engine}")
         blob = json.dumps(fields)
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -119,6 +131,7 @@ class EncoderIdentity:
             "normalize": self.normalize,
             "dim": self.dim,
             "precision": self.precision,
+            "engine": self.engine or self.backend,
         }
 
 

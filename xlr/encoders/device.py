@@ -16,8 +16,11 @@ from xlr import settings
 from xlr.encoders.base import EncoderUnavailable
 
 __all__ = [
+    "BACKENDS",
+    "BACKEND_PRECISIONS",
     "DEVICES",
     "PRECISIONS",
+    "WEIGHT_PRECISIONS",
     "DeviceUnavailable",
     "Runtime",
     "apply_runtime",
@@ -28,7 +31,13 @@ __all__ = [
 ]
 
 PRECISIONS = ("fp32", "fp16", "bf16")
+"""Weight precisions of the torch backend (the dashboard's choices)."""
+WEIGHT_PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+"""Every weight precision of some backend (the CLI's ``--precision`` choices)."""
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+BACKENDS = ("torch", "onnx", "openvino")
+BACKEND_PRECISIONS = {"torch": ("fp32", "fp16", "bf16"), "onnx": ("fp32", "int8"), "openvino": ("fp32", "int8")}
+"""Weight precisions each backend runs (torch fp16/bf16 on a GPU; onnx/openvino on the CPU)."""
 
 
 class DeviceUnavailable(EncoderUnavailable):
@@ -46,28 +55,52 @@ class Runtime:
     """How an encoder is asked to run.
 
     ``device``: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; ``precision``: ``fp32``,
-    ``fp16`` or ``bf16``; ``batch_size``: texts per engine call (None: chosen per device, see
-    :func:`default_batch_size`).
+    ``fp16``, ``bf16`` or ``int8`` (see :data:`BACKEND_PRECISIONS`); ``batch_size``: texts per engine
+    call (None: chosen per device, see :func:`default_batch_size`); ``backend``: ``torch`` (default),
+    ``onnx`` or ``openvino`` (sentence-transformers models, exported once: :mod:`xlr.encoders.exported`).
     """
 
     device: str = "auto"
     precision: str = "fp32"
     batch_size: int | None = None
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
         if not _valid_device(self.device):
             raise DeviceUnavailable(f"unknown device {self.device!r}; choose auto, cpu, cuda, cuda:N or mps")
-        if self.precision not in PRECISIONS:
-            raise DeviceUnavailable(f"unknown precision {self.precision!r}; choose {', '.join(PRECISIONS)}")
+        if self.precision not in WEIGHT_PRECISIONS:
+            raise DeviceUnavailable(f"unknown precision {self.precision!r}; choose {', '.join(WEIGHT_PRECISIONS)}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.backend not in BACKENDS:
+            raise DeviceUnavailable(f"unknown backend {self.backend!r}; choose {', '.join(BACKENDS)}")
+        if self.precision not in BACKEND_PRECISIONS[self.backend]:
+            hint = "--backend onnx or openvino" if self.precision == "int8" else "--backend torch on a GPU"
+            raise DeviceUnavailable(
+                f"--backend {self.backend} runs {'/'.join(BACKEND_PRECISIONS[self.backend])} weights, "
+                f"not {self.precision}; for {self.precision} use {hint}"
+            )
+        if self.backend != "torch" and self.device not in ("auto", "cpu"):
+            raise DeviceUnavailable(f"--backend {self.backend} runs on the CPU here; use --device cpu or auto")
 
     @classmethod
-    def from_options(cls, device: str | None = None, precision: str | None = None, batch_size: int | None = None):
+    def from_options(
+        cls,
+        device: str | None = None,
+        precision: str | None = None,
+        batch_size: int | None = None,
+        backend: str | None = None,
+    ):
         """Options as given on a command line: ``None`` falls back to ``$XLR_DEVICE`` (then ``auto``)
-        and ``$XLR_PRECISION`` (then ``fp32``), read by :mod:`xlr.settings`."""
+        and ``$XLR_PRECISION`` (then ``fp32``), read by :mod:`xlr.settings`; ``backend`` to ``torch``."""
         dev = (device or settings.device() or "auto").strip().lower()
-        return cls(dev, (precision or settings.precision() or "fp32").strip().lower(), batch_size)
+        prec = (precision or settings.precision() or "fp32").strip().lower()
+        return cls(dev, prec, batch_size, (backend or "torch").strip().lower())
+
+    @property
+    def device_for_backend(self) -> str:
+        """``cpu`` for the exported backends (their ``auto`` is the CPU), else :attr:`device`."""
+        return "cpu" if self.backend != "torch" else self.device
 
 
 def _torch():
@@ -164,6 +197,13 @@ def apply_runtime(encoder, runtime: Runtime):
     with_runtime = getattr(encoder, "with_runtime", None)
     if with_runtime is not None:
         return with_runtime(runtime)
-    if runtime.device in ("auto", "cpu") and runtime.precision == "fp32" and runtime.batch_size is None:
+    if (
+        runtime.device in ("auto", "cpu")
+        and runtime.precision == "fp32"
+        and runtime.batch_size is None
+        and runtime.backend == "torch"
+    ):
         return encoder
-    raise DeviceUnavailable(f"{encoder.identity.name} does not take --device, --precision or --encode-batch-size")
+    raise DeviceUnavailable(
+        f"{encoder.identity.name} does not take --device, --precision, --backend or --encode-batch-size"
+    )

@@ -228,7 +228,7 @@ def evaluate(
         p_all.append(p_pos)
     embeddings.ensure(np.concatenate(q_all), "query")
     embeddings.ensure(np.concatenate(p_all), "document")
-    label = model or model_label(embeddings.encoder.identity.name, spec)
+    label = model or model_label(embeddings.encoder.identity.label, spec)
     if spec.vectors.precision != "float32":
         if ranker is not gold_ranks:
             raise ValueError("int8/ubinary vectors are ranked by the local kernel only; leave out --engine ray")
