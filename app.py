@@ -29,6 +29,7 @@ nav = st.navigation(
 if ui.sidebar() is None:
     st.title("xlr: cross-language retrieval")
     ui.render_no_data()
-    st.stop()
+    ui.stop()
 with ui.guard():
     nav.run()
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import ui, views
+from xlr.dashboard import ui, url, views
 from xlr.report import figures
 from xlr.retrieval.directions import Direction
 
@@ -27,15 +27,14 @@ def label(pos: int) -> str:
 
 first = ctx.spec.directions[0]
 ss = st.session_state
-# a link (failed query -> its row) or a pasted URL sets the widgets once
-if (m := ui.take_param("model")) in ctx.models:
-    ss["hm.model"] = m
-if (src := ui.take_param("source")) in corpus.languages:
-    ss["hm.source"] = src
-if (tgt := ui.take_param("target")) in corpus.languages:
-    ss["hm.target"] = tgt
-if (row := ui.take_param("row")) is not None and row.isdigit():
-    ss["hm.start"] = int(row)
+# a link (failed query -> its row, a hub's query), Back/Forward or a pasted URL sets the widgets
+url.from_url("model", "hm.model", url.parse_choice(ctx.models))
+url.from_url("source", "hm.source", url.parse_choice(corpus.languages))
+url.from_url("target", "hm.target", url.parse_choice(corpus.languages))
+url.from_url("row", "hm.start", url.parse_nonnegative)
+url.from_url("size", "hm.size", url.parse_nonnegative, default=20)
+url.from_url("hub", "hm.hub_min", url.parse_nonnegative, default=3)
+url.from_url("find", "hm.find", default="")
 ss.setdefault("hm.source", first.source)
 c1, c2, c3 = st.columns(3)
 model = c1.selectbox("Encoder", ctx.models, key="hm.model")
@@ -55,9 +54,12 @@ def _to_match() -> None:
 
 
 ss["hm.start"] = min(int(ss.get("hm.start", 0)), n - 1)
+size_max = max(2, min(60, n))
+ss["hm.size"] = min(max(int(ss.get("hm.size", 20)), 1), size_max)
+ss["hm.hub_min"] = min(max(int(ss.get("hm.hub_min", 3)), 2), 1000)
 c4, c5, c6 = st.columns(3)
-size = c4.slider("Window size", 1, max(2, min(60, n)), min(20, n), key="hm.size")
-hub_min = c6.number_input("Hub: top-1 of at least", 2, 1000, 3, key="hm.hub_min")
+size = c4.slider("Window size", 1, size_max, key="hm.size")
+hub_min = c6.number_input("Hub: top-1 of at least", 2, 1000, key="hm.hub_min")
 needle = st.text_input("Find a title, id or text (moves the window to it)", key="hm.find")
 if needle.strip():
     hits = np.flatnonzero(
@@ -73,7 +75,15 @@ if needle.strip():
             ss["hm.start"] = ss["hm.match"]
         st.selectbox(f"{hits.size} matches", list(found), format_func=found.get, key="hm.match", on_change=_to_match)
 start = c5.number_input(f"First row (0 – {n - 1})", 0, n - 1, key="hm.start")
-ui.url_params(model=model, source=source, target=target, row=int(start))
+url.url_params(
+    model=("hm.model", model),
+    source=("hm.source", source),
+    target=("hm.target", target),
+    row=("hm.start", int(start)),
+    size=("hm.size", int(size), 20),
+    hub=("hm.hub_min", int(hub_min), 3),
+    find=("hm.find", needle),
+)
 matrix = views.similarity_window(dv.queries, dv.pool, int(start), int(size))
 rows = list(range(int(start), int(start) + matrix.shape[0]))
 top1 = ui.direction_top1(ctx, model, Direction(source, target))  # cached: not recomputed on every rerun
@@ -122,12 +132,12 @@ if hubs.size:
         c_a.page_link(
             "pages/1_Similarity_heatmap.py",
             label=f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}",
-            query_params={"model": model, "source": source, "target": target, "row": str(int(q))},
+            query_params=url.link(model=model, source=source, target=target, row=int(q)),
         )
         c_b.page_link(
             "pages/4_Ad-hoc_search.py",
             label="search this query",
-            query_params={"q": qdoc.text[:1500], "langs": target},
+            query_params=url.link(q=qdoc.text[:1500], langs=target),
         )
 else:
     st.caption(f"No candidate is the top-1 of {hub_min} or more queries.")

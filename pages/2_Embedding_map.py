@@ -5,16 +5,25 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import ui, views
+from xlr.dashboard import ui, url, views
 from xlr.report import figures
 
 ctx = ui.context()
 st.title("Embedding map")
 sub = ui.working_corpus(ctx)
 langs_in = sorted({lang for d in ctx.spec.directions for lang in (d.source, d.target)})
+url.from_url("model", "map.model", url.parse_choice(ctx.models))
+url.from_url("langs", "map.langs", url.parse_list(sub.languages))
+url.from_url("method", "map.method", url.parse_choice(["umap", "pca"]), default="umap")
+url.from_url("join", "map.join", url.parse_flag, default=True)
+url.from_url("find", "map.find", default="")
+ss = st.session_state
+ss.setdefault("map.join", True)
+if "map.langs" not in ss:
+    ss["map.langs"] = [lang for lang in langs_in if lang in sub.languages]
 c1, c2, c3 = st.columns([1, 2, 1])
 model = c1.selectbox("Encoder", ctx.models, key="map.model")
-langs = c2.multiselect("Languages", sub.languages, default=langs_in, key="map.langs")
+langs = c2.multiselect("Languages", sub.languages, key="map.langs")
 method = c3.radio(
     "Projection",
     ["umap", "pca"],
@@ -22,11 +31,18 @@ method = c3.radio(
     horizontal=True,
     format_func={"umap": "UMAP", "pca": "PCA (fast)"}.get,
 )
-join = st.checkbox("Join documents that share an id", value=True, key="map.join")
+join = st.checkbox("Join documents that share an id", key="map.join")
 needle = st.text_input("Highlight: title, id or text contains", key="map.find")
+url.url_params(
+    model=("map.model", model),
+    langs=("map.langs", langs),
+    method=("map.method", method, "umap"),
+    join=("map.join", join, True),
+    find=("map.find", needle),
+)
 if not langs:
     st.info("Choose at least one language.")
-    st.stop()
+    ui.stop()
 positions = np.sort(np.concatenate([sub.positions(lang) for lang in langs]))
 st.caption(
     f"{positions.size} documents of the {len(ctx.ids)} selected ids; "

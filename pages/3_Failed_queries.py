@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import ui, views
+from xlr.dashboard import ui, url, views
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -12,10 +12,10 @@ st.title("Failed queries")
 with ui.guard():
     results = ui.complete_evaluation(ctx)
 ss = st.session_state
-if (m := ui.take_param("model")) in ctx.models:
-    ss["fq.model"] = m
-if (d := ui.take_param("direction")) in [x.label for x in ctx.spec.directions]:
-    ss["fq.direction"] = d
+url.from_url("model", "fq.model", url.parse_choice(ctx.models))
+url.from_url("direction", "fq.direction", lambda v: v if v in [x.label for x in ctx.spec.directions] else None)
+url.from_url("at_k", "fq.k", url.parse_choice(ctx.spec.ks), default=ctx.spec.ks[0])
+url.from_url("sort", "fq.sort", url.parse_choice(["gold rank", "score gap"]), default="gold rank")
 c1, c2, c3, c4 = st.columns(4)
 model = c1.selectbox("Encoder", ctx.models, key="fq.model")
 label = c2.selectbox("Direction", [d.label for d in ctx.spec.directions], key="fq.direction")
@@ -26,7 +26,6 @@ dv = ui.direction_vectors(ctx, model, result.direction)
 failed = views.failed_queries(result, dv.queries, dv.pool, int(k), corpus)
 failed = failed.sort_values("gold_rank" if order == "gold rank" else "gap", ascending=False, kind="stable")
 st.subheader(f"{len(failed)} of {result.n_queries} queries fail at k = {k}")
-ui.url_params(model=model, direction=label)
 NAMES = {
     "id": "id",
     "query_text": "query",
@@ -43,9 +42,15 @@ st.dataframe(
     key="fq.table",
     column_config={NAMES[c]: st.column_config.NumberColumn(format="%.3f") for c in ("gold_score", "top1_score", "gap")},
 )
+opened = ""
 if len(failed):
     choices = {int(q): f"{i} (rank {r})" for q, i, r in zip(failed["query"], failed["id"], failed["gold_rank"])}
+    by_id = {str(i): int(q) for q, i in zip(failed["query"], failed["id"])}
+    url.from_url("query", "fq.open", by_id.get)
+    if ss.get("fq.open") not in choices:
+        ss.pop("fq.open", None)
     query = st.selectbox("Open a failed query", list(choices), format_func=choices.get, key="fq.open")
+    opened = str(result.query_ids[query])
     qdoc = corpus.documents[int(result.query_positions[query])]
     gdoc = corpus.documents[int(result.pool_positions[result.gold[query]])]
     st.markdown(
@@ -59,18 +64,13 @@ if len(failed):
         "pages/1_Similarity_heatmap.py",
         label=f"Open its heatmap row ({row})",
         icon="🔥",
-        query_params={
-            "model": model,
-            "source": result.direction.source,
-            "target": result.direction.target,
-            "row": str(row),
-        },
+        query_params=url.link(model=model, source=result.direction.source, target=result.direction.target, row=row),
     )
     l2.page_link(
         "pages/4_Ad-hoc_search.py",
         label="Search this query (ad-hoc, whole corpus)",
         icon="🔎",
-        query_params={"q": qdoc.text[:1500], "langs": result.direction.target},
+        query_params=url.link(q=qdoc.text[:1500], langs=result.direction.target),
     )
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)
@@ -82,6 +82,13 @@ if len(failed):
             text=cand["text"].map(views.snippet),
         ).set_index("rank")
     )
+url.url_params(
+    model=("fq.model", model),
+    direction=("fq.direction", label),
+    at_k=("fq.k", k, ctx.spec.ks[0]),
+    sort=("fq.sort", order, "gold rank"),
+    query=("fq.open", opened),
+)
 st.subheader("Same id, other source languages")
 same = [r for r in results if r.model == model and r.direction.target == result.direction.target]
 table = views.consistency(same, int(k))

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import ui, views
+from xlr.dashboard import ui, url, views
 from xlr.dashboard.jobs import Job
 
 ctx = ui.context()
 ss = st.session_state
 st.title("Ad-hoc search")
 corpus = ctx.data.corpus
-if (q := ui.take_param("q")) is not None:  # pre-filled from a failed query or a hub
-    ss["search.text"] = q
-if (langs_p := ui.take_param("langs")) is not None:
-    ss["search.langs"] = [x for x in langs_p.split(",") if x in corpus.languages]
+url.from_url("q", "search.text")  # pre-filled from a failed query or a hub
+url.from_url("langs", "search.langs", url.parse_list(corpus.languages))
+url.from_url("encoders", "search.models", url.parse_list(ctx.models))
+url.from_url("top", "search.k", lambda v: int(v) if v.isdigit() and 1 <= int(v) <= 100 else None, default=10)
+url.from_url("whole", "search.whole", url.parse_flag, default=True)
 ss.setdefault("search.langs", ["en"] if "en" in corpus.languages else list(corpus.languages[:1]))
 ss.setdefault("search.models", list(ctx.models))
+ss.setdefault("search.k", 10)
+ss.setdefault("search.whole", True)
 ss["search.models"] = [m for m in ss["search.models"] if m in ctx.models] or list(ctx.models)
 with st.form("search.form"):
     text = st.text_area("Query (any language)", key="search.text", height=90)
     c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
     models = c1.multiselect("Encoders", ctx.models, key="search.models")
     langs = c2.multiselect("Search in", corpus.languages, key="search.langs")
-    k = c3.number_input("k", 1, 100, 10, key="search.k")
+    k = c3.number_input("k", 1, 100, key="search.k")
     whole = c4.toggle(
         "Whole corpus",
-        value=True,
         key="search.whole",
         help="On: every document of the chosen languages. Off: only the ids of the sidebar's selection.",
     )
@@ -41,8 +43,14 @@ st.caption(
 )
 if not text.strip() or not models or not langs:
     st.info("Type a query, choose at least one encoder and one language, then press Search.")
-    st.stop()
-ui.url_params(q=text.strip()[:1500], langs=",".join(langs))
+    ui.stop()
+url.url_params(
+    q=("search.text", text.strip()[:1500]),
+    langs=("search.langs", langs),
+    encoders=("search.models", models),
+    top=("search.k", int(k), 10),
+    whole=("search.whole", bool(whole), True),
+)
 st.caption("Results for the query")
 st.text(text.strip())
 tabs = st.tabs(models) if len(models) > 1 else [st.container()]

@@ -104,7 +104,7 @@ if st.session_state.get("strat.requested") == params:
 stored = st.session_state.get("strat.report")
 if stored is None or stored[0] != params:
     st.info("Choose strategies and press *Run the strategies*.")
-    st.stop()
+    ui.stop()
 report = stored[1]
 st.dataframe(strategies_table(report), hide_index=True, key="strat.table")
 for run, comp in zip(report.runs, report.comparisons):

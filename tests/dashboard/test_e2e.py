@@ -448,3 +448,55 @@ def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
             page.get_by_text("cancelled after").wait_for(timeout=120_000)
         finally:
             browser.close()
+
+
+def selected(page, label: str) -> str:
+    """The shown value of the main-area selectbox ``label``."""
+    return page.locator(f'[data-testid="stMain"] input[aria-label="{label}"]').first.input_value()
+
+
+def test_links_open_the_encoder_they_name_and_back_restores(server):
+    """Failed queries of use-m3 -> *Open its heatmap row* shows use-m3 (in-session, not only pasted);
+    browser Back returns to the failed query of use-m3, Forward to the heatmap row."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{server}/Failed_queries?model=use-m3&direction=el-%3Een")
+            page.wait_for_selector("h1:has-text('Failed queries')", timeout=240_000)
+            page.get_by_role("link", name=re.compile(r"Open its heatmap row")).wait_for(timeout=240_000)
+            settle(page)
+            assert selected(page, "Encoder") == "use-m3"
+            opened = page.get_by_role("link", name=re.compile(r"Open its heatmap row"))
+            row = re.search(r"\((\d+)\)", opened.inner_text()).group(1)
+            opened.click()
+            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+            settle(page)
+            assert selected(page, "Encoder") == "use-m3"
+            assert selected(page, "Source (queries)") == "el"
+            assert page.locator('input[aria-label^="First row"]').input_value() == row
+            title = page.locator('[data-testid="stPlotlyChart"] .gtitle').first.text_content()
+            assert "use-m3: el → en" in title, title
+
+            page.go_back()  # one step: the heatmap's first run adds no history entry of its own
+            page.wait_for_selector("h1:has-text('Failed queries')", timeout=120_000)
+            settle(page)
+            assert selected(page, "Encoder") == "use-m3" and selected(page, "Direction") == "el->en"
+            page.go_forward()
+            page.wait_for_selector("h1:has-text('Similarity heatmap')", timeout=120_000)
+            settle(page)
+            assert selected(page, "Encoder") == "use-m3"
+            assert page.locator('input[aria-label^="First row"]').input_value() == row
+
+            # a sidebar setting: Back restores it too (the sidebar follows the URL it did not write)
+            set_first(page, FIRST - 10)
+            assert "first=20" in page.url
+            page.go_back()
+            page.wait_for_function(f"() => location.search.includes('first={FIRST}')", timeout=60_000)
+            settle(page)
+            assert sidebar_first(page).input_value() == str(FIRST)
+            assert selected(page, "Encoder") == "use-m3"
+        finally:
+            browser.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from xlr.dashboard import ui
+from xlr.dashboard import ui, url
 from xlr.dashboard.state import Context
 from xlr.dashboard.view_state import (
     ORDERS,
@@ -66,7 +66,7 @@ def _marginals(_results: list[DirectionResult], key: tuple, model: str, metric: 
 def _apply_link(models: list[str], languages: list[str], n_directions: int) -> None:
     """A pasted or shared URL sets the widgets once (the first run, or a new value in the URL)."""
     ss = st.session_state
-    fresh = [name for name in VIEW_PARAMS if ui.take_param(name) is not None]
+    fresh = [name for name in VIEW_PARAMS if url.take_param(name) is not None]
     if not fresh and _KEYS["view"] in ss:
         return
     v = view_from_params(st.query_params.to_dict(), models, languages, n_directions)
@@ -189,8 +189,6 @@ def sync_table(results: list[DirectionResult]) -> None:
 
 def sync(view: OverviewView) -> None:
     """Write ``view`` to the URL (and drop the ``ov_`` parameters it no longer sets)."""
-    wanted = view_params(view)
-    for name in VIEW_PARAMS:
-        if name not in wanted and name in st.query_params:
-            del st.query_params[name]
-    ui.url_params(**wanted)
+    wanted: dict[str, str | None] = {name: None for name in VIEW_PARAMS}
+    wanted.update(view_params(view))
+    url.raw_params(**wanted)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from xlr.dashboard import matrix_view, ui
+from xlr.dashboard import matrix_view, ui, url
 from xlr.dashboard import resources as res
 from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
@@ -171,7 +171,9 @@ def page() -> None:
         return
     names = metric_names(ctx.spec.ks)
     c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    url.from_url("metric", "ov.metric", url.parse_choice(names), default=names[0])
     metric = c1.selectbox("Metric", names, key="ov.metric", help="recall@k or MRR; see *What the numbers mean*.")
+    url.url_params(metric=("ov.metric", metric, names[0]))
     table = results_table(results, ctx.spec.ks)
     _downloads(ctx, results, table, c2, c3)
     if matrix_view.choose_view(ctx, results) == "matrix":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import streamlit as st
@@ -48,7 +48,7 @@ from xlr.encoders.device import PRECISIONS
 from xlr.retrieval.directions import all_directions, direction_positions
 from xlr.retrieval.evaluate import EvalSpec
 
-__all__ = ["sidebar", "sync_url"]
+__all__ = ["flush_url", "sidebar", "stop", "sync_url"]
 
 _WIDGETS = (
     "w.dataset",
@@ -99,16 +99,29 @@ class _LazyProgress:
             self.bar.empty()
 
 
+def _url_moved() -> bool:
+    """The URL carries sidebar settings that this session did not write: browser Back/Forward, a link
+    with settings. (A link with page parameters only, such as a heatmap row, leaves the sidebar alone.)"""
+    now = {k: v for k, v in st.query_params.to_dict().items() if k in SETTING_PARAMS}
+    last = st.session_state.get("xlr.url_settings")
+    return "dataset" in now and last is not None and now != last
+
+
 def _init_state() -> None:
     ss = st.session_state
-    if ss.get("xlr.init"):
+    if ss.get("xlr.init") and not _url_moved():
         for key in _WIDGETS:  # keep widget values alive across runs that do not draw them
             if key in ss:
                 ss[key] = ss[key]
         return
     s, warnings = initial_settings(settings.environment(), st.query_params.to_dict(), first_available(), serve_policy())
-    ss["xlr.sources"] = list(DATASETS) + ([s.dataset] if s.dataset not in DATASETS else [])
-    ss["xlr.labels"], ss["xlr.failed"], ss["xlr.warnings"] = {}, {}, warnings
+    if ss.get("xlr.init"):  # Back/Forward: the URL's settings replace the widgets' (sources and labels kept)
+        if s.dataset not in ss["xlr.sources"]:
+            ss["xlr.sources"].append(s.dataset)
+        ss["xlr.warnings"] = warnings
+    else:
+        ss["xlr.sources"] = list(DATASETS) + ([s.dataset] if s.dataset not in DATASETS else [])
+        ss["xlr.labels"], ss["xlr.failed"], ss["xlr.warnings"] = {}, {}, warnings
     ss.update(
         {
             "w.dataset": s.dataset,
@@ -229,17 +242,40 @@ def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
     return tuple(ok), errors
 
 
-def sync_url(extra: dict[str, str] | None = None) -> None:
-    """Write the sidebar's settings (and a page's ``extra`` parameters) to the URL, changing only what differs."""
+def sync_url(extra: dict[str, str | None] | None = None) -> None:
+    """Queue the sidebar's settings (and a page's ``extra`` parameters; ``None`` removes one) for the URL.
+
+    :func:`flush_url` writes them once at the end of the run: every write of ``st.query_params`` is a
+    browser history entry, so one write per run keeps Back/Forward one step per view (issue 19)."""
     ss = st.session_state
     if "xlr.settings" not in ss:
         return
-    wanted = {**settings_params(ss["xlr.settings"]), **(extra or {})}
-    for key in [k for k in st.query_params if k in SETTING_PARAMS and k not in wanted]:
-        del st.query_params[key]
-    for key, value in wanted.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
+    ss["xlr.url_settings"] = settings_params(ss["xlr.settings"])
+    pending = ss.setdefault("xlr.url_pending", {})
+    pending.update({**ss["xlr.url_settings"], **(extra or {})})
+
+
+def flush_url() -> None:
+    """Write the queued parameters (:func:`sync_url`) in one go, changing the URL only if something differs.
+
+    Sidebar settings no longer wanted (``lenient``, ``device`` back to default) are removed; other
+    parameters (a page's) stay unless queued as ``None``."""
+    ss = st.session_state
+    pending = ss.pop("xlr.url_pending", None)
+    if not pending:
+        return
+    now = st.query_params.to_dict()
+    target = {k: v for k, v in now.items() if k not in SETTING_PARAMS or k in pending}
+    target.update(pending)
+    target = {k: v for k, v in target.items() if v is not None}
+    if target != now:
+        st.query_params.from_dict(target)
+
+
+def stop() -> NoReturn:
+    """``st.stop()`` after writing this run's URL (:func:`flush_url`): nothing runs after ``st.stop``."""
+    flush_url()
+    st.stop()
 
 
 def _settings() -> Settings:
@@ -283,6 +319,7 @@ def sidebar() -> Context | None:
     """
     _init_state()
     ss, sb = st.session_state, st.sidebar
+    ss["xlr.url_pending"] = {}  # this run's URL (flush_url writes it once)
     ss["xlr.context"] = None
     for w in ss.get("xlr.warnings", []):
         sb.warning(literal(w))

@@ -24,7 +24,7 @@ import streamlit as st
 from xlr.dashboard import resources as res
 from xlr.dashboard.jobs import Job, missing_texts
 from xlr.dashboard.no_data import render_no_data
-from xlr.dashboard.sidebar import sidebar, sync_url
+from xlr.dashboard.sidebar import flush_url, sidebar, stop, sync_url
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
     Context,
@@ -54,6 +54,7 @@ __all__ = [
     "direction_vectors",
     "embeddings",
     "evaluation",
+    "flush_url",
     "guard",
     "initial_settings",
     "literal",
@@ -64,6 +65,7 @@ __all__ = [
     "run_search",
     "show_jobs",
     "sidebar",
+    "stop",
     "sync_url",
     "working_corpus",
 ]
@@ -134,7 +136,7 @@ def require(jobs: Sequence[Job | None]) -> None:
     if pending:
         show_jobs(pending)
         st.caption("Other pages and sessions stay usable while this encodes.")
-        st.stop()
+        stop()
 
 
 # ------------------------------------------------------------------ cached computations
@@ -292,7 +294,7 @@ def context() -> Context:
         if _leave_pages_directory_mode():
             st.rerun()  # now app.py routes: the sidebar, then this same page
         st.info("Choose a data set and an encoder in the sidebar.")
-        st.stop()
+        stop()
     return ctx
 
 
@@ -317,24 +319,6 @@ def inject_css() -> None:
     st.markdown(_CSS, unsafe_allow_html=True)
 
 
-def url_params(**page: object) -> None:
-    """Mirror a page's own settings in the URL next to the sidebar's (a later :func:`take_param` of the
-    same value does not re-apply it)."""
-    values = {k: str(v) for k, v in page.items()}
-    st.session_state.setdefault("xlr.taken", {}).update(values)
-    sync_url(values)
-
-
-def take_param(name: str) -> str | None:
-    """A page parameter from the URL, once per distinct value (a link opened), else ``None``."""
-    value = st.query_params.get(name)
-    seen = st.session_state.setdefault("xlr.taken", {})
-    if value is None or seen.get(name) == value:
-        return None
-    seen[name] = value
-    return value
-
-
 @contextmanager
 def guard() -> Iterator[None]:
     """Show an error of the core (``ValueError`` subclasses, ``OSError``) as one line and stop the page;
@@ -343,11 +327,11 @@ def guard() -> Iterator[None]:
         yield
     except (ValueError, OSError) as exc:
         st.error(literal(error_text(exc)))
-        st.stop()
+        stop()
     except Exception as exc:  # noqa: BLE001 - shown briefly, logged in full (st.stop/rerun are BaseException)
         _LOG.exception("unexpected error on a dashboard page")
         st.error(f"Unexpected error ({type(exc).__name__}); the details are in the server log.")
-        st.stop()
+        stop()
 
 
 def _run_needs(corpus: Corpus, pairs: tuple[tuple[str, str], ...]) -> list[tuple[np.ndarray, Role]]:
