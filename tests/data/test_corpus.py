@@ -625,7 +625,7 @@ def test_detect_format_and_load_corpus(tmp_path: Path) -> None:
         load_corpus(tmp_path / "nope.jsonl")
     with pytest.raises(CorpusError, match="unsupported file"):
         load_corpus(write(tmp_path, "x", "data.csv"))
-    with pytest.raises(CorpusError, match="no xquad.<lang>.json or tatoeba"):
+    with pytest.raises(CorpusError, match="no xquad.<lang>.json, tatoeba"):
         load_corpus(tmp_path)
     for f in [
         *(upstream_named("xquad_tiny", "xquad.")).iterdir(),

@@ -30,6 +30,7 @@ from xlr.data.registry import (
     ensure_dataset,
     file_sha256,
     resolve_dataset,
+    selected_files,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "fixtures"
@@ -114,12 +115,18 @@ def leftovers(folder: Path) -> list[str]:
 # ----------------------------------------------------------------- registry
 
 
+def default_files(name: str) -> list[RemoteFile]:
+    """The files a data set's default selection needs (tatoeba: the five pairs, xquad: seven languages)."""
+    return list(selected_files(DATASETS[name]))
+
+
 def test_registry_pins_match_shared_data(shared_data: Path) -> None:
-    assert set(DATASETS) == {"wiki6", "xquad", "tatoeba"}
+    assert set(DATASETS) == {"wiki6", "xquad", "tatoeba", "ntrex"}
     assert {n: s.kind for n, s in DATASETS.items()} == {
         "wiki6": "jsonl",
         "xquad": "xquad",
         "tatoeba": "tatoeba",
+        "ntrex": "aligned",
     }
     (wiki,) = DATASETS["wiki6"].files
     assert wiki == RemoteFile(
@@ -127,10 +134,17 @@ def test_registry_pins_match_shared_data(shared_data: Path) -> None:
         "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl",
         7_514_418,
     )
-    assert len(DATASETS["xquad"].files) == 7 and len(DATASETS["tatoeba"].files) == 10
+    assert len(DATASETS["xquad"].files) == 12 and len(DATASETS["tatoeba"].files) == 224
+    assert len(default_files("xquad")) == 7 and len(default_files("tatoeba")) == 10
     for name in ("xquad", "tatoeba"):
         for f in DATASETS[name].files:
             local = shared_data / f.relpath
+            if name == "tatoeba":  # every pair is in the 112-language copy; the default five in tatoeba/ too
+                local = shared_data / "tatoeba-112" / Path(f.relpath).name
+                if f in default_files("tatoeba"):
+                    assert file_sha256(shared_data / f.relpath) == f.sha256
+            elif f not in default_files("xquad"):
+                continue  # hi, ro, th, tr, vi: pinned from the upstream repository, not in ../shared/data
             assert f.size == local.stat().st_size and f.sha256 == file_sha256(local), f.relpath
             upstream = (
                 "https://raw.githubusercontent.com/google-deepmind/xquad/master/"
@@ -163,13 +177,13 @@ def test_ensure_downloads_then_uses_local_files(mirror: Server, tmp_path: Path, 
         base_url=mirror.url + "/",
         progress=lambda d, t: seen.append((d, t)),
     )
-    assert paths == [root / f.relpath for f in DATASETS["tatoeba"].files]
-    assert sorted(mirror.requests) == sorted(f"/{f.relpath}" for f in DATASETS["tatoeba"].files)
-    for f, p in zip(DATASETS["tatoeba"].files, paths, strict=True):
+    assert paths == [root / f.relpath for f in default_files("tatoeba")]
+    assert sorted(mirror.requests) == sorted(f"/{f.relpath}" for f in default_files("tatoeba"))
+    for f, p in zip(default_files("tatoeba"), paths, strict=True):
         assert file_sha256(p) == f.sha256 and (p.stat().st_mode & 0o777) == 0o644
-    total = sum(f.size or 0 for f in DATASETS["tatoeba"].files)
+    total = sum(f.size or 0 for f in default_files("tatoeba"))
     assert seen[-1] == (total, total) and [d for d, _ in seen] == sorted(d for d, _ in seen)
-    assert leftovers(root) == sorted(f.relpath for f in DATASETS["tatoeba"].files)  # no .part left
+    assert leftovers(root) == sorted(f.relpath for f in default_files("tatoeba"))  # no .part left
 
     mirror.requests.clear()
     assert ensure_dataset("tatoeba", root=root, base_url=mirror.url) == paths
@@ -192,7 +206,7 @@ def test_wrong_size_file_is_downloaded_again(mirror: Server, tmp_path: Path) -> 
     mirror.requests.clear()
     ensure_dataset("tatoeba", root=root, base_url=mirror.url)
     assert mirror.requests == ["/tatoeba/tatoeba.ell-eng.ell"]
-    assert file_sha256(broken) == DATASETS["tatoeba"].files[6].sha256
+    assert file_sha256(broken) == default_files("tatoeba")[6].sha256
 
 
 def test_base_url_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -227,7 +241,7 @@ def test_connection_refused_names_url_and_path(tmp_path: Path, closed_port: int)
     base = f"http://127.0.0.1:{closed_port}"
     with pytest.raises(DatasetUnavailable) as info:
         ensure_dataset("tatoeba", root=root, base_url=base, timeout=5)
-    first = DATASETS["tatoeba"].files[0].relpath
+    first = default_files("tatoeba")[0].relpath
     message = str(info.value)
     assert message.startswith(f"data set 'tatoeba': cannot download {base}/{first}: no connection (")
     assert f"save it as {root / first}" in message
@@ -246,7 +260,7 @@ def test_shared_data_found_without_network(
         "xquad",
     ):  # any download attempt would hit a closed port and fail
         paths = ensure_dataset(name, base_url=f"http://127.0.0.1:{closed_port}")
-        assert paths == [shared_data / f.relpath for f in DATASETS[name].files]
+        assert paths == [shared_data / f.relpath for f in default_files(name)]
     with pytest.raises(DatasetUnavailable) as info:
         resolve_dataset("wiki6", download_missing=False)
     assert str(info.value) == (
@@ -342,7 +356,7 @@ def test_resolve_paths_and_unknown_names(tmp_path: Path) -> None:
         resolve_dataset(DATA / "mixed.jsonl")
     with pytest.raises(
         ValueError,
-        match=r"unknown data set 'nope': not a registered name \(wiki6, xquad, tatoeba\)",
+        match=r"unknown data set 'nope': not a registered name \(wiki6, xquad, tatoeba, ntrex\)",
     ):
         resolve_dataset("nope")
     with pytest.raises(ValueError, match="unknown data set 'nope'; known: wiki6, xquad, tatoeba"):

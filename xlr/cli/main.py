@@ -17,7 +17,7 @@ from xlr.cli.api_options import api_settings
 from xlr.cli.evaluate import add_eval_command, cmd_eval
 from xlr.cli.options import OUTPUT_FLAGS, add_common, encoding_progress, load_data, run_inputs, unique_noted
 from xlr.cli.runtime import load_with_runtime, one_line_warnings
-from xlr.data.registry import DATASETS, data_dir
+from xlr.data.registry import DATASETS, data_dir, selected_files
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.catalogue import catalogue_lines
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
@@ -76,8 +76,12 @@ def _cmd_datasets() -> int:
     root = data_dir()
     print(f"data directory: {root}")
     for spec in DATASETS.values():
-        have = sum((root / f.relpath).is_file() for f in spec.files)
-        state = "present" if have == len(spec.files) else f"{have}/{len(spec.files)} files"
+        default = selected_files(spec)
+        have = sum((root / f.relpath).is_file() for f in default)
+        state = "present" if have == len(default) else f"{have}/{len(default)} files"
+        if len(default) < len(spec.files):
+            every = sum((root / f.relpath).is_file() for f in spec.files)
+            state += f"; {every}/{len(spec.files)} files of every language"
         print(f"{spec.name:10} [{state}] {spec.description}")
     return 0
 

@@ -51,6 +51,17 @@ OUTPUT_FLAGS = ("json", "csv", "markdown")  # argparse dests of output files, ch
 def add_data_flags(p: argparse.ArgumentParser) -> None:
     """``--dataset``, ``--lenient``, ``--cache-dir``, ``--no-progress``."""
     p.add_argument("--dataset", required=True, help=f"named data set ({', '.join(DATASETS)}) or a path")
+    p.add_argument(
+        "--languages",
+        default=None,
+        help="comma-separated languages to load, in any form (sw, swh, zho-CN), or 'all' "
+        "(default: the data set's default selection; tatoeba: ar, zh, de, el, fr)",
+    )
+    p.add_argument(
+        "--pattern",
+        default=None,
+        help=r"line-aligned folder: regex on file names with a group 'lang', e.g. 'newstest2019-ref\.(?P<lang>.+)\.txt'",
+    )
     p.add_argument("--lenient", action="store_true", help="skip bad lines of a JSONL file and report them")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default $XLR_CACHE_DIR)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -151,7 +162,13 @@ def run_inputs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
 
 def load_data(args: argparse.Namespace) -> LoadedDataset:
     """Load ``--dataset``; then refuse any output that is one of its files or inside a local model folder."""
-    data = resolve_dataset(args.dataset, lenient=args.lenient, progress=download_progress(not args.no_progress))
+    data = resolve_dataset(
+        args.dataset,
+        lenient=args.lenient,
+        progress=download_progress(not args.no_progress),
+        languages=getattr(args, "languages", None),
+        pattern=getattr(args, "pattern", None),
+    )
     args.output_plan.refuse_inputs(data.files, model_folders(_models(args)))
     report = data.corpus.report
     if report is not None and (report.skipped or report.unlinked):

@@ -1,4 +1,4 @@
-"""Corpus layer: records, errors and loaders (JSONL, XQuAD, Tatoeba) behind one import.
+"""Corpus layer: records, errors and loaders (JSONL, XQuAD, Tatoeba, line-aligned) behind one import.
 
 Formats
 -------
@@ -6,6 +6,7 @@ Formats
   ``text`` (the schema of ``sample-6lang.jsonl``), see :func:`load_jsonl`.
 * XQuAD: a folder of ``xquad.<lang>.json`` (SQuAD v1.1 layout), see :func:`load_xquad`.
 * Tatoeba: a folder of ``tatoeba.<xxx>-eng.<xxx|eng>`` pairs, see :func:`load_tatoeba`.
+* Line-aligned (Flores, NTREX, WMT): one file per language, line i = the same sentence, see :func:`load_aligned`.
 
 Every bad input raises :class:`CorpusError` (a ``ValueError``) whose message names the
 file, the 1-based line and the field; ``error.issues`` lists every problem found.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xlr.data.aligned import aligned_language, load_aligned
 from xlr.data.loaders import XQUAD_FILE, PathLike, load_jsonl, load_xquad
 from xlr.data.records import (
     Corpus,
@@ -37,6 +39,7 @@ __all__ = [
     "QuerySet",
     "detect_format",
     "load_corpus",
+    "load_aligned",
     "load_jsonl",
     "load_tatoeba",
     "load_xquad",
@@ -46,11 +49,12 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def detect_format(path: PathLike) -> str:
-    """``"jsonl"``, ``"xquad"`` or ``"tatoeba"`` for a path, else :class:`CorpusError`.
+    """``"jsonl"``, ``"xquad"``, ``"tatoeba"`` or ``"aligned"`` for a path, else :class:`CorpusError`.
 
     A ``*.jsonl``/``*.ndjson`` file is JSONL; an ``xquad.<lang>.json`` file or a folder
     holding such files is XQuAD; a folder holding ``tatoeba.<xxx>-eng.*`` files is Tatoeba.
-    A folder holding both kinds is ambiguous (error).
+    A folder holding both kinds is ambiguous (error); a folder holding neither but files named
+    ``<anything>.<lang>[.txt|.devtest|.dev|.test]`` is line-aligned (:mod:`xlr.data.aligned`).
     """
     p = Path(path)
     if not p.exists():
@@ -74,7 +78,13 @@ def detect_format(path: PathLike) -> str:
     ]
     if len(kinds) == 1:
         return kinds[0]
-    what = "both XQuAD and Tatoeba files" if kinds else "no xquad.<lang>.json or tatoeba.<xxx>-eng.* file"
+    if not kinds and any(aligned_language(n) for n in names if (p / n).is_file()):
+        return "aligned"
+    what = (
+        "both XQuAD and Tatoeba files"
+        if kinds
+        else "no xquad.<lang>.json, tatoeba.<xxx>-eng.* or line-aligned <name>.<lang>[.txt|.devtest] file"
+    )
     raise CorpusError(LoadIssue(str(path), None, None, f"cannot tell the data set kind: folder holds {what}"))
 
 
@@ -88,4 +98,6 @@ def load_corpus(path: PathLike, *, lenient: bool = False) -> Corpus:
         return load_jsonl(path, lenient=lenient)
     if kind == "xquad":
         return load_xquad(path)[0]
+    if kind == "aligned":
+        return load_aligned(path)
     return load_tatoeba(path)

@@ -56,13 +56,20 @@ __all__ = [
     "LanguageInfo",
     "covered",
     "describe",
+    "AmbiguousLanguage",
     "label",
     "match_key",
+    "pick",
     "same_language",
     "uncovered",
 ]
 
 UNKNOWN = "unknown"
+
+
+class AmbiguousLanguage(ValueError):
+    """A code that names several of the available languages equally well (``en`` among ``eng-GB``, ``eng-US``)."""
+
 
 _FAMILY_OF = {lang: fam for fam, langs in FAMILIES.items() for lang in langs.split()}
 
@@ -192,3 +199,32 @@ def uncovered(codes: Iterable[str], card: Iterable[str] | None) -> tuple[str, ..
 def label(code: str) -> str:
     """The user's code with the English name, for display: ``"zho-CN (Chinese)"``."""
     return describe(code).label
+
+
+def pick(code: str, available: Iterable[str]) -> str | None:
+    """The one code of ``available`` that ``code`` names, as ``available`` writes it; ``None`` when none does.
+
+    An exact match wins; then the codes with the same :func:`match_key` (``sw`` -> ``swa``, ``en`` ->
+    ``eng_Latn``); among several, the one without a script or region of its own (``en`` -> ``eng`` beside
+    ``eng-GB``); then the codes of the same language (``zh`` -> ``zho_Hant`` when it is the only Chinese).
+    Still several: :class:`AmbiguousLanguage` listing them.
+
+    >>> pick("sw", ["swa", "eng"]), pick("en", ["eng", "eng-GB", "eng-US"]), pick("el", ["deu"])
+    ('swa', 'eng', None)
+    """
+    langs = list(dict.fromkeys(available))
+    if code in langs:
+        return code
+    key = match_key(code)
+    for group in (
+        [a for a in langs if match_key(a) == key],
+        [a for a in langs if same_language(a, code)],
+    ):
+        if len(group) > 1:
+            plain = [a for a in group if not describe(a).explicit]
+            group = plain if len(plain) == 1 else group
+        if len(group) == 1:
+            return group[0]
+        if group:
+            raise AmbiguousLanguage(f"language {code!r} could be any of {', '.join(group)}: name one of them")
+    return None

@@ -16,14 +16,18 @@ file can be put by hand.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
 
 from xlr import settings
+from xlr.data.aligned import aligned_files, load_aligned
 from xlr.data.corpus import detect_format
+from xlr.data.datasets import DATASETS, WIKI6_SIZE, DatasetShape, DatasetSpec, RemoteFile
 from xlr.data.download import DatasetUnavailable, Progress, download, file_sha256
+from xlr.data.languages import pick
 from xlr.data.loaders import XQUAD_FILE, load_jsonl, load_xquad
 from xlr.data.records import Corpus, QuerySet
 from xlr.data.tatoeba import TATOEBA_FILE, load_tatoeba
@@ -35,146 +39,15 @@ __all__ = [
     "DatasetUnavailable",
     "LoadedDataset",
     "RemoteFile",
+    "WIKI6_SIZE",
     "data_dir",
     "download",
     "ensure_dataset",
     "file_sha256",
     "resolve_dataset",
+    "select_languages",
+    "selected_files",
 ]
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file of a data set: where it lives under the data directory and upstream.
-
-    ``size`` (bytes) and ``sha256`` (hex) are checked after a download when known.
-    """
-
-    relpath: str
-    url: str
-    size: int | None = None
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetShape:
-    """What a loaded data set must hold: ``n_documents`` records, ``n_ids`` ids, exactly ``languages``."""
-
-    n_documents: int
-    n_ids: int
-    languages: tuple[str, ...]
-
-    def describe(self) -> str:
-        return f"{self.n_documents} records, {self.n_ids} ids x {len(self.languages)} languages ({', '.join(self.languages)})"
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A registered data set; ``kind`` is ``"jsonl"``, ``"xquad"`` or ``"tatoeba"``.
-
-    ``shape``, when given, is checked after loading: a file of the right size but other
-    content is refused (:class:`DatasetUnavailable`), never used.
-    """
-
-    name: str
-    description: str
-    files: tuple[RemoteFile, ...]
-    kind: str
-    shape: DatasetShape | None = None
-
-
-WIKI6_SIZE = 7_514_418
-_XQUAD = "https://raw.githubusercontent.com/google-deepmind/xquad/master/"
-_LASER = "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/"
-_XQUAD_PINS = {  # lang: (size, sha256) of the upstream files (copies in ../shared/data)
-    "ar": (1582988, "abdabd7afed5c635d99cca0f3f0d0c9d9ed0bc77451e963c2e4e0638c29e486d"),
-    "de": (669810, "990b5d746746ed65ed4702ea5f35f99ffa4e2f1c390c07d003642acd937916f9"),
-    "el": (1918889, "821cf0f88e73fa258fd2f548b19b6ec39f7025059e16f6f9fc8cd797c9c3663e"),
-    "en": (609383, "e4c57d1c9143aaa1c5d265ba5987a65f4e69528d2a98f29d6e75019b10344f29"),
-    "es": (684322, "dcbae93ec3a9f4b9e78fd834a171d6f96c1a875e10e15b7530b7e4ef4971e37e"),
-    "ru": (1896368, "208d5b1aa154c52b1b5c5eda16281e455e8fd198cdb9af3f469f0d6037d973bf"),
-    "zh": (808652, "691d0b3359bc6b8faa8de931dfdfe21d50a65861ae348e32a0d1a0190b0c8835"),
-}
-_TATOEBA_PINS = {  # file name: (size, sha256)
-    "tatoeba.ara-eng.ara": (
-        43582,
-        "e67a0ae072b79cd9e8eb09f166c3bc0b23488d39f5720f2ee0a8350ae17b719f",
-    ),
-    "tatoeba.ara-eng.eng": (
-        29068,
-        "3c11838c963f598a52dcf2f452b666353538257001db5c59c3a5f54a999b336b",
-    ),
-    "tatoeba.cmn-eng.cmn": (
-        33410,
-        "965d033966fcd186c89741ad49ab4b0a0b2bbd33e02666635ff3b2be23c1ac1f",
-    ),
-    "tatoeba.cmn-eng.eng": (
-        35521,
-        "29ba36232488f5806aceccac57c59c5e750ddd08edb40eef417e3ada9ff9a239",
-    ),
-    "tatoeba.deu-eng.deu": (
-        57121,
-        "edfa6f75a42554df388f45891735d5e4214158a99def4b73b5908af4a3054551",
-    ),
-    "tatoeba.deu-eng.eng": (
-        48446,
-        "eb9cc83a42f2c4b22f310d05311207e41abb56c2a084666cac3ee0f84d2d0b84",
-    ),
-    "tatoeba.ell-eng.ell": (
-        52202,
-        "4fb3d3d30bdafd15100dfad5c4680f8f2ed5ca87ed0a6122e2fe2aa21fee65e8",
-    ),
-    "tatoeba.ell-eng.eng": (
-        26759,
-        "1f630710e718e2f85a4e757d3c7f3d6e78ded0b25c99653b4c552138318d9ffe",
-    ),
-    "tatoeba.fra-eng.eng": (
-        36291,
-        "5634220f8a26a9a23b84753a9aec0b0832e6bdaa9da3f83e0bd84c928c3f46e3",
-    ),
-    "tatoeba.fra-eng.fra": (
-        43727,
-        "644172ff9642fefa9e41c29b7d6f44196518e84350dc44d4992e943c0cca92b6",
-    ),
-}
-
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
-        DatasetSpec(
-            "wiki6",
-            "Wikipedia first paragraphs in ar, de, el, en, fr, zh linked by Wikidata id "
-            "(sample-6lang.jsonl: 1973 ids x 6 languages)",
-            (
-                RemoteFile(
-                    "sample-6lang.jsonl",
-                    "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl",
-                    WIKI6_SIZE,  # the seed's download log; no published hash (the manifest records the one read)
-                ),
-            ),
-            "jsonl",
-            DatasetShape(11838, 1973, ("ar", "de", "el", "en", "fr", "zh")),
-        ),
-        DatasetSpec(
-            "xquad",
-            "XQuAD: 240 paragraphs x 7 languages (ar, de, el, en, es, ru, zh) and 1190 questions each",
-            tuple(
-                RemoteFile(f"xquad/xquad.{lang}.json", f"{_XQUAD}xquad.{lang}.json", size, sha)
-                for lang, (size, sha) in _XQUAD_PINS.items()
-            ),
-            "xquad",
-        ),
-        DatasetSpec(
-            "tatoeba",
-            "Tatoeba (LASER test set): 1000 sentence pairs each for ar, zh, de, el, fr with English",
-            tuple(
-                RemoteFile(f"tatoeba/{name}", f"{_LASER}{name}", size, sha)
-                for name, (size, sha) in _TATOEBA_PINS.items()
-            ),
-            "tatoeba",
-        ),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -199,6 +72,48 @@ def _spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
+Languages = str | Sequence[str] | None
+"""A selection: ``None`` (the data set's default), ``"all"``, or codes in any form (``sw``, ``swh``, ``zho-CN``)."""
+
+
+def _codes(languages: str | Sequence[str]) -> list[str]:
+    parts = languages.split(",") if isinstance(languages, str) else list(languages)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def select_languages(spec: DatasetSpec, languages: Languages = None) -> tuple[str, ...]:
+    """The file languages of ``spec`` that ``languages`` names (see :data:`Languages`), in ``spec`` order.
+
+    Codes are matched with :func:`xlr.data.languages.pick` (``sw`` finds Tatoeba's ``swh``); English is
+    part of every Tatoeba pair, so ``en``/``eng`` there select nothing more.  An unknown code raises
+    ``ValueError`` listing the data set's languages.
+    """
+    every = spec.languages
+    if languages is None:
+        return spec.default_languages or every
+    if isinstance(languages, str) and languages.strip().lower() == "all":
+        return every
+    chosen = set()
+    for code in _codes(languages):
+        found = pick(code, every)
+        if found is None:
+            if spec.kind == "tatoeba" and pick(code, ["eng"]) == "eng":
+                continue
+            raise ValueError(f"data set {spec.name!r} has no language {code!r} (languages: {', '.join(every)})")
+        chosen.add(found)
+    if not chosen:
+        raise ValueError(f"no language of data set {spec.name!r} chosen (languages: {', '.join(every)})")
+    return tuple(c for c in every if c in chosen)
+
+
+def selected_files(spec: DatasetSpec, languages: Languages = None) -> tuple[RemoteFile, ...]:
+    """The files of ``spec`` a selection needs (:func:`select_languages`), in ``spec`` order."""
+    if not spec.languages:
+        return spec.files
+    keep = set(select_languages(spec, languages))
+    return tuple(f for f in spec.files if not f.lang or f.lang in keep)
+
+
 def _present(path: Path, remote: RemoteFile) -> bool:
     return path.is_file() and (remote.size is None or path.stat().st_size == remote.size)
 
@@ -219,8 +134,10 @@ def ensure_dataset(
     timeout: float = 30,
     deadline: float | None = None,
     min_rate: float | None = None,
+    languages: Languages = None,
 ) -> list[Path]:
-    """Paths of every file of data set ``name`` under ``root`` (default :func:`data_dir`).
+    """Paths of every file of data set ``name`` under ``root`` (default :func:`data_dir`) for the chosen
+    ``languages`` (:func:`select_languages`; default the data set's default selection).
 
     Files present (with the pinned size when known; the hash is checked only on download)
     are used without network access. Missing ones are downloaded from upstream or, with
@@ -234,10 +151,11 @@ def ensure_dataset(
     spec = _spec(name)
     base = Path(root).expanduser() if root is not None else data_dir()
     mirror = base_url if base_url is not None else settings.data_base_url()
-    paths = [base / f.relpath for f in spec.files]
+    files = selected_files(spec, languages)
+    paths = [base / f.relpath for f in files]
     todo = [
         (f, p, f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url)
-        for f, p in zip(spec.files, paths, strict=True)
+        for f, p in zip(files, paths, strict=True)
         if not _present(p, f)
     ]
     if not todo:
@@ -285,6 +203,8 @@ def ensure_dataset(
 
 
 def _folder_files(folder: Path, kind: str) -> tuple[Path, ...]:
+    if kind == "aligned":
+        return tuple(aligned_files(folder)[1].values())
     pattern = XQUAD_FILE if kind == "xquad" else TATOEBA_FILE
     return tuple(sorted(p for p in folder.iterdir() if pattern.match(p.name) and p.is_file()))
 
@@ -316,8 +236,14 @@ def resolve_dataset(
     download_missing: bool = True,
     progress: Progress | None = None,
     base_url: str | None = None,
+    languages: Languages = None,
+    pattern: str | None = None,
 ) -> LoadedDataset:
     """Load a registered data set by name, or a local file/folder.
+
+    ``languages`` picks a subset (:data:`Languages`): of a named data set only those files are downloaded
+    and read; of a path, the corpus (and questions) keep only those languages (a Tatoeba folder keeps its
+    English too).  ``pattern`` reads the language of a line-aligned file name (:mod:`xlr.data.aligned`).
 
     A registered name (checked first) goes through :func:`ensure_dataset` and the
     corpus is named after it. Otherwise an existing path is loaded by format (see
@@ -335,6 +261,7 @@ def resolve_dataset(
                 download_missing=download_missing,
                 base_url=base_url,
                 progress=progress,
+                languages=languages,
             )
         )
         queries = None
@@ -342,23 +269,52 @@ def resolve_dataset(
             corpus = load_jsonl(files[0], lenient=lenient)
         elif spec.kind == "xquad":
             corpus, queries = load_xquad(files)
+        elif spec.kind == "aligned":
+            urls = {Path(f.relpath).name: f.url for f in spec.files}
+            corpus = load_aligned(files, pattern=spec.pattern, name=key, urls=urls)
         else:
             corpus = load_tatoeba(files)
         _check_shape(spec, corpus, files, base_url)
-        return LoadedDataset(key, replace(corpus, name=key), queries, files)
+        data = LoadedDataset(key, replace(corpus, name=key), queries, files)
+        return _keep_languages(data, languages) if spec.kind == "jsonl" else data
     path = Path(key).expanduser()
     if not path.exists():
         raise ValueError(
             f"unknown data set {key!r}: not a registered name ({', '.join(DATASETS)}) and no such file or folder"
         )
-    kind = detect_format(path)
+    kind = detect_format(path) if pattern is None or path.is_file() else "aligned"
     queries = None
     if kind == "jsonl":
         corpus, files = load_jsonl(path, lenient=lenient), (path,)
+    elif kind == "aligned":
+        files = tuple(aligned_files(path, pattern)[1].values())
+        corpus = load_aligned(path, pattern=pattern)
     else:
         files = (path,) if path.is_file() else _folder_files(path, kind)
         if kind == "xquad":
             corpus, queries = load_xquad(path)
         else:
             corpus = load_tatoeba(path)
-    return LoadedDataset(corpus.name, corpus, queries, files)
+    return _keep_languages(
+        LoadedDataset(corpus.name, corpus, queries, files), languages, keep_english=kind == "tatoeba"
+    )
+
+
+def _keep_languages(data: LoadedDataset, languages: Languages, *, keep_english: bool = False) -> LoadedDataset:
+    """``data`` with only the chosen languages (codes in any form; ``None``/``"all"``: everything)."""
+    if languages is None or (isinstance(languages, str) and languages.strip().lower() == "all"):
+        return data
+    have = data.corpus.languages
+    keep = []
+    for code in _codes(languages):
+        found = pick(code, have)
+        if found is None:
+            raise ValueError(f"{data.name!r} has no language {code!r} (languages: {', '.join(have)})")
+        keep.append(found)
+    if keep_english and (en := pick("en", have)) is not None:
+        keep.append(en)
+    corpus = replace(data.corpus.subset(langs=keep), report=data.corpus.report)
+    queries = data.queries
+    if queries is not None:
+        queries = replace(queries, queries=tuple(q for q in queries.queries if q.lang in set(keep)))
+    return replace(data, corpus=corpus, queries=queries)

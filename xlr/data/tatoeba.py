@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from xlr.data.languages import describe
 from xlr.data.loaders import PathLike
 from xlr.data.reading import files_label, read_input_bytes, sha256_hex, split_lines
 from xlr.data.records import (
@@ -18,80 +20,23 @@ from xlr.data.records import (
     unlinked_pairs,
 )
 
-__all__ = ["ISO639_1", "load_tatoeba"]
+__all__ = ["TATOEBA_FILE", "TATOEBA_URL", "corpus_codes", "load_tatoeba"]
 
 TATOEBA_URL = "https://raw.githubusercontent.com/facebookresearch/LASER/main/data/tatoeba/v1/{name}"
 TATOEBA_FILE = re.compile(r"^tatoeba\.([A-Za-z_]+)-eng\.([A-Za-z_]+)$")
 
-# ISO 639-3 (as used by Tatoeba/LASER) -> ISO 639-1; codes not listed are kept as they are.
-ISO639_1 = {
-    "afr": "af",
-    "ara": "ar",
-    "aze": "az",
-    "bel": "be",
-    "ben": "bn",
-    "bul": "bg",
-    "cat": "ca",
-    "ces": "cs",
-    "cmn": "zh",
-    "cym": "cy",
-    "dan": "da",
-    "deu": "de",
-    "ell": "el",
-    "eng": "en",
-    "epo": "eo",
-    "est": "et",
-    "eus": "eu",
-    "fin": "fi",
-    "fra": "fr",
-    "gle": "ga",
-    "glg": "gl",
-    "heb": "he",
-    "hin": "hi",
-    "hrv": "hr",
-    "hun": "hu",
-    "hye": "hy",
-    "ind": "id",
-    "isl": "is",
-    "ita": "it",
-    "jpn": "ja",
-    "kat": "ka",
-    "kaz": "kk",
-    "khm": "km",
-    "kor": "ko",
-    "lat": "la",
-    "lit": "lt",
-    "lvs": "lv",
-    "mal": "ml",
-    "mar": "mr",
-    "mkd": "mk",
-    "mon": "mn",
-    "nld": "nl",
-    "nob": "nb",
-    "pes": "fa",
-    "pol": "pl",
-    "por": "pt",
-    "ron": "ro",
-    "rus": "ru",
-    "slk": "sk",
-    "slv": "sl",
-    "spa": "es",
-    "sqi": "sq",
-    "srp": "sr",
-    "swe": "sv",
-    "swh": "sw",
-    "tam": "ta",
-    "tat": "tt",
-    "tel": "te",
-    "tgl": "tl",
-    "tha": "th",
-    "tur": "tr",
-    "ukr": "uk",
-    "urd": "ur",
-    "uzb": "uz",
-    "vie": "vi",
-    "zsm": "ms",
-}
+
+def corpus_codes(upstream: Sequence[str]) -> dict[str, str]:
+    """The corpus language of each upstream Tatoeba code: its canonical BCP-47 tag (:mod:`xlr.data.languages`:
+    ``ara`` -> ``ar``, ``cmn`` -> ``zh``, ``swh`` -> ``sw``, ``eng`` -> ``en``), kept as upstream writes it
+    when the tables do not know it or when two upstream codes would become one (``kzj`` and ``dtp``).
+
+    >>> corpus_codes(["ara", "cmn", "kzj", "dtp", "eng"])
+    {'ara': 'ar', 'cmn': 'zh', 'kzj': 'kzj', 'dtp': 'dtp', 'eng': 'en'}
+    """
+    tags = {c: describe(c).tag if describe(c).known else c for c in upstream}
+    counts = Counter(tags.values())
+    return {c: t if counts[t] == 1 else c for c, t in tags.items()}
 
 
 def _tatoeba_pairs(
@@ -168,8 +113,8 @@ def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
     ``source`` is a folder (every pair in it; other files ignored) or a list of files.
     Line ``i`` (0-based) of both files of pair ``xxx`` becomes two documents with
     ``id=f"{xxx}-eng:{i}"``; the English side differs per pair, so every pair has its own
-    English documents. Codes map to ISO 639-1 where known (``ara``->``ar``, ``cmn``->``zh``,
-    ``eng``->``en``, ...; unknown codes kept). ``title=""``, ``url`` = the upstream file
+    English documents. Codes become their canonical tags (:func:`corpus_codes`: ``ara``->``ar``,
+    ``cmn``->``zh``, ``eng``->``en``, ...; unknown or colliding codes kept as upstream writes them). ``title=""``, ``url`` = the upstream file
     address. Documents come pair by pair (codes sorted): the ``xxx`` side, then English.
     Text is the line without its line ending. A missing partner file, an empty line, an
     empty file, non-UTF-8 bytes or different line counts raise :class:`CorpusError`.
@@ -178,6 +123,7 @@ def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
     documents: list[Document] = []
     n_lines = 0
     hashes: dict[str, str] = {}
+    codes = corpus_codes([*pairs, "eng"])
     for code, sides in pairs.items():
         xxx, eng = _read_lines(sides[code], hashes), _read_lines(sides["eng"], hashes)
         if len(xxx) != len(eng):
@@ -192,7 +138,7 @@ def load_tatoeba(source: PathLike | Sequence[PathLike]) -> Corpus:
             )
         n_lines += len(xxx) + len(eng)
         for side, lines in ((code, xxx), ("eng", eng)):
-            lang = ISO639_1.get(side, side)
+            lang = codes[side]
             url = TATOEBA_URL.format(name=sides[side].name)
             documents.extend(Document(f"{code}-eng:{i}", lang, "", text, url) for i, text in enumerate(lines))
     name = Path(source).name if isinstance(source, (str, os.PathLike)) else "tatoeba"

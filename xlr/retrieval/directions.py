@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlr.data.languages import pick
 from xlr.data.records import Corpus
 from xlr.data.unique import unique
 
@@ -61,15 +62,23 @@ def parse_directions(text: str | Sequence[str], corpus: Corpus | None = None) ->
     if not dirs:
         raise ValueError("no direction given")
     if corpus is not None:
-        langs = set(corpus.languages)
+        resolved = []
         for d in dirs:
-            for lang in (d.source, d.target):
-                if lang not in langs:
-                    raise ValueError(
-                        f"direction {d.label}: language {lang!r} is not in corpus {corpus.name!r} "
-                        f"(languages: {', '.join(corpus.languages)})"
-                    )
+            src, tgt = (_corpus_language(corpus, lang, d.label) for lang in (d.source, d.target))
+            resolved.append(Direction(src, tgt))
+        dirs, _ = unique(resolved)
     return dirs
+
+
+def _corpus_language(corpus: Corpus, lang: str, label: str) -> str:
+    """``lang`` as the corpus writes it (:func:`xlr.data.languages.pick`: ``sw`` finds ``swa``), or ``ValueError``."""
+    found = pick(lang, corpus.languages)
+    if found is None:
+        raise ValueError(
+            f"direction {label}: language {lang!r} is not in corpus {corpus.name!r} "
+            f"(languages: {', '.join(corpus.languages)})"
+        )
+    return found
 
 
 def choose_directions(corpus: Corpus, text: str | None = None, *, every_pair: bool = False) -> tuple[Direction, ...]:
@@ -81,12 +90,15 @@ def choose_directions(corpus: Corpus, text: str | None = None, *, every_pair: bo
 
 
 def default_directions(corpus: Corpus, target: str = "en") -> tuple[Direction, ...]:
-    """Every other language -> ``target`` (the seed notebook's set-up)."""
-    if target not in corpus.languages:
+    """Every other language -> ``target`` (the seed notebook's set-up); ``en`` finds ``eng``/``eng_Latn``
+    (:func:`xlr.data.languages.pick`)."""
+    found = pick(target, corpus.languages)
+    if found is None:
         raise ValueError(
             f"corpus {corpus.name!r} has no {target!r} documents; name directions explicitly "
             f"(languages: {', '.join(corpus.languages)})"
         )
+    target = found
     return tuple(Direction(s, target) for s in corpus.languages if s != target and corpus.linked_ids(s, target))
 
 
