@@ -150,3 +150,15 @@ def test_minilm_exports_once_and_matches_torch(tmp_path, minilm, monkeypatch):
     again.export_root = tmp_path / "models"
     np.testing.assert_array_equal(again.encode(SENTENCES), q)
     assert again.export_built is False  # the second run loaded the cached export
+
+
+@pytest.mark.slow  # exports the real minilm-en for OpenVINO (fp32 and int8)
+def test_minilm_runs_on_openvino(tmp_path, minilm):
+    pytest.importorskip("openvino")
+    want = minilm.encode(SENTENCES)
+    for precision, check in (("fp32", lambda got: np.abs(got - want).max() < 1e-4), ("int8", None)):
+        enc = minilm.with_runtime(Runtime("cpu", precision, backend="openvino"))
+        enc.export_root = tmp_path / "models"
+        got = enc.encode(SENTENCES)
+        assert enc.export_built is True and enc.runtime_info()["backend"] == "openvino"
+        assert check(got) if check else (got * want).sum(axis=1).min() > 0.95

@@ -224,7 +224,8 @@ class ExportedEngine:
             import openvino as ov
 
             core = ov.Core()
-            self._ov = core.compile_model(core.read_model(str(model)), "CPU", {"INFERENCE_NUM_THREADS": threads})
+            config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32"}  # no silent bf16
+            self._ov = core.compile_model(core.read_model(str(model)), "CPU", config)
             self._run: Callable[[dict[str, np.ndarray]], np.ndarray] = lambda feed: np.asarray(
                 self._ov(feed)[self._ov.output(0)]
             )
