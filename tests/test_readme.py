@@ -26,7 +26,12 @@ def test_readme_example_is_short_and_uses_only_the_public_api() -> None:
 
 
 @pytest.mark.slow
-def test_readme_example_runs(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_example_runs(
+    shared_data: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xlr
+
+    monkeypatch.chdir(tmp_path)  # the example writes results.json
     namespace: dict[str, object] = {}
     exec(compile(readme_example(), "README.md", "exec"), namespace)  # noqa: S102 - our own README
     table = namespace["table"]
@@ -35,3 +40,4 @@ def test_readme_example_runs(shared_data: Path, capsys: pytest.CaptureFixture[st
     rows = table[(table.metric == "recall@1")]  # type: ignore[attr-defined]
     assert sorted(zip(rows.source, rows.target)) == [("de", "en"), ("zh", "en")]
     assert (rows.n_queries == 50).all() and ((rows.value > 0.5) & (rows.value <= 1)).all()
+    assert xlr.read_results(tmp_path / "results.json") == namespace["results"]

@@ -10,8 +10,8 @@ The names a notebook needs, from the packages that hold them (the flow, bottom u
     encoder = xlr.load_encoder("e5-small")           # registry name, st:<hub id or path>, openai:<model>
     vectors = xlr.CorpusEmbeddings(data.corpus, encoder, xlr.EmbeddingCache())
     spec = xlr.EvalSpec(directions=xlr.parse_directions("de-en,zh-en"), ks=(1, 10))
-    results = xlr.evaluate(data.corpus, vectors, spec)
-    print(xlr.results_table(results, spec.ks))
+    results = xlr.evaluate(vectors, spec)            # an EvalResults: direction results + spec + manifest
+    print(results.to_frame("wide"))
 
 Names are imported on first use, so ``import xlr`` loads neither torch nor pandas.
 """
@@ -37,6 +37,8 @@ _EXPORTS = {
     "parse_directions": "xlr.retrieval.directions",
     "EvalSpec": "xlr.retrieval.evaluate",
     "evaluate": "xlr.retrieval.evaluate",
+    "EvalResults": "xlr.retrieval.results",
+    "read_results": "xlr.retrieval.results_io",
     "results_table": "xlr.retrieval.evaluate",
     "wide_table": "xlr.retrieval.evaluate",
     "compare_results": "xlr.stats.compare",
@@ -50,6 +52,7 @@ __all__ = [
     "Direction",
     "Document",
     "EmbeddingCache",
+    "EvalResults",
     "EvalSpec",
     "__version__",
     "compare_results",
@@ -58,6 +61,7 @@ __all__ = [
     "load_dataset",
     "load_encoder",
     "parse_directions",
+    "read_results",
     "results_table",
     "wide_table",
 ]
@@ -72,6 +76,8 @@ if TYPE_CHECKING:
     from xlr.encoders.registry import load_encoder
     from xlr.retrieval.directions import Direction, parse_directions
     from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table, wide_table
+    from xlr.retrieval.results import EvalResults
+    from xlr.retrieval.results_io import read_results
     from xlr.stats.compare import compare_results
 
 

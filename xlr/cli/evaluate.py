@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,12 @@ from xlr.report.summary import summary_text
 from xlr.report.support import flag_table, run_facts, unsupported_notes
 from xlr.retrieval.directions import parse_directions
 from xlr.retrieval.encode_plan import api_cost_estimates
-from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, results_table, vector_calibration, wide_table
+from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, vector_calibration, wide_table
 from xlr.retrieval.metrics import metric_names
 from xlr.retrieval.mixed_pool import GOLD_MODES, evaluate_mixed, mixed_pool_table
 from xlr.retrieval.quantized import VECTOR_PRECISIONS, VectorSpec
 from xlr.retrieval.question_sets import QuerySpec, evaluate_queries, queries_table
+from xlr.retrieval.results import EvalResults
 from xlr.retrieval.scoring import ScoringSpec
 
 __all__ = ["add_eval_command", "cmd_eval"]
@@ -152,7 +154,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for est in api_cost_estimates(corpus, spec, encoders, price=args.api_price):  # said before anything is sent
         print(f"xlr: {terminal_text(est.sentence())}; texts already cached are not sent", file=sys.stderr)
         est.check(args.api_max_cost)
-    results, runs, vector_facts = [], [], []
+    joined: EvalResults | None = None
+    runs, vector_facts = [], []
     ray_spec = RaySpec(address=args.ray_address)
     with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
         for name, enc in zip(args.model, encoders):
@@ -173,20 +176,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 res, stats = evaluate(corpus, emb, spec, pairwise=args.pairwise), emb.stats
                 if spec.vectors.precision != "float32":
                     vector_facts.append(_vector_facts(corpus, emb, spec))
-            results.extend(res)
+            joined = res if joined is None else joined + res
             runs.append((enc, stats))
-    table = results_table(results, spec.ks)
+    assert joined is not None  # --model is required
+    table = joined.to_frame("long")
     facts = run_facts(encoders, spec.directions, engine=args.engine, ray_address=args.ray_address)
     if vector_facts:
         facts["vectors"] = vector_facts
-    manifest = build_manifest(data, spec, runs, results, extra=facts)
+    results = dataclasses.replace(joined, manifest=build_manifest(data, spec, runs, joined, extra=facts))
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.label, spec): e.identity.name for e in encoders}
     print(f"{terminal_text(data.name)}: {spec.sampling} per direction")
     if args.summary:
         print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")
     else:
-        print_table(flag_table(wide_table(table), labels, flags))
+        print_table(flag_table(results.to_frame("wide"), labels, flags))
     for line in unsupported_notes(flags):
         print(f"note: {terminal_text(line)}")
     for enc, stats in runs:
@@ -208,7 +212,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("\nMixed-language pool (every language's documents of the linked ids; query left out):")
         print_table(mixed_pool_table(mixed, spec.ks))
     if args.json:
-        args.output_plan.stage(args.json, results_json(table, manifest, results))
+        args.output_plan.stage(args.json, results.to_json())
     if args.csv:
         args.output_plan.stage(args.csv, results_csv(table))
     return 0

@@ -43,6 +43,7 @@ from xlr.report.projection import project
 from xlr.retrieval.directions import Direction, direction_positions
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
 from xlr.retrieval.ranks import top_k
+from xlr.retrieval.results import EvalResults
 from xlr.retrieval.search import SearchResult, search
 
 __all__ = [
@@ -145,7 +146,7 @@ def require(jobs: Sequence[Job | None]) -> None:
 @st.cache_data(show_spinner="Ranking the pools…", max_entries=64)
 def _evaluate(
     dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], ks: tuple[int, ...], first: int | None
-) -> list[DirectionResult]:
+) -> EvalResults:
     spec = EvalSpec(tuple(Direction(s, t) for s, t in pairs), ks, first)
     emb = res.embeddings(dkey, model)
     with res.lock_of(emb):
@@ -160,7 +161,8 @@ def needs_of(corpus: Corpus, spec: EvalSpec) -> list[tuple[np.ndarray, Role]]:
 
 def evaluation(ctx: Context) -> tuple[list[DirectionResult], list[Job]]:
     """Results of every encoder whose vectors are ready, and the jobs still encoding for the others."""
-    out, pending = [], []
+    out: list[DirectionResult] = []
+    pending: list[Job] = []
     needs = needs_of(ctx.data.corpus, ctx.spec)
     for model in map(ctx.key, ctx.models):
         job = prepare(ctx.dkey, model, needs)

@@ -44,8 +44,9 @@ from xlr.encoders.device import Runtime, apply_runtime
 from xlr.encoders.registry import load_encoder
 from xlr.engines.ray_encode import EncoderMismatch, encode_on_ray
 from xlr.retrieval.directions import direction_positions
-from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
+from xlr.retrieval.evaluate import EvalSpec, evaluate
 from xlr.retrieval.ranks import DEFAULT_CHUNK, TILE, validate_embeddings
+from xlr.retrieval.results import EvalResults
 from xlr.retrieval.scoring import ScoringSpec
 from xlr.retrieval.sharded import (
     merge_gold_scores,
@@ -232,7 +233,7 @@ def evaluate_ray(
     encoder: Encoder | None = None,
     runtime: Runtime | None = None,
     api: ApiSettings | None = None,
-) -> tuple[list[DirectionResult], Encoder, CacheStats]:
+) -> tuple[EvalResults, Encoder, CacheStats]:
     """:func:`xlr.retrieval.evaluate.evaluate` on Ray: ``(results, encoder, stats)``.
 
     ``cache.root`` must be reachable by every worker.  ``encoder`` defaults to

@@ -18,25 +18,27 @@ import numpy as np
 import pandas as pd
 
 from xlr.data.records import Corpus
-from xlr.encoders.base import Role
+from xlr.encoders.base import Role, runtime_info
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.retrieval.directions import Direction, direction_positions, n_dropped, sampling_label
-from xlr.retrieval.metrics import metric_names, per_query
+from xlr.retrieval.metrics import metric_names, summarize
 from xlr.retrieval.pairwise import PairBuffer, pair_gold_ranks
 from xlr.retrieval.quantized import Calibration, VectorSpec, calibrate, quantized_ranker
 from xlr.retrieval.ranks import gold_ranks
+from xlr.retrieval.results import TABLE_COLUMNS, EvalResults, long_table, run_manifest, wide_table
 from xlr.retrieval.scoring import ScoringSpec
 
 __all__ = [
+    "TABLE_COLUMNS",
     "DirectionResult",
+    "EvalResults",
     "EvalSpec",
     "evaluate",
     "evaluate_vectors",
     "results_table",
     "vector_calibration",
+    "wide_table",
 ]
-
-TABLE_COLUMNS = ["model", "source", "target", "metric", "value", "n_queries"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class DirectionResult:
         return int(self.ranks.size)
 
     def summary(self, ks: Iterable[int]) -> dict[str, float]:
-        return {m: float(per_query(self.ranks, m).mean()) for m in metric_names(ks)}
+        """``{"recall@k": ..., "mrr": ...}``: :func:`~xlr.retrieval.metrics.summarize` of the ranks (the one mean)."""
+        return summarize(self.ranks, ks)
 
 
 VectorFn = Callable[[np.ndarray, Role], np.ndarray]
@@ -187,7 +190,7 @@ def evaluate(
     model: str | None = None,
     ranker: RankFn = gold_ranks,
     pairwise: bool = False,
-) -> list[DirectionResult]: ...
+) -> EvalResults: ...
 @overload
 def evaluate(
     corpus: Corpus,
@@ -198,13 +201,12 @@ def evaluate(
     model: str | None = None,
     ranker: RankFn = gold_ranks,
     pairwise: bool = False,
-) -> list[DirectionResult]: ...
-def evaluate(
-    *args: Any, model: str | None = None, ranker: RankFn = gold_ranks, pairwise: bool = False
-) -> list[DirectionResult]:
+) -> EvalResults: ...
+def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks, pairwise: bool = False) -> EvalResults:
     """Evaluate every direction of ``spec``, encoding what is needed in one pass per role.
 
-    ``evaluate(embeddings, spec)``: the corpus is ``embeddings.corpus``.  The older form
+    Returns an :class:`~xlr.retrieval.results.EvalResults` (a sequence of direction results with the
+    spec, the encoder's identity and a manifest).  ``evaluate(embeddings, spec)``: the corpus is ``embeddings.corpus``.  The older form
     ``evaluate(corpus, embeddings, spec)`` is accepted when ``corpus`` holds the same documents.
     ``ValueError`` (one sentence) for another corpus, or when ``spec.text_field`` is not the
     field the embeddings encode (the vectors would not be what the label says).
@@ -233,7 +235,12 @@ def evaluate(
         if ranker is not gold_ranks:
             raise ValueError("int8/ubinary vectors are ranked by the local kernel only; leave out --engine ray")
         ranker = quantized_ranker(spec.vectors, vector_calibration(corpus, embeddings, spec))
-    return evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker, pairwise=pairwise)
+    results = evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker, pairwise=pairwise)
+    enc = embeddings.encoder
+    stats = embeddings.stats
+    entry = enc.identity.describe() | {"label": label} | runtime_info(enc)
+    entry |= {"encoded": stats.encoded, "cached": stats.cached, "text_field": embeddings.text_field}
+    return EvalResults(tuple(results), spec, (entry,), run_manifest(corpus))
 
 
 def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalSpec) -> Calibration | None:
@@ -247,33 +254,6 @@ def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalS
 
 
 def results_table(results: Sequence[DirectionResult], ks: Iterable[int]) -> pd.DataFrame:
-    """Tidy table: one row per (model, source, target, metric) with ``value`` and ``n_queries``."""
-    names = metric_names(ks)
-    rows = [
-        {
-            "model": r.model,
-            "source": r.direction.source,
-            "target": r.direction.target,
-            "metric": m,
-            "value": float(per_query(r.ranks, m).mean()),
-            "n_queries": r.n_queries,
-        }
-        for r in results
-        for m in names
-    ]
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-
-def wide_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Model x direction rows, one column per metric (for printing and the overview)."""
-    if table.empty:
-        return pd.DataFrame()
-    t = table.assign(direction=table["source"] + "->" + table["target"])
-    wide = t.pivot_table(
-        index=["model", "direction", "n_queries"],
-        columns="metric",
-        values="value",
-        sort=False,
-    )
-    order = [c for c in table["metric"].drop_duplicates()]
-    return wide[order].reset_index()
+    """Tidy table of any direction results (a thin wrapper of :func:`xlr.retrieval.results.long_table`;
+    an :class:`EvalResults` says ``results.to_frame()``)."""
+    return long_table(results, ks)
