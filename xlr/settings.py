@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from xlr.paths import user_path
+
 __all__ = [
     "VARIABLES",
     "cache_dir",
@@ -87,8 +89,12 @@ def precision() -> str | None:
     return value.lower()
 
 
+MAX_THREADS = 1024
+"""the most engine threads ``$XLR_THREADS`` may ask for (100000 crashed the engines: segmentation fault)"""
+
+
 def threads() -> int | None:
-    """``$XLR_THREADS``: a positive integer, else one sentence."""
+    """``$XLR_THREADS``: an integer from 1 to :data:`MAX_THREADS`, else one sentence."""
     value = env("XLR_THREADS")
     if value is None:
         return None
@@ -96,21 +102,21 @@ def threads() -> int | None:
         n = int(value)
     except ValueError:
         n = 0
-    if n < 1:
-        raise ValueError(f"XLR_THREADS must be a positive integer, got {value!r}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"XLR_THREADS must be an integer from 1 to {MAX_THREADS}, got {value!r}")
     return n
 
 
 def cache_dir() -> Path | None:
     """``$XLR_CACHE_DIR`` (``~`` expanded)."""
     value = env("XLR_CACHE_DIR")
-    return Path(value).expanduser() if value else None
+    return user_path(value) if value else None
 
 
 def data_dir() -> Path | None:
     """``$XLR_DATA_DIR`` (``~`` expanded)."""
     value = env("XLR_DATA_DIR")
-    return Path(value).expanduser() if value else None
+    return user_path(value) if value else None
 
 
 def data_base_url() -> str | None:

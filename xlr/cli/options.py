@@ -34,6 +34,7 @@ __all__ = [
     "add_directions",
     "add_significance",
     "add_split",
+    "bounded_int",
     "directions_from",
     "download_progress",
     "encoding_progress",
@@ -110,7 +111,31 @@ def add_significance(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default 0.05)")
     p.add_argument("--seed", type=int, default=0, help="random seed of bootstrap and permutation (default 0)")
-    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap/permutation resamples (default 10000)")
+    p.add_argument(
+        "--resamples",
+        type=bounded_int("--resamples", 1, MAX_RESAMPLES),
+        default=10_000,
+        help=f"bootstrap/permutation resamples (default 10000, at most {MAX_RESAMPLES:,})",
+    )
+
+
+MAX_RESAMPLES = 1_000_000  # a million resamples of 10,000 queries is already minutes; 1e11 would never end
+
+
+def bounded_int(flag: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from ``low`` to ``high``, else one sentence naming the flag's value."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not an integer from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = flag  # argparse names the type in "invalid <name> value" messages
+    return parse
 
 
 def metrics_from(args: argparse.Namespace) -> tuple[str, ...]:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from xlr.data.records import CorpusError, LoadIssue
+from xlr.paths import InputFileError, read_bounded
 
 __all__ = [
+    "MAX_CORPUS_BYTES",
     "MAX_INT_DIGITS",
     "OversizedInt",
     "files_label",
@@ -27,6 +29,8 @@ __all__ = [
     "text_problem",
 ]
 
+MAX_CORPUS_BYTES = 1 << 30
+"""1 GiB: a corpus is held in memory whole (with its vectors); larger files are refused by their size"""
 MAX_INT_DIGITS = 4300  # Python's own limit for int <-> str conversion (sys.get_int_max_str_digits)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -93,16 +97,17 @@ def json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def read_input_bytes(path: Path, label: str, what: str = "file") -> bytes:
-    """Bytes of ``path``; a missing path, a folder or an unreadable file raises CorpusError."""
+def read_input_bytes(path: Path, label: str, what: str = "file", cap: int = MAX_CORPUS_BYTES) -> bytes:
+    """Bytes of ``path``; a missing path, a folder, a FIFO or device, a file over ``cap`` bytes
+    (:data:`MAX_CORPUS_BYTES`: refused by its size, unread) or an unreadable file raises CorpusError."""
     if not path.exists():
         raise CorpusError(LoadIssue(label, None, None, f"{what} not found"))
     if path.is_dir():
         raise CorpusError(LoadIssue(label, None, None, f"is a folder, expected a {what}"))
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(LoadIssue(label, None, None, f"cannot read: {exc.strerror or exc}")) from None
+        return read_bounded(path, cap, "a corpus", label="")
+    except InputFileError as exc:
+        raise CorpusError(LoadIssue(label, None, None, str(exc).removeprefix(": "))) from None
 
 
 def files_label(files: Sequence[Path]) -> str:
@@ -114,9 +119,17 @@ def files_label(files: Sequence[Path]) -> str:
 def split_lines(data: bytes, label: str) -> list[tuple[int, str, LoadIssue | None]]:
     """Split into ``(line_no, text, issue_or_None)`` (text ``""`` with an issue); ``\\n``/``\\r\\n`` endings.
 
+    CR-only line endings (a file with ``\\r`` and no ``\\n``) raise :class:`CorpusError` naming the cause.
+
     A UTF-8 BOM at the start is dropped. A line that is not UTF-8 gives an issue naming
     the byte offset in the file and in the line. A final newline does not start a line.
     """
+    if b"\r" in data and b"\n" not in data:
+        raise CorpusError(
+            LoadIssue(
+                label, None, None, "lines end in CR only (old Mac line endings); save it with LF or CRLF line endings"
+            )
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data, offset = data[3:], 3
     else:

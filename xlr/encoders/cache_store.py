@@ -18,6 +18,7 @@ L2-normalised, a shard with a row whose norm is not 1 (nor 0) is damaged, checks
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -318,13 +319,29 @@ class Namespace:
         if self.writable:
             kpath = self.folder / f"{stem}.keys.npy"
             vpath = self.folder / f"{stem}.vecs.npy"
-            atomic_save_npy(kpath, karr)
-            atomic_save_npy(vpath, vecs)
-            meta = {"n": len(keys), "dim": self.dim, "keys_sha256": _sha256(kpath), "vecs_sha256": _sha256(vpath)}
-            atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
+            try:
+                atomic_save_npy(kpath, karr)
+                atomic_save_npy(vpath, vecs)
+                meta = {"n": len(keys), "dim": self.dim, "keys_sha256": _sha256(kpath), "vecs_sha256": _sha256(vpath)}
+                atomic_write_text(self.folder / f"{stem}.json", json.dumps(meta))
+            except OSError as exc:  # disk full, quota, I/O error: the vectors are kept in memory
+                self._stop_writing(exc, karr.nbytes + vecs.nbytes)
+                for path in (kpath, vpath):
+                    path.unlink(missing_ok=True)
         self._add(stem, karr, vecs)
         if self.writable and len(self.shards) >= _COMPACT_AT:
             self._compact()
+
+    def _stop_writing(self, exc: OSError, needed: int) -> None:
+        """Say once why the cache stops being written (one line); later batches stay in memory."""
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or "requested and" in str(exc)  # numpy's short write
+        why = (
+            f"the cache disk is full: {needed / 1e6:.1f} MB needed at {self.folder}"
+            if full
+            else f"cannot write in {self.folder} ({exc.strerror or exc})"
+        )
+        warnings.warn(f"embedding cache: {why}; encoding goes on in memory", CacheRepairWarning, stacklevel=5)
+        self.writable, self.warned = False, True
 
     def _compact(self) -> None:
         """Merge the small shards into one (written before the old ones are removed).

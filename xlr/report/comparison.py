@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlr.data.reading import OversizedInt, json_type
 from xlr.report.results import read_results
 from xlr.report.text import format_frame
 from xlr.stats.compare import Comparison, RankRecord, compare_results, pair_ranks
@@ -31,19 +32,32 @@ def read_rank_records(path: str | Path, model: str | None = None) -> tuple[str, 
     elif model not in per_query:
         raise ValueError(f"{path}: no model {model!r} (models: {', '.join(per_query)})")
     out = {}
-    for d, rec in per_query[model].items():
-        try:
-            out[d] = RankRecord(
-                d,
-                tuple(str(q) for q in rec["query_ids"]),
-                np.asarray(rec["ranks"], dtype=np.int64),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{path}: model {model!r}, direction {d}: needs 'query_ids' and integer 'ranks' "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
+    directions = per_query[model]
+    if not isinstance(directions, dict):
+        raise ValueError(f"{path}: model {model!r}: expected an object of directions, got {json_type(directions)}")
+    for d, rec in directions.items():
+        where = f"{path}: model {model!r}, direction {d}"
+        if not isinstance(rec, dict) or not isinstance(rec.get("query_ids"), list) or "ranks" not in rec:
+            raise ValueError(f"{where}: needs 'query_ids' and integer 'ranks' (a list of ids, a list of ranks >= 1)")
+        ids = rec["query_ids"]
+        out[d] = RankRecord(d, tuple(str(q) for q in ids), _ranks(rec.get("ranks"), len(ids), where))
     return model, out
+
+
+_MAX_RANK = 2**62
+
+
+def _ranks(values: Any, n: int, where: str) -> np.ndarray:
+    """The ranks as int64, each an integer from 1 (JSON ``1.5``, ``"1"``, ``true``, NaN refused, never truncated)."""
+    if not isinstance(values, list):
+        raise ValueError(f"{where}: 'ranks' must be a list of integers >= 1, got {json_type(values)}")
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= _MAX_RANK:
+            shown = str(v) if isinstance(v, OversizedInt) else json.dumps(v)[:40]
+            raise ValueError(f"{where}: ranks[{i}]: {shown} is not an integer rank >= 1")
+    if len(values) != n:
+        raise ValueError(f"{where}: {len(values)} ranks for {n} query ids")
+    return np.asarray(values, dtype=np.int64)
 
 
 def compare_files(

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlr.atomic import FolderInUseError, check_new_folder
-from xlr.paths import user_path
+from xlr.paths import file_kind, user_path
 
 __all__ = ["OutputError", "OutputPlan", "model_folders"]
 
@@ -51,18 +51,6 @@ class _Output:
     label: str  # e.g. "--json"
     given: Path  # what the user typed
     real: Path  # symlinks followed
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -177,7 +165,7 @@ class OutputPlan:
         except OSError as exc:
             raise OutputError(f"{out.label} {out.given}: cannot check the path ({exc.strerror or exc})") from None
         if not stat.S_ISREG(mode):
-            raise OutputError(f"{out.label} {out.given} is {_kind(mode)}; give a regular file path")
+            raise OutputError(f"{out.label} {out.given} is {file_kind(mode)}; give a regular file path")
 
     @staticmethod
     def _probe_folder(out: _Output) -> None:

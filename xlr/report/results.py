@@ -27,9 +27,11 @@ import numpy as np
 import pandas as pd
 
 from xlr.atomic import atomic_write_text
+from xlr.data.reading import parse_json
 from xlr.data.registry import LoadedDataset
 from xlr.encoders.base import Encoder, runtime_info
 from xlr.encoders.cache import CacheStats
+from xlr.paths import InputFileError, read_bounded
 from xlr.report.sanitize import csv_safe
 from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
 from xlr.retrieval.question_sets import QueryResult, QuerySpec
@@ -198,15 +200,28 @@ def write_csv(path: Path, table: pd.DataFrame) -> None:
     atomic_write_text(path, results_csv(table))
 
 
+MAX_RESULTS_BYTES = 256 << 20
+"""256 MiB: larger results files are refused by their size, unread"""
+
+
 def read_results(path: Path) -> dict[str, Any]:
-    """Load a results JSON written by :func:`write_json`, checking its layout."""
+    """Load a results JSON written by :func:`write_json`, checking its layout.
+
+    A regular file of at most :data:`MAX_RESULTS_BYTES` (a FIFO, ``/dev/zero`` or a larger file is
+    one sentence naming it); deep nesting or a huge integer is one sentence too."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such results file") from None
+        raw = read_bounded(path, MAX_RESULTS_BYTES, "a results file")
+    except InputFileError as exc:
+        raise ValueError(str(exc).replace(": no such file", ": no such results file")) from None
+    try:
+        data = parse_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or "rows" not in data or "manifest" not in data:
         raise ValueError(f"{path}: not an xlr results file (needs 'rows' and 'manifest')")
     for i, row in enumerate(data["rows"]):

@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from xlr.data.records import Corpus
+from xlr.data.reading import split_lines
+from xlr.data.records import Corpus, CorpusError
+from xlr.paths import read_bounded
 from xlr.retrieval.directions import Direction, id_positions
 
 __all__ = ["Split", "SplitPlan", "plan_split"]
@@ -62,8 +63,7 @@ class Split:
         """The split a run asks for: the ids listed in ``ids_file`` (one a line), the ``first`` N, every id
         (``evaluate_all``, or when nothing is fitted), else half of the smallest direction (:meth:`half`)."""
         if ids_file is not None:
-            lines = Path(ids_file).read_text(encoding="utf-8").splitlines()
-            return cls(ids=tuple(x.strip() for x in lines if x.strip()))
+            return cls(ids=read_ids_file(ids_file))
         if first is not None:
             return cls(first=first)
         if evaluate_all or not fits:
@@ -77,6 +77,28 @@ class Split:
         if not sizes or min(sizes) < 2:
             raise ValueError("a direction has fewer than 2 linked ids: nothing to split")
         return cls(first=min(sizes) // 2)
+
+
+MAX_IDS_BYTES = 64 << 20
+"""64 MiB: an ids file larger than this is refused by its size, unread"""
+
+
+def read_ids_file(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The ids listed in ``path``, one a line (blank lines and surrounding spaces ignored).
+
+    A regular UTF-8 file of at most :data:`MAX_IDS_BYTES`; anything else (a FIFO, ``/dev/zero``, a
+    bigger file, CR-only line endings, a byte that is not UTF-8) is one ``ValueError`` sentence
+    naming the file (and line).
+    """
+    label = str(path)
+    data = read_bounded(path, MAX_IDS_BYTES, "an ids file")
+    ids = []
+    for _no, text, issue in split_lines(data, label):
+        if issue is not None:
+            raise CorpusError(issue)
+        if text.strip():
+            ids.append(text.strip())
+    return tuple(ids)
 
 
 @dataclass(frozen=True)
