@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from strategy_fakes import synthetic_app
 
+from tests.dashboard.test_app import ok
 from tests.encoders.api_servers import FakeEmbeddings
+from xlr.dashboard import jobs
 
 KEY = "sk-dash-0123456789abcdefSECRETKEY"
 
@@ -139,9 +141,12 @@ def test_an_api_run_waits_for_a_confirmation_stating_its_cost(tmp_path, monkeypa
     assert at.session_state["xlr.context"].models == ("fake0",)
     confirm = [b for b in at.sidebar.button if "openai:fake-model" in b.label]
     assert confirm
+    monkeypatch.setattr(jobs, "_loadable", lambda emb: False)  # encode in the job's thread: no child process
     confirm[0].click()
-    _ok(at)
+    ok(at.run())
     assert "openai:fake-model" in at.session_state["xlr.context"].models
+    assert fake.requests, "sent once confirmed"
+    assert "openai:fake-model" in " ".join(map(str, at.table[0].value.columns))
 
 
 def test_the_server_cost_cap_refuses_an_api_run(tmp_path, monkeypatch, fake):
