@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import ui, url, views
+from xlr.dashboard import safe, ui, url, views
 from xlr.report import figures
 from xlr.retrieval.directions import Direction
 
@@ -110,7 +110,7 @@ hubs = np.flatnonzero(counts >= hub_min)
 if hubs.size:
     order = hubs[np.argsort(-counts[hubs], kind="stable")]
     st.subheader(f"Hubs: top-1 of {hub_min} or more queries")
-    st.table(
+    safe.table(
         {
             "id": [dv.ids[j] for j in order],
             "top-1 of": [int(counts[j]) for j in order],
@@ -131,7 +131,7 @@ if hubs.size:
         qdoc = corpus.documents[int(dv.query_positions[q])]
         c_a.page_link(
             "pages/1_Similarity_heatmap.py",
-            label=f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}",
+            label=ui.literal(f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}"),
             query_params=url.link(model=model, source=source, target=target, row=int(q)),
         )
         c_b.page_link(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import ui, url, views
+from xlr.dashboard import safe, ui, url, views
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -76,7 +76,7 @@ if len(failed):
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)
     st.markdown(f"**Top {max(ctx.spec.ks)} candidates**")
     cand = views.candidates(result, query, dv.queries, dv.pool, max(ctx.spec.ks), corpus)
-    st.table(
+    safe.table(
         cand.assign(
             score=cand["score"].map("{:.3f}".format),
             text=cand["text"].map(views.snippet),
@@ -93,7 +93,9 @@ st.subheader("Same id, other source languages")
 same = [r for r in results if r.model == model and r.direction.target == result.direction.target]
 table = views.consistency(same, int(k))
 if len(same) < 2 or int(table["evaluated"].max()) < 2:
-    st.caption(f"Only one source language reaches {result.direction.target} per id here: nothing to compare.")
+    st.caption(
+        ui.literal(f"Only one source language reaches {result.direction.target} per id here: nothing to compare.")
+    )
 else:
     fails = table[table["failing"] > 0]
     counts = fails["pattern"].value_counts()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import ui, url, views
+from xlr.dashboard import safe, ui, url, views
 from xlr.dashboard.jobs import Job
 
 ctx = ui.context()
@@ -53,7 +53,7 @@ url.url_params(
 )
 st.caption("Results for the query")
 st.text(text.strip())
-tabs = st.tabs(models) if len(models) > 1 else [st.container()]
+tabs = safe.tabs(models) if len(models) > 1 else [st.container()]
 pending: list[Job] = []
 for tab, model in zip(tabs, models):
     with tab:
@@ -61,9 +61,9 @@ for tab, model in zip(tabs, models):
             res = ui.run_search(ctx, model, text, langs, int(k), whole=whole)
         if isinstance(res, Job):
             pending.append(res)
-            st.caption(f"{model}: encoding the pool first…")
+            st.caption(ui.literal(f"{model}: encoding the pool first…"))
             continue
-        st.caption(f"{model}: {res.seconds * 1000:.1f} ms (query encoding + search)")
+        st.caption(ui.literal(f"{model}: {res.seconds * 1000:.1f} ms (query encoding + search)"))
         hits = {
             "rank": [h.rank for h in res.hits],
             "score": [f"{h.score:.3f}" for h in res.hits],
@@ -74,7 +74,7 @@ for tab, model in zip(tabs, models):
         }
         if not any(hits["title"]):
             del hits["title"]
-        st.table(hits, hide_index=True)
+        safe.table(hits, hide_index=True)
         with st.expander("Full texts"):
             for h in res.hits:
                 st.markdown(f"**{h.rank}.** {ui.literal(h.document.lang)} · {ui.literal(h.document.id)}")

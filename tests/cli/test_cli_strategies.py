@@ -334,3 +334,27 @@ def test_finetune_cli_with_compare(tmp_path, capsys):
     assert "split: evaluated: the first 40 linked ids of each direction (fr->en 40/1000)" in out
     assert "step    3/3  loss" in out and f"saved: {out_dir}" in out
     assert f"st:{out_dir} [recall@1]" in out
+
+
+def test_strategies_markdown_shows_hostile_codes_and_ids_as_text(tmp_path, monkeypatch, capsys):
+    """A language code, id or title holding Markdown or HTML is written into the report as text (issue 17)."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    evil = "<img src=x>[l](https://evil.example)"
+    rows = [
+        {"id": f"[{i}](https://evil.example)", "lang": lang, "text": f"text {i} in {lang}"}
+        for i in range(60)
+        for lang in ("en", evil)
+    ]
+    path = tmp_path / "evil.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setitem(CATALOGUE, "hash", EncoderCard("hash", "hash", lambda _c: HashEncoder(), needs="bundled"))
+    argv = ["strategies", "--dataset", str(path), "--model", "hash", "--no-progress", "--resamples", "200"]
+    rc = main([*argv, "--cache-dir", str(tmp_path / "c"), "--markdown", str(tmp_path / "s.md")])
+    assert rc == 0, capsys.readouterr().err
+    text = (tmp_path / "s.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert "\\<img src=x>" in text  # shown as written
+    assert not re.findall(r"<(a|img|h[1-6])\b", html), html

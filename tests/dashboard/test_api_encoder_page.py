@@ -27,7 +27,7 @@ def test_api_encoder_states_its_cost_then_is_evaluated(monkeypatch, tmp_path):
             XLR_DEFAULT_FIRST="0",
         )
         at = ok(at.run())
-        warnings = [w.value.replace("\\", "") for w in at.sidebar.warning]
+        warnings = [w.value.replace("\\", "").replace("\u2060", "") for w in at.sidebar.warning]
         assert any("openai:fake-model: up to" in w and "tokens (estimate)" in w for w in warnings), warnings
         assert not fake.requests, "nothing is sent before the confirmation"
         at = ok(at.sidebar.button(key="w.api_send.openai:fake-model").click().run())

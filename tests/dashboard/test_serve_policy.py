@@ -136,7 +136,7 @@ def test_an_api_run_waits_for_a_confirmation_stating_its_cost(tmp_path, monkeypa
     at.query_params["models"] = "fake0,openai:fake-model"
     _ok(at)
     assert fake.requests == [], "nothing is sent before the visitor confirms"
-    warnings = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
+    warnings = " ".join(w.value for w in at.sidebar.warning).replace("\\", "").replace("\u2060", "")
     assert "openai:fake-model: up to" in warnings and "~$" in warnings
     assert at.session_state["xlr.context"].models == ("fake0",)
     confirm = [b for b in at.sidebar.button if "openai:fake-model" in b.label]

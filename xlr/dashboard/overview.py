@@ -15,6 +15,7 @@ from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
 from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
 from xlr.report.results import build_manifest, results_csv, results_json
+from xlr.report.sanitize import markdown_cell, markdown_frame
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult, results_table
 from xlr.retrieval.metrics import metric_names
@@ -73,7 +74,8 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> En
     key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
     comp = _compare(results, key, metric, ctx.data.name)
     table = wide(comp)
-    st.table(_style(table.rename(columns={"direction": "direction (source → target)"}), comp.models))
+    shown = markdown_frame(table.rename(columns={"direction": "direction (source → target)"}))  # names from data
+    st.table(_style(shown, tuple(str(markdown_cell(m)) for m in comp.models)))
     ranks = comp.ranking
     groups = [" = ".join(ranks.loc[ranks["rank"] == r, "model"]) + f" (rank {r})" for r in dict.fromkeys(ranks["rank"])]
     if len(comp.models) > 1:

@@ -18,6 +18,7 @@ import streamlit as st
 
 from xlr import settings
 from xlr.dashboard import resources as res
+from xlr.dashboard.safe import short_name
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
@@ -177,16 +178,16 @@ def _try_upload() -> None:
     try:
         load_jsonl(data, name=upload.name, lenient=bool(ss.get("w.lenient")))
     except (ValueError, OSError) as exc:
-        ss["xlr.data_msg"] = f"{upload.name} was not loaded: {error_text(exc)}"
+        ss["xlr.data_msg"] = f"{short_name(upload.name)} was not loaded: {error_text(exc)}"
         ss["xlr.retry"] = ("upload", upload.name)
         return
     try:
         path = save_upload(data, upload.name, default_cache_dir() / "uploads")
     except OSError as exc:
-        ss["xlr.data_msg"] = f"{upload.name} could not be stored: {exc.strerror or exc}"
+        ss["xlr.data_msg"] = f"{short_name(upload.name)} could not be stored: {exc.strerror or exc}"
         return
     ss["xlr.retry"] = None
-    _select_source(str(path), f"{upload.name} (upload)")
+    _select_source(str(path), f"{short_name(upload.name)} (upload)")
 
 
 def _on_lenient() -> None:

@@ -25,6 +25,7 @@ from xlr.encoders.base import Encoder
 from xlr.encoders.catalogue import CATALOGUE
 from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
 from xlr.encoders.registry import load_encoder
+from xlr.report.sanitize import markdown_text
 from xlr.retrieval.directions import Direction, all_directions, default_directions
 from xlr.retrieval.evaluate import EvalSpec
 
@@ -149,8 +150,9 @@ class DirectionData:
 
 
 def literal(text: object) -> str:
-    """``text`` escaped for ``st.markdown``-based elements (errors, captions) so it shows verbatim."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", " ".join(str(text).split()))
+    """``text`` escaped for ``st.markdown``-based elements (errors, captions) so it shows verbatim
+    (:func:`xlr.report.sanitize.markdown_text`: Markdown, HTML, ``:shortcodes:``, bare links, controls)."""
+    return markdown_text(text)
 
 
 def model_ok(name: str) -> bool:

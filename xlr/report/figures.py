@@ -1,19 +1,21 @@
 """Plotly figures of the dashboard: pure functions from tables and arrays to ``go.Figure``.
 
-Every text that comes from a data set (titles, document texts, ids) goes through
-:func:`inert` before it reaches a figure: plotly renders a small HTML subset
+Every text that comes from a data set or the user (titles, document texts, ids, language codes,
+model names, figure titles) goes through :func:`inert` (:func:`xlr.report.sanitize.html_text`)
+before it reaches a figure: plotly renders a small HTML subset
 (``<b>``, ``<br>``, ``<a>``...) in labels and hover boxes, so raw text could be
 displayed as markup.  Escaped, it shows literally.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from xlr.report.sanitize import html_text as inert
 
 __all__ = [
     "direction_heatmap",
@@ -26,17 +28,9 @@ __all__ = [
 _FONT = "Noto Sans, Segoe UI, Arial, sans-serif"
 
 
-def inert(text: str, limit: int | None = None) -> str:
-    """``text`` on one line, cut to ``limit`` characters (``…``), HTML-escaped for plotly."""
-    flat = " ".join(str(text).split())
-    if limit is not None and len(flat) > limit:
-        flat = flat[: max(limit - 1, 0)] + "…"
-    return html.escape(flat, quote=False)
-
-
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
-        title=dict(text=title, y=0.99, yanchor="top"),
+        title=dict(text=inert(title), y=0.99, yanchor="top"),
         height=height,
         margin=dict(l=10, r=10, t=60, b=10),
         font=dict(family=_FONT),
@@ -55,13 +49,16 @@ def metric_bars(table: pd.DataFrame, metric: str = "recall@1", *, intervals: pd.
     """
     if metric not in set(table["metric"]):
         raise ValueError(f"metric {metric!r} is not in the table (has: {', '.join(table['metric'].unique())})")
-    rows = table[table["metric"] == metric].assign(direction=lambda t: t["source"] + "→" + t["target"])
+    rows = table[table["metric"] == metric].assign(
+        direction=lambda t: t["source"].map(inert) + "→" + t["target"].map(inert)
+    )
     order = list(dict.fromkeys(rows["direction"]))
     many = len(order) > 12  # horizontal bars, one labelled row per direction, so 42 directions stay legible
     fig = go.Figure()
     bounds = None
     if intervals is not None and not intervals.empty:
-        bounds = intervals.assign(direction=intervals["direction"].str.replace("->", "→", regex=False))
+        parts = intervals["direction"].str.partition("->")
+        bounds = intervals.assign(direction=parts[0].map(inert) + "→" + parts[2].map(inert))
         bounds = bounds.set_index(["model", "direction"])[["ci_low", "ci_high"]]
     for model, part in rows.groupby("model", sort=False):
         part = part.set_index("direction").reindex(order)
@@ -118,8 +115,8 @@ def direction_heatmap(table: pd.DataFrame, model: str, metric: str = "recall@1")
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(grid.columns),
-            y=list(grid.index),
+            x=[inert(c) for c in grid.columns],
+            y=[inert(r) for r in grid.index],
             zmin=0,
             zmax=1,
             colorscale="Viridis",
@@ -132,7 +129,7 @@ def direction_heatmap(table: pd.DataFrame, model: str, metric: str = "recall@1")
         xaxis=dict(title="target (pool)", type="category"),
         yaxis=dict(title="source (queries)", type="category", autorange="reversed"),
     )
-    return _layout(fig, f"{inert(model)}: {metric}", 140 + 40 * max(len(langs), 3))
+    return _layout(fig, f"{model}: {metric}", 140 + 40 * max(len(langs), 3))
 
 
 def similarity_heatmap(

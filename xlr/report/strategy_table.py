@@ -19,6 +19,7 @@ import pandas as pd
 
 from xlr.data.registry import LoadedDataset
 from xlr.report.results import build_manifest, results_json
+from xlr.report.sanitize import markdown_cell
 from xlr.report.text import format_frame
 from xlr.retrieval.evaluate import EvalSpec, results_table
 from xlr.retrieval.metrics import per_query
@@ -121,16 +122,20 @@ def strategies_text(report: StrategyReport) -> str:
 
 
 def strategies_markdown(report: StrategyReport) -> str:
-    """The same content as :func:`strategies_text` as a markdown section (pipe table, no dependency)."""
+    """The same content as :func:`strategies_text` as a markdown section (pipe table, no dependency).
+
+    Every text (names, language codes, ids, notes) goes through :func:`xlr.report.sanitize.markdown_cell`
+    on one line: a code such as ``<img src=x>[l](https://x)`` is written as text, never as markup.
+    """
     table = strategies_table(report)
     cols = list(table.columns)
 
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|")
+    def cell(v: Any) -> str:  # one line, Markdown and HTML from data shown as text, pipes escaped
+        return str(markdown_cell(" ".join(str(v).split())))
 
-    lines = [f"- {h}" for h in _header(report)] + [
+    lines = [f"- {cell(h)}" for h in _header(report)] + [
         "",
-        "| " + " | ".join(cols) + " |",
+        "| " + " | ".join(cell(c) for c in cols) + " |",
         "|" + "|".join("---" for _ in cols) + "|",
     ]
     for rec in table.itertuples(index=False):
@@ -138,7 +143,7 @@ def strategies_markdown(report: StrategyReport) -> str:
         if rec.direction == "verdict":
             values = [f"**{v}**" if v else v for v in values]
         lines.append("| " + " | ".join(values) + " |")
-    lines += [""] + [f"- {v}" for v in _verdict_lines(report)]
+    lines += [""] + [f"- {cell(v)}" for v in _verdict_lines(report)]
     return "\n".join(lines) + "\n"
 
 
