@@ -27,7 +27,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from xlr.data.languages import describe
-from xlr.data.tatoeba import ISO639_1
+from xlr.data.pins_tatoeba import TATOEBA
+from xlr.data.tatoeba import TATOEBA_FILE, corpus_codes
 from xlr.retrieval.metrics import summarize
 
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["mteb_json", "mteb_language", "trec_qrels", "trec_run"]
 
 _BLANK = re.compile(r"\s")
-_ISO639_3 = {v: k for k, v in ISO639_1.items()}
+_UPSTREAM = sorted({m.group(1) for name in TATOEBA if (m := TATOEBA_FILE.match(name))} | {"eng"})
+_ISO639_3 = {short: code for code, short in corpus_codes(_UPSTREAM).items()}
+"""xlr's Tatoeba code -> Tatoeba's (and MTEB's) own ISO 639-3 code: ``zh`` -> ``cmn``, ``sw`` -> ``swh``."""
 
 
 def _token(text: str) -> str:
