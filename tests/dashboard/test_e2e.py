@@ -500,3 +500,24 @@ def test_links_open_the_encoder_they_name_and_back_restores(server):
             assert selected(page, "Encoder") == "use-m3"
         finally:
             browser.close()
+
+
+def test_xquad_ranking_leaves_out_unfair_rows(server, shared_data):
+    """XQuAD, first 30, to-en, e5-small and use-m3 (no Greek): the ranking sentence leaves el->en out and
+    says so (every other row is at the ceiling, so nothing separates the encoders)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{server}/?dataset=xquad&first=30&models=e5-small%2Cuse-m3")
+            page.wait_for_selector('[data-testid="stTable"]', timeout=300_000)
+            settle(page, timeout=300_000)
+            main = page.locator('[data-testid="stMain"]').inner_text()
+            sentence = next(line for line in main.splitlines() if line.startswith("Ranking"))
+            assert "el->en" in sentence and "left out" in sentence, sentence
+            assert "fewer than two" in main, main[:2000]
+            assert "rank 2" not in sentence, sentence
+        finally:
+            browser.close()

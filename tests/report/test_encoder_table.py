@@ -32,7 +32,7 @@ def test_ties_ranking_ceiling_and_flags():
         result("use-m3", "el", np.ones(200)),
         result("minilm-en", "el", np.ones(200)),
     ]
-    comp = compare_encoders(results, "recall@1", n_resamples=500, random_state=3, dataset="tatoeba")
+    comp = compare_encoders(results, "recall@1", n_resamples=500, random_state=3, dataset="tatoeba", fair_only=False)
     ar = comp.cells[comp.cells["direction"] == "ar->en"].set_index("model")
     # e5-small is best; minilm-en is not separated from it; use-m3 is clearly worse
     assert ar.loc["e5-small", "best"] and ar.loc["minilm-en", "tied"] and not ar.loc["use-m3", "tied"]
@@ -105,3 +105,23 @@ def test_published_figure_matches_three_letter_codes() -> None:
         "e5-small", "zh", "en", "recall@1", "tatoeba"
     )
     assert published_figure("e5-small", "eng", "ara", "recall@1", "tatoeba") is None
+
+
+def test_ranking_and_mean_use_fair_rows_only_by_default():
+    """XQuAD-like: every row is 1.000 except el->en, where use-m3 (no Greek on its card) fails. The ranking
+    and the mean row leave el->en out (named), so nothing separates the encoders; the toggle puts it back."""
+    perfect = np.ones(60, dtype=np.int64)
+    poor = np.where(np.arange(60) < 40, 7, 1)
+    results = [result(m, lang, perfect) for lang in ("ar", "de", "zh") for m in ("e5-small", "use-m3")]
+    results += [result("e5-small", "el", perfect), result("use-m3", "el", poor)]
+    comp = compare_encoders(results, "recall@1", n_resamples=300, random_state=0)
+    assert comp.excluded == ("el->en",) and comp.fair_only
+    assert comp.ranking["rank"].tolist() == [1, 1]  # no fair row separates them
+    assert comp.separating == ()
+    overall = comp.overall.set_index("model")
+    assert overall.loc["use-m3", "value"] == 1.0 and overall.loc["use-m3", "n_directions"] == 3
+    assert wide(comp).iloc[-1]["direction"] == "mean of 3 fair rows"
+    every = compare_encoders(results, "recall@1", n_resamples=300, random_state=0, fair_only=False)
+    assert every.excluded == () and every.separating == ("el->en",)
+    assert every.ranking.set_index("model")["rank"].to_dict() == {"e5-small": 1, "use-m3": 2}
+    assert every.overall.set_index("model").loc["use-m3", "n_directions"] == 4

@@ -30,7 +30,8 @@ language) is among the k best-scored pool documents. **MRR**: the mean of 1 / go
 (ties count against the gold: pessimistic). **Interval**: 95 % bootstrap interval of the mean over
 the queries; for the mean row, queries are resampled within each direction (every row counts once). **★ / =**: best of the row / not significantly different from the best (paired test:
 McNemar for recall@k, sign-flip permutation for MRR, Holm across the row's pairs, alpha 0.05).
-**⚠ no el**: a language the model card does not list. **Hubness**: some documents are the top-1 of
+**⚠ no el**: a language the model card does not list; such rows are left out of the ranking and the
+mean row by default (named under the table; a toggle includes them). **Hubness**: some documents are the top-1 of
 many queries (see the heatmap page). **CSLS / margin**: scoring rules that discount such hubs (see
 Strategies). **The pool**: the target-language documents of the first N linked ids; the
 mixed pool below holds every language's documents of those ids.
@@ -38,8 +39,10 @@ mixed pool below holds every language's documents of those ids.
 
 
 @st.cache_data(show_spinner="Bootstrap intervals and paired tests…", max_entries=32)
-def _compare(_results: list[DirectionResult], key: tuple, metric: str, dataset: str) -> EncoderComparison:
-    return compare_encoders(_results, metric, dataset=dataset, random_state=0)
+def _compare(
+    _results: list[DirectionResult], key: tuple, metric: str, dataset: str, fair_only: bool
+) -> EncoderComparison:
+    return compare_encoders(_results, metric, dataset=dataset, random_state=0, fair_only=fair_only)
 
 
 def _style(table: pd.DataFrame, models: tuple[str, ...]) -> pd.io.formats.style.Styler:
@@ -68,24 +71,53 @@ def _dropped_note(ctx: Context, results: list[DirectionResult]) -> None:
     st.caption(ui.literal(f"Source documents left out (no counterpart): {shown}. {why}."))
 
 
+def ranking_sentence(comp: EncoderComparison) -> str:
+    """The ranking in words (escaped Markdown), naming the rows left out as unfair."""
+    ranks = comp.ranking
+    groups = [" = ".join(ranks.loc[ranks["rank"] == r, "model"]) + f" (rank {r})" for r in dict.fromkeys(ranks["rank"])]
+    n = len(comp.directions) - len(comp.excluded)
+    rows = f"the {n} fair rows" if comp.excluded else f"the {n} rows"
+    left = ""
+    if comp.excluded:
+        shown = ", ".join(comp.excluded[:8]) + (" …" if len(comp.excluded) > 8 else "")
+        left = f" ({len(comp.excluded)} left out, an encoder lacks a language: {shown})"
+    return (
+        ui.literal(f"Ranking by significant wins minus losses over {rows}{left}:")
+        + " "
+        + " › ".join(ui.literal(g) for g in groups)
+        + ". "
+        + ui.literal("Encoders sharing a rank are not separated by the data.")
+    )
+
+
 def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> EncoderComparison:
     # the encoder keys, not only the names: fp16 and fp32 results of one model must not share an entry
     models = tuple(ctx.key(m) for m in dict.fromkeys(r.model for r in results))
     key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
-    comp = _compare(results, key, metric, ctx.data.name)
+    url.from_url("unfair", "ov.unfair", url.parse_flag, default=False)
+    every = bool(st.session_state.get("ov.unfair", False))
+    comp = _compare(results, key, metric, ctx.data.name, not every)
     table = wide(comp)
     shown = markdown_frame(table.rename(columns={"direction": "direction (source → target)"}))  # names from data
     st.table(_style(shown, tuple(str(markdown_cell(m)) for m in comp.models)))
-    ranks = comp.ranking
-    groups = [" = ".join(ranks.loc[ranks["rank"] == r, "model"]) + f" (rank {r})" for r in dict.fromkeys(ranks["rank"])]
     if len(comp.models) > 1:
-        st.markdown(
-            ui.literal(f"Ranking by significant wins minus losses over the {len(comp.directions)} rows:")
-            + " "
-            + " › ".join(ui.literal(g) for g in groups)
-            + ". "
-            + ui.literal("Encoders sharing a rank are not separated by the data.")
+        st.markdown(ranking_sentence(comp))
+        if len(comp.separating) < 2:
+            st.caption(
+                ui.literal(
+                    f"This ranking rests on fewer than two separating rows ({len(comp.separating)}"
+                    + (f": {', '.join(comp.separating)}" if comp.separating else "")
+                    + "): read it as a hint, not a verdict."
+                )
+            )
+    if len(comp.models) > 1 and (comp.excluded or every):
+        st.toggle(
+            "Rank and average over every row, unsupported languages included",
+            key="ov.unfair",
+            help="Off (default): rows where an encoder's model card lacks a language are left out of the "
+            "ranking and the mean row (still shown, marked ⚠).",
         )
+    url.url_params(unfair=("ov.unfair", every, False))
     if comp.ceiling:
         st.warning(
             ui.literal(

@@ -16,7 +16,11 @@ direction, which the dashboard and CLI guarantee). For one ``metric``:
   scores share a rank (so the ranking separates only what the tests separate);
 * **ceiling**: rows where every encoder scores >= 0.99;
 * **overall** (the mean row): per encoder the mean of its row values, with the 95 % interval of
-  :func:`xlr.stats.significance.stratified_bootstrap` (queries resampled within each direction).
+  :func:`xlr.stats.significance.stratified_bootstrap` (queries resampled within each direction);
+* **fair rows** (``fair_only=True``, the default): the ranking and the mean row count only rows where
+  every compared encoder's model card lists both languages; the others are ``excluded`` (named) but
+  their cells are still shown; ``separating``: the counted rows with at least one significant pair
+  (a ranking resting on fewer than two of them is fragile, and the dashboard says so).
 
 Edge cases: one encoder -> no pairs, everyone tied with itself, rank 1. Best value ties
 (exactly equal means) all count as best.
@@ -47,8 +51,10 @@ CEILING = 0.99
 class EncoderComparison:
     """``cells``: one row per (direction, model) with ``value, ci_low, ci_high, best, tied, unsupported,
     published``; ``pairs``: the per-row pair tests; ``ranking``: ``model, wins, losses, score, rank, mean``;
-    ``ceiling``: directions at the ceiling for every encoder; ``overall``: per model the mean of its rows
-    (``value``) with ``ci_low, ci_high`` and ``n_directions``."""
+    ``ceiling``: directions at the ceiling for every encoder; ``overall``: per model the mean of its counted
+    rows (``value``) with ``ci_low, ci_high`` and ``n_directions``; ``excluded``: rows left out of the
+    ranking and the mean row (an encoder lacks a language; only with ``fair_only``); ``separating``:
+    counted rows where some pair differs significantly."""
 
     metric: str
     models: tuple[str, ...]
@@ -59,6 +65,9 @@ class EncoderComparison:
     ceiling: tuple[str, ...]
     alpha: float
     overall: pd.DataFrame
+    fair_only: bool = True
+    excluded: tuple[str, ...] = ()
+    separating: tuple[str, ...] = ()
 
 
 def published_figure(model: str, source: str, target: str, metric: str, dataset: str) -> float | None:
@@ -79,8 +88,12 @@ def compare_encoders(
     n_resamples: int = 2000,
     random_state: int = 0,
     dataset: str = "",
+    fair_only: bool = True,
 ) -> EncoderComparison:
-    """Compare the encoders of ``results`` direction by direction (see the module docstring)."""
+    """Compare the encoders of ``results`` direction by direction (see the module docstring).
+
+    ``fair_only``: rank and average over the rows every encoder supports (model cards); when no row
+    is fair, nothing is counted (every encoder rank 1, empty mean row)."""
     if not results:
         raise ValueError("no results to compare")
     models = tuple(dict.fromkeys(r.model for r in results))
@@ -88,11 +101,16 @@ def compare_encoders(
     by = {(r.direction.label, r.model): r for r in results}
     rows, pair_rows = [], []
     per_model: dict[str, list[np.ndarray]] = {m: [] for m in models}
+    excluded = []
     for label in directions:
         present = [m for m in models if (label, m) in by]
+        d = by[label, present[0]].direction
+        if fair_only and any(unsupported(m, (d.source, d.target)) for m in present):
+            excluded.append(label)
         values = {m: per_query(by[label, m].ranks, metric) for m in present}
         for m in present:
-            per_model[m].append(values[m])  # the mean row's strata, in row order
+            if label not in excluded:
+                per_model[m].append(values[m])  # the mean row's strata, in row order
         means = {m: float(v.mean()) for m, v in values.items()}
         top = max(means.values())
         best = [m for m in present if means[m] == top]
@@ -105,7 +123,6 @@ def compare_encoders(
             for (a, b), (_, row) in zip(combinations(present, 2), df.iterrows()):
                 sig[frozenset((a, b))] = bool(row["significant"])
                 pair_rows.append({"direction": label, "model_a": a, "model_b": b, **row.drop("direction").to_dict()})
-        d = by[label, present[0]].direction
         for m in present:
             lo, hi = paired_bootstrap(
                 np.zeros_like(values[m]), values[m], n_resamples=n_resamples, random_state=random_state
@@ -131,7 +148,8 @@ def compare_encoders(
     pairs = pd.DataFrame(pair_rows)
     wins = dict.fromkeys(models, 0)
     losses = dict.fromkeys(models, 0)
-    for row in pair_rows:
+    counted = [row for row in pair_rows if row["direction"] not in excluded]
+    for row in counted:
         if row["significant"]:
             a, b = row["model_a"], row["model_b"]
             winner, loser = (b, a) if row["delta"] > 0 else (a, b)
@@ -145,13 +163,18 @@ def compare_encoders(
             "losses": [losses[m] for m in models],
             "score": [score[m] for m in models],
             "rank": [1 + sum(score[o] > score[m] for o in models) for m in models],
-            "mean": [float(cells.loc[cells["model"] == m, "value"].mean()) for m in models],
+            "mean": [
+                float(cells.loc[(cells["model"] == m) & ~cells["direction"].isin(excluded), "value"].mean())
+                for m in models
+            ],
         }
     ).sort_values(["rank", "mean"], ascending=[True, False], kind="stable")
     at_top = cells.groupby("direction", sort=False)["value"].min()
     ceiling = tuple(d for d in directions if at_top[d] >= CEILING)
     overall_rows = []
     for m, groups in per_model.items():
+        if not groups:
+            continue
         lo, hi = stratified_bootstrap(groups, n_resamples=n_resamples, random_state=random_state)
         value = float(np.mean([g.mean() for g in groups]))
         overall_rows.append({"model": m, "value": value, "ci_low": lo, "ci_high": hi, "n_directions": len(groups)})
@@ -164,7 +187,10 @@ def compare_encoders(
         ranking.reset_index(drop=True),
         ceiling,
         alpha,
-        pd.DataFrame(overall_rows),
+        pd.DataFrame(overall_rows, columns=["model", "value", "ci_low", "ci_high", "n_directions"]),
+        fair_only,
+        tuple(excluded),
+        tuple(dict.fromkeys(row["direction"] for row in counted if row["significant"])),
     )
 
 
@@ -197,7 +223,8 @@ def wide(comparison: EncoderComparison, digits: int = 3) -> pd.DataFrame:
                 f.format(pub[d]) if d in pub and pd.notna(pub[d]) else "" for d in comparison.directions
             ]
     table = pd.DataFrame(out)
-    mean = {"direction": "mean of rows"}
+    n = len(comparison.directions) - len(comparison.excluded)
+    mean = {"direction": f"mean of {n} fair rows" if comparison.excluded else "mean of rows"}
     for r in comparison.overall.itertuples():
         mean[str(r.model)] = f"{f.format(r.value)} [{f.format(r.ci_low)}, {f.format(r.ci_high)}]"
     return pd.concat([table, pd.DataFrame([mean])], ignore_index=True).fillna("")
