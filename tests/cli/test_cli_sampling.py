@@ -27,3 +27,19 @@ def test_eval_random_sample_is_stated_and_reproducible(tmp_path, monkeypatch, ca
     assert main([*args, "--first", "12", "--json", str(first)]) == 0
     assert json.loads(first.read_text())["manifest"]["spec"]["sample"]["method"] == "first"
     assert "first 12 linked ids per direction" in capsys.readouterr().out
+
+
+def test_eval_bitext_adds_mteb_scores_beside_recall(tmp_path, monkeypatch):
+    path = install_synthetic(tmp_path, monkeypatch, 40)
+    out = tmp_path / "b.json"
+    args = ["eval", "--dataset", str(path), "--model", "fake0", "--cache-dir", str(tmp_path / "c"), "--no-progress"]
+    assert main([*args, "--bitext", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    rows = doc["rows"] + doc["manifest"]["bitext"]["rows"]
+    metrics = {r["metric"] for r in rows}
+    assert {"bitext_accuracy", "bitext_precision", "bitext_recall", "bitext_f1", "recall@1"} <= metrics
+    by = {(r["source"], r["target"], r["metric"]): r["value"] for r in rows}
+    for (s, t, m), v in by.items():
+        if m == "bitext_accuracy":  # MTEB's accuracy is recall@1 under the same tie rule
+            assert v == by[(s, t, "recall@1")]
+            assert by[(s, t, "bitext_f1")] <= v + 1e-12

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from xlr.cli.api_options import api_settings
 from xlr.cli.options import (
     add_common,
@@ -33,6 +35,7 @@ from xlr.report.results import build_manifest, relevance, results_csv, results_j
 from xlr.report.sanitize import terminal_text
 from xlr.report.summary import summary_text
 from xlr.report.support import flag_table, run_facts, unsupported_notes
+from xlr.retrieval.bitext import bitext_table
 from xlr.retrieval.directions import parse_directions
 from xlr.retrieval.encode_plan import api_cost_estimates
 from xlr.retrieval.evaluate import EvalSpec, evaluate, model_label, vector_calibration, wide_table
@@ -83,6 +86,12 @@ def add_eval_command(sub: Any) -> None:
         action="store_true",
         help="one score product per language pair serves both directions (cosine, symmetric encoders; "
         "the reverse direction equals the per-direction kernel up to near-ties within BLAS rounding)",
+    )
+    ev.add_argument(
+        "--bitext",
+        action="store_true",
+        help="also MTEB's bitext mining scores: accuracy, precision, recall and F1 of top-1 cosine mining "
+        "(xlr.retrieval.bitext; the source language is MTEB's sentence1)",
     )
     ev.add_argument(
         "--query-pool",
@@ -156,6 +165,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         est.check(args.api_max_cost)
     joined: EvalResults | None = None
     runs, vector_facts = [], []
+    mined: list[pd.DataFrame] = []
     ray_spec = RaySpec(address=args.ray_address)
     with ray_session(ray_spec) if args.engine == "ray" else contextlib.nullcontext():
         for name, enc in zip(args.model, encoders):
@@ -178,11 +188,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     vector_facts.append(_vector_facts(corpus, emb, spec))
             joined = res if joined is None else joined + res
             runs.append((enc, stats))
+            if args.bitext:
+                mined.append(_bitext_rows(corpus, enc, cache, spec))
     assert joined is not None  # --model is required
     table = joined.to_frame("long")
     facts = run_facts(encoders, spec.directions, engine=args.engine, ray_address=args.ray_address)
     if vector_facts:
         facts["vectors"] = vector_facts
+    bitext = pd.concat(mined, ignore_index=True) if mined else None
+    if bitext is not None:
+        table = pd.concat([table, bitext], ignore_index=True)
+        facts["bitext"] = {
+            "mirrors": "mteb/evaluation/evaluators/BitextMiningEvaluator.py (top-1 cosine, sklearn weighted averages)",
+            "ties": "pessimistic: a document tied with the gold is the prediction",
+            "rows": bitext.to_dict("records"),
+        }
     results = dataclasses.replace(joined, manifest=build_manifest(data, spec, runs, joined, extra=facts))
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.label, spec): e.identity.name for e in encoders}
@@ -191,6 +211,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")
     else:
         print_table(flag_table(results.to_frame("wide"), labels, flags))
+    if bitext is not None:
+        print("\nMTEB bitext mining (source = MTEB's sentence1; F1 is MTEB's headline score):")
+        print_table(wide_table(bitext))
     for line in unsupported_notes(flags):
         print(f"note: {terminal_text(line)}")
     for enc, stats in runs:
@@ -236,6 +259,15 @@ def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[st
     return out
 
 
+def _bitext_rows(corpus: Any, enc: Any, cache: EmbeddingCache, spec: EvalSpec) -> pd.DataFrame:
+    """MTEB's bitext scores of every direction from the cached vectors (float32, cosine: MTEB's protocol)."""
+    if spec.scoring.method != "cosine":
+        raise ValueError("--bitext mines by cosine, as MTEB does; leave out --scoring")
+    emb = CorpusEmbeddings(corpus, enc, cache, text_field=spec.text_field)
+    label = model_label(enc.identity.name, spec)
+    return bitext_table(corpus, emb.vectors, spec.directions, label, first=spec.first, random_state=spec.seed)
+
+
 def _cmd_eval_queries(args: argparse.Namespace) -> int:
     """``eval --query-pool``: recall@k, MRR and mAP@n of the questions of the data set."""
     flags = (
@@ -244,6 +276,7 @@ def _cmd_eval_queries(args: argparse.Namespace) -> int:
         ("--first", args.first),
         ("--summary", args.summary),
         ("--pairwise", args.pairwise),
+        ("--bitext", args.bitext),
         ("--sample", args.sample),
     )
     given = [flag for flag, value in flags if value not in (None, False)]

@@ -105,6 +105,9 @@ def mteb_language(code: str) -> tuple[str, str]:
 
     info = describe(code)
     iso3 = _ISO639_3.get(code)
+    base = code.replace("_", "-").split("-")[0]
+    if iso3 is None and info.known and len(base) == 3:
+        iso3 = base.lower()  # written as ISO 639-3 already (swh_Latn, zho-CN): keep it
     if iso3 is None:
         try:
             iso3 = langcodes.Language.get(info.language).to_alpha3() if info.known else code
