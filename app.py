@@ -1,35 +1,17 @@
 """xlr dashboard: ``streamlit run app.py``.
 
-This script routes every page: it draws the shared sidebar (data set, encoders, k,
-directions, first N ids, mirrored in the URL; see ``xlr.dashboard.sidebar``), then runs
-the chosen page. Its own page is the Overview (``xlr.dashboard.overview``): encoders side
-by side with 95 % intervals and ties, charts, the mixed-language pool, downloads. The other pages are the
-files in ``pages/`` (sorted by name; a new file there becomes a page).
+This script is the Overview (``xlr.dashboard.overview``): encoders side by side with 95 %
+intervals and ties, charts, the mixed-language pool, downloads. The other pages are the files in
+``pages/`` (Streamlit's file-based multipage mode, so every page has its own URL, deep links
+included); each page, this one too, draws the shared sidebar (data set, encoders, k, directions,
+first N ids, mirrored in the URL) through ``xlr.dashboard.ui.context``, and the list of pages
+comes from ``xlr.dashboard.nav.PAGES``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import streamlit as st
-
 from xlr.dashboard import overview, ui
 
-PAGES = Path(__file__).resolve().parent / "pages"
-
-
-st.set_page_config(page_title="xlr: cross-language retrieval", layout="wide")
-ui.inject_css()
-nav = st.navigation(
-    [
-        st.Page(overview.page, title="Overview", default=True),
-        *(st.Page(str(p)) for p in sorted(PAGES.glob("[!_]*.py"))),
-    ]
-)
-if ui.sidebar() is None:
-    st.title("xlr: cross-language retrieval")
-    ui.render_no_data()
-    ui.stop()
 with ui.guard():
-    nav.run()
+    overview.page()
 ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

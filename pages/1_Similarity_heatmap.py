@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import safe, ui, url, views
+from xlr.dashboard import nav, safe, ui, url, views
 from xlr.report import figures
 from xlr.retrieval.directions import Direction
 
@@ -129,15 +129,13 @@ if hubs.size:
     for q in captured[:20]:
         c_a, c_b = st.columns([1, 1])
         qdoc = corpus.documents[int(dv.query_positions[q])]
-        c_a.page_link(
-            "pages/1_Similarity_heatmap.py",
-            label=ui.literal(f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}"),
-            query_params=url.link(model=model, source=source, target=target, row=int(q)),
+        nav.link(
+            c_a,
+            "heatmap",
+            ui.literal(f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}"),
+            url.link(model=model, source=source, target=target, row=int(q)),
         )
-        c_b.page_link(
-            "pages/4_Ad-hoc_search.py",
-            label="search this query",
-            query_params=url.link(q=qdoc.text[:1500], langs=target),
-        )
+        nav.link(c_b, "search", "search this query", url.link(q=qdoc.text[:1500], langs=target))
 else:
     st.caption(f"No candidate is the top-1 of {hub_min} or more queries.")
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

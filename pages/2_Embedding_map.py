@@ -68,3 +68,4 @@ fig = figures.embedding_map(
     title=f"{model}: {method.upper()} of {', '.join(langs)}",
 )
 st.plotly_chart(fig, key="map.figure")
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import safe, ui, url, views
+from xlr.dashboard import nav, safe, ui, url, views
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -60,17 +60,17 @@ if len(failed):
     st.text(f"{qdoc.title}\n{qdoc.text}" if qdoc.title else qdoc.text)
     row = int(query)  # failed-query index = heatmap row (both in the direction's id order)
     l1, l2 = st.columns(2)
-    l1.page_link(
-        "pages/1_Similarity_heatmap.py",
-        label=f"Open its heatmap row ({row})",
-        icon="🔥",
-        query_params=url.link(model=model, source=result.direction.source, target=result.direction.target, row=row),
+    nav.link(
+        l1,
+        "heatmap",
+        f"Open its heatmap row ({row})",
+        url.link(model=model, source=result.direction.source, target=result.direction.target, row=row),
     )
-    l2.page_link(
-        "pages/4_Ad-hoc_search.py",
-        label="Search this query (ad-hoc, whole corpus)",
-        icon="🔎",
-        query_params=url.link(q=qdoc.text[:1500], langs=result.direction.target),
+    nav.link(
+        l2,
+        "search",
+        "Search this query (ad-hoc, whole corpus)",
+        url.link(q=qdoc.text[:1500], langs=result.direction.target),
     )
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)
@@ -104,3 +104,4 @@ else:
         f"source language, {int(counts.get('some sources', 0))} only from some."
     )
     st.dataframe(fails, hide_index=True, key="fq.consistency")
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

@@ -80,3 +80,4 @@ for tab, model in zip(tabs, models):
                 st.markdown(f"**{h.rank}.** {ui.literal(h.document.lang)} · {ui.literal(h.document.id)}")
                 st.text(f"{h.document.title}\n{h.document.text}" if h.document.title else h.document.text)
 ui.show_jobs(pending)
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

@@ -127,3 +127,4 @@ right.download_button(
     key="strat.json",
     on_click="ignore",
 )
+ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

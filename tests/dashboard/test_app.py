@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from xlr.cli import main as cli_main
+from xlr.dashboard import overview as overview_page
 from xlr.dashboard import ui, views
 from xlr.data.registry import resolve_dataset
 from xlr.encoders.cache import EmbeddingCache
@@ -135,14 +134,17 @@ def reference(corpus, encoders, first=FIRST):
 
 @slow
 def test_overview_matches_cli_and_downloads(monkeypatch, tmp_path, e5, use_m3):
-    storages: list[MemoryMediaFileStorage] = []
+    served: dict[str, str | bytes] = {}  # what the download buttons were given, by format
 
-    class Recording(MemoryMediaFileStorage):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            storages.append(self)
+    def recording(fmt, make):
+        def record(*args, **kwargs):
+            served[fmt] = make(*args, **kwargs)
+            return served[fmt]
 
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+        return record
+
+    monkeypatch.setattr(overview_page, "results_json", recording("json", overview_page.results_json))
+    monkeypatch.setattr(overview_page, "results_csv", recording("csv", overview_page.results_csv))
     at = ok(app(monkeypatch, XLR_DEFAULT_MODELS="e5-small,use-m3").run())
     shown = overview(at)
 
@@ -174,16 +176,15 @@ def test_overview_matches_cli_and_downloads(monkeypatch, tmp_path, e5, use_m3):
         np.testing.assert_allclose(cells.to_numpy(), part["recall@1"].round(3).to_numpy(), atol=1e-9)
     assert len(shown) == 6 and set(expected["n_queries"]) == {FIRST}  # 5 directions + the mean row
     # downloads: the CLI's formats, the same rows
-    buttons = {b.proto.label: b.proto.url.rsplit("/", 1)[-1] for b in at.get("download_button")}
-    assert set(buttons) == {"Download CSV", "Download JSON"}
-    files = storages[-1]
-    data = json.loads(files.get_file(buttons["Download JSON"]).content)
+    assert {b.proto.label for b in at.get("download_button")} == {"Download CSV", "Download JSON"}
+    data = json.loads(served["json"])
     assert set(data) == {"rows", "manifest", "per_query"}
     assert [(r["model"], r["source"], r["metric"], r["value"]) for r in data["rows"]] == [
         (r["model"], r["source"], r["metric"], r["value"]) for r in cli_rows
     ]
     assert data["manifest"]["spec"] == json.loads(out.read_text())["manifest"]["spec"]
-    csv = pd.read_csv(pd.io.common.StringIO(files.get_file(buttons["Download CSV"]).content.decode()))
+    text = served["csv"]
+    csv = pd.read_csv(pd.io.common.StringIO(text.decode() if isinstance(text, bytes) else text))
     assert list(csv.columns) == ["model", "source", "target", "metric", "value", "n_queries"] and len(csv) == 40
     # bar chart + one source x target heatmap per model
     assert [chart(at, i)["data"][0]["type"] for i in range(3)] == [

@@ -197,3 +197,26 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     assert small.state == "done" and small.process is not None and small.process.exitcode == 0
     assert not server_side.loaded
     np.testing.assert_allclose(emb.vectors(np.arange(100), "query"), e5.encode(texts[:100], role="query"), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_an_encoding_child_does_not_rerun_the_page_script(tmp_path, monkeypatch):
+    """Streamlit runs a page as ``__main__`` with a ``__file__``: a spawn child would re-run it (drawing the
+    page and starting jobs of its own) unless the job starts it without the main module."""
+    import multiprocessing as mp
+    import sys
+    import types
+
+    from xlr.dashboard.jobs import _start_without_main
+
+    marker = tmp_path / "page-ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    proc = mp.get_context("spawn").Process(target=print, args=("child ran",), daemon=True)
+    _start_without_main(proc)
+    proc.join(60)
+    assert proc.exitcode == 0 and not marker.exists()
+    assert fake_main.__spec__ is None  # put back

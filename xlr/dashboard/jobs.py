@@ -15,9 +15,11 @@ Cancel stops at the next batch (the progress callback raises :class:`EncodingSto
 
 from __future__ import annotations
 
+import importlib.machinery
 import logging
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 from collections.abc import Hashable, Sequence
@@ -163,7 +165,7 @@ class Job:
             name=f"xlr-encode {self.label}",
             daemon=True,
         )
-        proc.start()
+        _start_without_main(proc)
         self.process = proc
         started = time.monotonic()
         while proc.is_alive():
@@ -178,6 +180,30 @@ class Job:
                 raise EncodingStopped(f"{self.label}: cancelled")
         if proc.exitcode != 0:
             raise ChildFailed(f"{self.label}: the encoding process exited with code {proc.exitcode}")
+
+
+_START_LOCK = threading.Lock()
+
+
+def _start_without_main(proc: Any) -> None:
+    """Start a ``spawn`` child that does not re-run the server's ``__main__`` (the page script being run).
+
+    Streamlit runs each page as a module named ``__main__`` with a ``__file__`` and no ``__spec__``;
+    ``multiprocessing`` would re-run that file in the child (as ``__mp_main__``), drawing the page
+    and starting jobs there. A main module whose spec is named ``__main__`` is left alone by
+    ``multiprocessing.spawn``; the worker needs nothing from it (its target lives in this module).
+    The spec is put back once the child has its start data.
+    """
+    with _START_LOCK:
+        main = sys.modules.get("__main__")
+        spec = getattr(main, "__spec__", None)
+        if main is not None and spec is None:
+            main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+        try:
+            proc.start()
+        finally:
+            if main is not None and spec is None:
+                main.__spec__ = None
 
 
 def _loadable(emb: CorpusEmbeddings) -> bool:

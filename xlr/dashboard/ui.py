@@ -1,7 +1,8 @@
 """Streamlit glue for the pages: context, background encoding, cached computations, error guard.
 
-``app.py`` calls :func:`sidebar` (:mod:`xlr.dashboard.sidebar`) on every run, before the
-page; pages read the stored :class:`Context` with :func:`context`.
+Every page (``app.py``, the Overview, and each ``pages/`` script) starts with :func:`context`:
+page settings, the list of pages (:mod:`xlr.dashboard.nav`) and the shared sidebar
+(:mod:`xlr.dashboard.sidebar`), then the stored :class:`Context`.
 
 Encoding never blocks: :func:`prepare` hands what is missing to a background job
 (:mod:`xlr.dashboard.jobs`, one per data set x encoder x text field x documents) and
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
+from xlr.dashboard import nav
 from xlr.dashboard import resources as res
 from xlr.dashboard.jobs import Job, missing_texts
 from xlr.dashboard.no_data import render_no_data
@@ -78,6 +80,7 @@ _CSS = """<style>
 </style>"""
 _QUICK = 0.5
 """Seconds a page waits for a fresh job before drawing a progress bar (cached vectors load faster)."""
+TITLE = "xlr: cross-language retrieval"
 
 
 # ------------------------------------------------------------------ background encoding
@@ -290,30 +293,21 @@ def settings() -> Settings | None:
 
 
 def context() -> Context:
-    """The context stored by this run's sidebar; stops the page quietly if there is none."""
-    ctx = st.session_state.get("xlr.context")
+    """Every page's first call: page settings, the list of pages and the shared sidebar, drawn once per run.
+
+    Returns the context the sidebar stored; with no usable data set the main area says what failed
+    and how to go on, and the page stops there (the sidebar stays usable).  Streamlit runs ``app.py``
+    or a ``pages/`` script alone (file-based multipage mode), so each one draws all of this itself.
+    """
+    st.set_page_config(page_title=TITLE, layout="wide")
+    inject_css()
+    nav.page_list()
+    ctx = sidebar()
     if ctx is None:
-        if _leave_pages_directory_mode():
-            st.rerun()  # now app.py routes: the sidebar, then this same page
-        st.info("Choose a data set and an encoder in the sidebar.")
+        st.title(TITLE)
+        render_no_data()
         stop()
     return ctx
-
-
-def _leave_pages_directory_mode() -> bool:
-    """``True`` when Streamlit ran a ``pages/`` script without ``app.py`` (and now will not again).
-
-    A fresh server whose first visit is a deep link (``/Ad-hoc_search?...``) runs that page the
-    multipage-v1 way: without the main script, so without the sidebar. Streamlit leaves that mode
-    for the whole process once ``st.navigation`` has been called; this flips the same class flag
-    so that the rerun goes through ``app.py``. (Checked by a browser test on a fresh server.)
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        return True
-    return False
 
 
 def inject_css() -> None:
