@@ -51,9 +51,7 @@ def _scipy_sign_flip(a, b, n_resamples, seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_exact_sign_flip_equals_scipy_exact_permutation_test(seed):
     a, b = _paired("mrr", 12, seed)  # 2**12 sign vectors: both enumerate them all
-    assert permutation_test(a, b, n_resamples=10_000) == pytest.approx(
-        _scipy_sign_flip(a, b, np.inf, seed), rel=1e-9
-    )
+    assert permutation_test(a, b, n_resamples=10_000) == pytest.approx(_scipy_sign_flip(a, b, np.inf, seed), rel=1e-9)
 
 
 @pytest.mark.parametrize("n", [30, 40, 60])  # p-values between 0.1 and 0.6: both tests sample
