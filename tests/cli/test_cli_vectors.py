@@ -64,3 +64,25 @@ def test_bad_vector_options_are_one_sentence(fake_data, capsys):
     assert rc != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "rescoring applies to int8 or ubinary" in err[0]
+
+
+def test_price_prints_the_sentence_and_writes_json(fake_data, capsys):
+    path, tmp = fake_data
+    out = tmp / "price.json"
+    rc = main(["price", "--dataset", str(path), "--model", "fake0", "--candidate-setting", "torch/fp32/ubinary",
+               "--directions", "de-en,zh-en", "--no-progress", "--cache-dir", str(tmp / "c"), "--resamples", "200",
+               "--timing-texts", "10", "--json", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert rc == 0
+    doc = json.loads(out.read_text())
+    assert printed.splitlines()[0] == doc["sentence"] + "."
+    assert doc["candidate"] == "fake0+ubinary" and [r["source"] for r in doc["directions"]] == ["de", "zh"]
+    assert [r["setting"] for r in doc["speed"]] == ["torch fp32", "torch fp32 ubinary"]
+    assert "Per language" in printed and "Speed" in printed
+
+
+def test_price_refuses_backend_flags(fake_data, capsys):
+    path, tmp = fake_data
+    rc = main(["price", "--dataset", str(path), "--model", "fake0", "--candidate-setting", "onnx/int8",
+               "--backend", "onnx", "--no-progress"])  # fmt: skip
+    assert rc != 0 and "--candidate-setting, not --backend" in capsys.readouterr().err

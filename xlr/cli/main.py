@@ -16,6 +16,7 @@ from xlr.cli import strategies as cli_strategies
 from xlr.cli.api_options import api_settings
 from xlr.cli.evaluate import add_eval_command, cmd_eval
 from xlr.cli.options import OUTPUT_FLAGS, add_common, encoding_progress, load_data, run_inputs, unique_noted
+from xlr.cli.price import add_price_command, cmd_price
 from xlr.cli.runtime import load_with_runtime, one_line_warnings
 from xlr.data.registry import DATASETS, data_dir, selected_files
 from xlr.encoders.cache import EmbeddingCache
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--k", type=int, default=10)
     se.add_argument("query", help="the query text")
     cli_strategies.add_commands(sub)  # compare, strategies, finetune
+    add_price_command(sub)
     sub.add_parser("datasets", help="list the named data sets")
     sub.add_parser("models", help="list the catalogue of encoders and what each needs to run")
     return parser
@@ -94,6 +96,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_eval(args)
     if args.command == "search":
         return _cmd_search(args)
+    if args.command == "price":
+        return cmd_price(args)
     if args.command in cli_strategies.COMMANDS:
         return cli_strategies.run(args)
     if args.command == "datasets":

@@ -90,6 +90,8 @@ class SentenceTransformerEncoder(BatchEncoder):
         self._exported: Any = None
         self.export_root: Path | None = None
         """Where exported models are cached (default ``<embedding cache>/models``)."""
+        self.export_dir: Path | None = None
+        """The exported model folder once loaded (``--backend onnx|openvino``)."""
         self.export_built: bool | None = None
         """After loading with an exported backend: True if this process exported it, False if reused."""
         self._tok: Any = None
@@ -219,6 +221,7 @@ class SentenceTransformerEncoder(BatchEncoder):
         if tok is None:
             raise EncoderUnavailable(f"{self._name}: --backend {rt.backend} needs the model's tokenizer.json")
         self.export_built = built
+        self.export_dir = where
         self._exported = ExportedEngine(where, tok, facts, rt.backend, default_threads())
         return self._exported
 

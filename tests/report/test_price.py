@@ -1,0 +1,100 @@
+"""The price of a speed-up per language: settings, the per-direction test, marginals, the sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from strategy_fakes import synthetic_corpus
+
+from xlr.encoders.cache import EmbeddingCache
+from xlr.report.matrix import difference_matrix
+from xlr.report.price import Setting, SettingError, marginal_deltas, price_of_speed, speed_table
+from xlr.retrieval.directions import parse_directions
+from xlr.retrieval.evaluate import EvalSpec
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("torch/fp32", Setting()),
+        ("onnx/int8", Setting("onnx", "int8")),
+        ("TORCH/fp32/ubinary", Setting(vectors="ubinary")),
+        ("openvino/fp32/int8/rescore40", Setting("openvino", "fp32", "int8", 40)),
+    ],
+)
+def test_settings_parse(text, want):
+    assert Setting.parse(text) == want
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("onnx", "expected backend/precision"),
+        ("torch/int8", "runs fp32/fp16/bf16 weights"),
+        ("onnx/fp16", "runs fp32/int8 weights"),
+        ("tensorrt/fp32", "unknown backend"),
+        ("torch/fp32/float16", "unknown vector precision"),
+        ("torch/fp32/int8/forty", "rescoreN"),
+        ("torch/fp32/float32/rescore4", "rescoring applies"),
+    ],
+)
+def test_bad_settings_are_one_sentence(text, match):
+    with pytest.raises(SettingError if "vector" not in match and "rescoring" not in match else ValueError, match=match):
+        Setting.parse(text)
+
+
+def test_price_of_binary_vectors_per_direction_and_language():
+    corpus, (enc, _) = synthetic_corpus(80, langs=("de", "en", "zh"), rotate=(), noise=0.6, encoders=2)
+    spec = EvalSpec(directions=tuple(parse_directions("de-en,zh-en,en-de")))
+    made = []
+
+    def make(setting):
+        made.append(setting)
+        return enc
+
+    report = price_of_speed(
+        corpus, make, spec, Setting(), Setting(vectors="ubinary"), EmbeddingCache(None), n_resamples=200,
+        timing_texts=20,
+    )  # fmt: skip
+    assert made == [Setting(), Setting(vectors="ubinary")]
+    assert (report.baseline, report.candidate) == ("fake0", "fake0+ubinary")
+    want = difference_matrix(
+        list(report.results), "fake0", "fake0+ubinary", "recall@1", n_resamples=200, random_state=0
+    )
+    assert report.directions.equals(want)
+    d = report.directions
+    assert list(zip(d["source"], d["target"])) == [("de", "en"), ("zh", "en"), ("en", "de")]
+    m = report.marginals.set_index(["language", "role"])
+    en_doc = d[d["target"] == "en"]["delta"]
+    assert m.loc[("en", "document"), "mean_delta"] == pytest.approx(en_doc.mean())
+    assert m.loc[("en", "document"), "n_directions"] == 2
+    assert m.loc[("en", "query"), "worst"] == "en->de"
+    assert report.speed[0].bytes_per_vector == 64 and report.speed[1].bytes_per_vector == 2
+    assert report.speed[0].texts == 20 and np.isfinite(report.speed_ratio)
+    s = report.sentence()
+    assert s.startswith("fake0+ubinary costs ") or s.startswith("fake0+ubinary gains ")
+    assert "over 3 directions" in s and "significantly worse after Holm" in s and "the speed of fake0" in s
+    assert list(speed_table(report)["setting"]) == ["torch fp32", "torch fp32 ubinary"]
+
+
+def test_marginal_deltas_name_the_worst_direction():
+    table = pd.DataFrame(
+        {
+            "source": ["am", "am", "sw"],
+            "target": ["en", "fr", "en"],
+            "delta": [-0.04, 0.01, -0.002],
+            "effect": ["degraded", "no significant change", "no significant change"],
+        }
+    )
+    m = marginal_deltas(table).set_index(["language", "role"])
+    assert m.loc[("am", "query"), "mean_delta"] == pytest.approx(-0.015)
+    assert m.loc[("am", "query"), ["worst", "worst_effect"]].tolist() == ["am->en", "degraded"]
+    assert m.loc[("en", "document"), "worst_delta"] == pytest.approx(-0.04)
+
+
+def test_the_same_setting_twice_is_refused():
+    corpus, (enc,) = synthetic_corpus(10, encoders=1)
+    spec = EvalSpec(directions=tuple(parse_directions("de-en")))
+    with pytest.raises(SettingError, match="the same"):
+        price_of_speed(corpus, lambda s: enc, spec, Setting(), Setting(), EmbeddingCache(None))
