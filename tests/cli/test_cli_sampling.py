@@ -43,3 +43,31 @@ def test_eval_bitext_adds_mteb_scores_beside_recall(tmp_path, monkeypatch):
         if m == "bitext_accuracy":  # MTEB's accuracy is recall@1 under the same tie rule
             assert v == by[(s, t, "recall@1")]
             assert by[(s, t, "bitext_f1")] <= v + 1e-12
+
+
+def test_eval_prints_published_mteb_figures_beside_measured(tmp_path, monkeypatch, capsys):
+    path = install_synthetic(tmp_path, monkeypatch, 30)
+    folder = tmp_path / "results" / "fake0" / "rev7"
+    folder.mkdir(parents=True)
+    doc = {
+        "task_name": "Tatoeba",
+        "dataset_revision": "d1",
+        "mteb_version": "1.36.32",
+        "scores": {
+            "test": [{"hf_subset": "deu-eng", "languages": ["deu-Latn", "eng-Latn"], "accuracy": 0.75, "f1": 0.7}]
+        },
+    }
+    (folder / "Tatoeba.json").write_text(json.dumps(doc))
+    out = tmp_path / "p.json"
+    args = ["eval", "--dataset", str(path), "--model", "fake0", "--cache-dir", str(tmp_path / "c"), "--no-progress"]
+    assert main([*args, "--mteb-results", str(tmp_path / "results"), "--mteb-task", "Tatoeba", "--json", str(out)]) == 0
+    cap = capsys.readouterr()
+    printed = cap.out
+    assert "Published (MTEB results repository" in printed and "deu-eng" in printed and "1.36.32" in printed, cap.err
+    (row,) = json.loads(out.read_text())["manifest"]["published"]
+    assert (row["direction"], row["mteb_accuracy"], row["mteb_f1"], row["model_revision"]) == (
+        "de->en",
+        0.75,
+        0.7,
+        "rev7",
+    )

@@ -29,8 +29,10 @@ from xlr.cli.runtime import load_with_runtime, runtime_from
 from xlr.data.unique import unique
 from xlr.encoders.api import OpenAIEncoder
 from xlr.encoders.cache import EmbeddingCache
+from xlr.encoders.catalogue import card
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.engines.ray_engine import RaySpec, evaluate_ray, ray_session, require_ray
+from xlr.report.mteb_results import TASK_OF_DATASET, published_table, read_mteb_results
 from xlr.report.results import build_manifest, relevance, results_csv, results_json
 from xlr.report.sanitize import terminal_text
 from xlr.report.summary import summary_text
@@ -93,6 +95,14 @@ def add_eval_command(sub: Any) -> None:
         help="also MTEB's bitext mining scores: accuracy, precision, recall and F1 of top-1 cosine mining "
         "(xlr.retrieval.bitext; the source language is MTEB's sentence1)",
     )
+    ev.add_argument(
+        "--mteb-results",
+        type=Path,
+        default=None,
+        help="folder or JSON file of embeddings-benchmark/results: print the published MTEB figures of each "
+        "encoder and direction beside the measured ones (task, dataset revision and MTEB version stated)",
+    )
+    ev.add_argument("--mteb-task", default=None, help="MTEB task of --mteb-results (default: from the data set)")
     ev.add_argument(
         "--query-pool",
         default=None,
@@ -203,6 +213,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "ties": "pessimistic: a document tied with the gold is the prediction",
             "rows": bitext.to_dict("records"),
         }
+    published = _published(args, data.name, encoders, spec) if args.mteb_results is not None else None
+    if published is not None:
+        facts["published"] = published.to_dict("records")
     results = dataclasses.replace(joined, manifest=build_manifest(data, spec, runs, joined, extra=facts))
     flags = facts["unsupported_languages"]
     labels = {model_label(e.identity.label, spec): e.identity.name for e in encoders}
@@ -211,6 +224,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(summary_text(results, table, metric_names(spec.ks)[0], worst=args.worst), end="")
     else:
         print_table(flag_table(results.to_frame("wide"), labels, flags))
+    if published is not None:
+        if published.empty:
+            note(f"no published figure in {args.mteb_results} for these encoders and directions")
+        else:
+            print("\nPublished (MTEB results repository; source = MTEB's sentence1):")
+            print_table(published)
     if bitext is not None:
         print("\nMTEB bitext mining (source = MTEB's sentence1; F1 is MTEB's headline score):")
         print_table(wide_table(bitext))
@@ -257,6 +276,18 @@ def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[st
         "key": quantized_key(ident.cache_key("document"), spec.vectors, cal),
     }
     return out
+
+
+def _published(args: argparse.Namespace, dataset: str, encoders: list[Any], spec: EvalSpec) -> pd.DataFrame:
+    """The published figures of ``--mteb-results`` for the run's encoders (by hub id) and directions."""
+    task = args.mteb_task or TASK_OF_DATASET.get(dataset.lower())
+    figures = read_mteb_results(args.mteb_results, task=task)
+    hubs: dict[str, list[str]] = {}
+    for enc in encoders:
+        name = enc.identity.name
+        c = card(name)
+        hubs[name] = [name.removeprefix("st:")] + ([c.model] if c is not None else [])
+    return published_table(figures, hubs, [(d.source, d.target) for d in spec.directions])
 
 
 def _bitext_rows(corpus: Any, enc: Any, cache: EmbeddingCache, spec: EvalSpec) -> pd.DataFrame:
