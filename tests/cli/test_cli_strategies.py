@@ -63,6 +63,10 @@ def test_strategies_prints_one_table_and_writes_json_and_markdown(fake_data, cap
     assert "fake0: " in err and "texts encoded" in err
     data = read_results(tmp / "s.json")
     assert "fake0|fake1+rrf(k=60)" in data["per_query"]
+    import xlr
+
+    whole = xlr.read_results(tmp / "s.json")  # the strategies file is an EvalResults file too
+    assert "fake0+procrustes" in whole.models and whole.manifest["split"]["first"] == 60
     assert (tmp / "s.md").read_text().count("| verdict |") == 0  # verdict cells are bold
     assert "**verdict**" in (tmp / "s.md").read_text()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,13 @@ from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
 from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
-from xlr.report.results import build_manifest, results_csv, results_json
+from xlr.report.results import build_manifest, results_csv
 from xlr.report.sanitize import markdown_cell, markdown_frame
 from xlr.retrieval.directions import Direction
-from xlr.retrieval.evaluate import DirectionResult, results_table
+from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.metrics import metric_names
 from xlr.retrieval.mixed_pool import GOLD_MODES, MixedPoolResult, mixed_pool, mixed_pool_table
+from xlr.retrieval.results import EvalResults
 
 __all__ = ["HELP", "page"]
 
@@ -208,8 +210,9 @@ def page() -> None:
     url.from_url("metric", "ov.metric", url.parse_choice(names), default=names[0])
     metric = c1.selectbox("Metric", names, key="ov.metric", help="recall@k or MRR; see *What the numbers mean*.")
     url.url_params(metric=("ov.metric", metric, names[0]))
-    table = results_table(results, ctx.spec.ks)
-    _downloads(ctx, results, table, c2, c3)
+    evaluated = EvalResults(tuple(results), ctx.spec)
+    table = evaluated.to_frame()
+    _downloads(ctx, evaluated, table, c2, c3)
     if matrix_view.choose_view(ctx, results) == "matrix":
         _dropped_note(ctx, results)
         matrix_view.render(ctx, results, table, metric)
@@ -228,8 +231,9 @@ def page() -> None:
     _mixed_pool(ctx)
 
 
-def _downloads(ctx: Context, results: list[DirectionResult], table: pd.DataFrame, c2: Any, c3: Any) -> None:
-    """CSV and JSON of the full results (every direction, whatever the view shows)."""
+def _downloads(ctx: Context, results: EvalResults, table: pd.DataFrame, c2: Any, c3: Any) -> None:
+    """CSV and JSON of the full results (every direction, whatever the view shows); the JSON is
+    :meth:`EvalResults.to_json` with the run's manifest, so ``xlr.read_results`` reads it back."""
     corpus = ctx.data.corpus
     runs = [
         (ui.embeddings(ctx, m).encoder, ui.embeddings(ctx, m).stats) for m in dict.fromkeys(r.model for r in results)
@@ -244,7 +248,7 @@ def _downloads(ctx: Context, results: list[DirectionResult], table: pd.DataFrame
     )
     c3.download_button(
         "Download JSON",
-        results_json(table, build_manifest(ctx.data, ctx.spec, runs, results), results),
+        replace(results, manifest=build_manifest(ctx.data, ctx.spec, runs, results)).to_json(),
         file_name=f"xlr-{corpus.name}.json",
         mime="application/json",
         key="ov.json",

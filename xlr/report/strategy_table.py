@@ -12,17 +12,19 @@ re-read any pair) with a ``strategies`` section added.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from xlr.data.registry import LoadedDataset
-from xlr.report.results import build_manifest, results_json
+from xlr.report.results import build_manifest
 from xlr.report.sanitize import markdown_cell
 from xlr.report.text import format_frame
-from xlr.retrieval.evaluate import EvalSpec, results_table
+from xlr.retrieval.evaluate import EvalSpec
 from xlr.retrieval.metrics import per_query
+from xlr.retrieval.results import EvalResults
 from xlr.strategies.runner import StrategyReport
 
 __all__ = [
@@ -166,8 +168,7 @@ def strategies_json(report: StrategyReport, data: LoadedDataset) -> str:
         scoring=base.scoring,
         text_field=base.text_field,
     )
-    results = report.results
-    table = results_table(results, ks)
+    results = EvalResults(tuple(report.results), spec)
     manifest = build_manifest(data, spec, list(report.encoder_stats), results)
     manifest["split"] = {
         "description": report.plan.description,
@@ -182,7 +183,7 @@ def strategies_json(report: StrategyReport, data: LoadedDataset) -> str:
         }
         for run in (report.baseline, *report.runs)
     ]
-    out = json.loads(results_json(table, manifest, results))
+    out = json.loads(replace(results, manifest=manifest).to_json())
     out["strategies"] = {
         "baseline": report.baseline.model,
         "split": report.plan.description,
