@@ -8,6 +8,10 @@ Sections (``--only``, comma-separated; default all but ``gpu``-only work is skip
   fp16, in turns, after one warm-up.  texts/s and ratio xlr/plain (>= 0.9 wanted).
   ``--model`` is a sentence-transformers folder (on a GPU machine: the LaBSE-shaped model of
   ``../shared/gpu/make_labse_shaped.py``), ``--device cuda`` runs it on the GPU.
+* ``backends``: the same model and texts (``--n``, default 512 XQuAD paragraphs) through torch
+  fp32/fp16/bf16 (SDPA attention), onnx and openvino fp32/int8 (CPU) and onnx on CUDA when
+  onnxruntime has it: texts/s, ratio to torch fp32, agreement (:mod:`bench.backends_hw`).
+  On a GPU: ``python -m bench.encode_hw --only throughput,backends --device cuda`` (< 5 min).
 * ``cpu_process``: whole processes, cold cache: ``python -m xlr eval --dataset tatoeba --model
   minilm-en --directions de-en`` vs a plain script encoding the same 2000 texts with
   sentence-transformers, in turns (<= 1.1x wanted).
@@ -32,8 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.backends_hw import backends
+
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("throughput", "cpu_process", "cached", "resume", "concurrent")
+SECTIONS = ("throughput", "backends", "cpu_process", "cached", "resume", "concurrent")
 
 
 def _load() -> list[float]:
@@ -289,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         machine = f"{platform.platform()}, {os.cpu_count()} cores (machine_info unavailable: {exc})"
     fns = {"throughput": throughput, "cpu_process": cpu_process, "cached": cached, "resume": resume}
     fns["concurrent"] = concurrent
+    fns["backends"] = lambda a: backends(a, _xquad_texts(a.data, a.n or 512))
     results: dict[str, Any] = {"machine": machine, "sections": {}}
     for name in [s.strip() for s in args.only.split(",") if s.strip()]:
         before = _load()
