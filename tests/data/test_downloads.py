@@ -182,7 +182,7 @@ def test_wiki6_right_size_wrong_shape_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetUnavailable, match="holds 11832 records"):  # stays refused on later runs
         resolve_dataset("wiki6", root=tmp_path, download_missing=False)
     (tmp_path / "sample-6lang.jsonl").write_bytes(wiki6_bytes(langs=("ar", "de", "el", "en", "fr", "ja"), size=None))
-    with pytest.raises(DatasetUnavailable, match="wrong size|holds|expected 7514418"):
+    with pytest.raises(DatasetUnavailable, match="wrong size|holds|expected 7,514,418"):
         resolve_dataset("wiki6", root=tmp_path, download_missing=False)
 
 
@@ -201,3 +201,53 @@ def test_wiki6_published_shape_accepted_and_hash_recorded(tmp_path: Path) -> Non
     assert manifest["dataset"]["files"] == [
         {"path": str(tmp_path / "sample-6lang.jsonl"), "sha256": hashlib.sha256(body).hexdigest()}
     ]
+
+
+def test_headers_dripping_stop_at_the_deadline(tmp_path: Path) -> None:
+    """Headers one byte every 0.1 s beat a 5 s read timeout; the 1 s deadline stops them (60 bytes: 6 s)."""
+    from tests.http_servers import Drip
+
+    with Drip("headers", every=0.1, limit=60).running() as server:
+        with pytest.raises(DatasetUnavailable, match="not complete within the 1 s deadline") as info:
+            download(f"{server.url}/f", tmp_path / "f", timeout=5, deadline=1, min_rate=0)
+        sent = server.sent
+    assert sent < 40, f"{sent} header bytes read: the deadline did not hold while reading headers"
+    assert "\n" not in str(info.value) and _left(tmp_path) == []
+
+
+def test_downloads_honour_http_proxy_and_no_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.http_servers import Proxy
+
+    with Proxy(b"hello").running() as proxy:
+        for var in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(var, proxy.url)
+        for var in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(var, raising=False)
+        got = download("http://files.example.test/f.txt", tmp_path / "f.txt", size=5, deadline=10, min_rate=0)
+        assert got.read_bytes() == b"hello"
+        assert proxy.records == ["GET http://files.example.test/f.txt HTTP/1.1"]
+        for var in ("NO_PROXY", "no_proxy"):
+            monkeypatch.setenv(var, ".example.test")
+        with pytest.raises(DatasetUnavailable):
+            download("http://files.example.test/g.txt", tmp_path / "g.txt", deadline=10, min_rate=0)
+        assert len(proxy.records) == 1
+
+
+def test_wiki6_of_the_wrong_size_is_named_and_not_listed_as_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from xlr.cli.main import main
+
+    path = tmp_path / "sample-6lang.jsonl"
+    with open(path, "wb") as fh:
+        fh.truncate(7_000_000)
+    want = f"found {path}, 7,000,000 bytes, expected 7,514,418: delete it or download again"
+    for download_missing in (True, False):
+        with pytest.raises(DatasetUnavailable) as info:
+            ensure_dataset("wiki6", root=tmp_path, base_url="http://127.0.0.1:9", download_missing=download_missing)
+        assert want in str(info.value) and "save it as" not in str(info.value)
+    assert path.stat().st_size == 7_000_000  # left as it is
+    monkeypatch.setenv("XLR_DATA_DIR", str(tmp_path))
+    assert main(["datasets"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("wiki6"))
+    assert "[present]" not in line and "wrong size" in line

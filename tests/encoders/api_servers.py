@@ -73,6 +73,7 @@ class FakeEmbeddings:
         self.delay_s = delay_s
         self.requests: list[dict] = []
         self.headers: list[dict[str, str]] = []
+        self.peers: list[int] = []  # the client port of each request: one per connection used
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
@@ -92,6 +93,7 @@ class FakeEmbeddings:
                     with outer.lock:
                         outer.requests.append(req)
                         outer.headers.append(dict(self.headers))
+                        outer.peers.append(self.client_address[1])
                     if outer.echo_auth_401:
                         msg = f"Incorrect API key provided: {self.headers.get('Authorization', '')}"
                         self._send(401, json.dumps({"error": {"message": msg}}).encode())

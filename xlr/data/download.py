@@ -6,27 +6,28 @@ transfer that does not finish: ``timeout`` (seconds without a byte, per read), `
 (seconds for the whole file, connection included) and ``min_rate`` (bytes/s averaged
 since the start, checked once ``rate_window`` seconds have passed). Defaults come from
 ``$XLR_DOWNLOAD_DEADLINE`` (900 s) and ``$XLR_DOWNLOAD_MIN_RATE`` (1024 bytes/s).
-Reads return whatever has arrived (``read1``), so the byte count in a message is the
-count received. Any failure, Ctrl-C or SIGTERM removes the partial file.
+Through :mod:`xlr.http` (httpx): redirects followed, ``HTTP(S)_PROXY``/``NO_PROXY`` honoured,
+and the deadline enforced on every read, the headers' included (a server that drips its
+headers is stopped too). Reads return whatever has arrived, so the byte count in a message is
+the count received. Any failure, Ctrl-C or SIGTERM removes the partial file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import signal
-import socket
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
+from xlr import http as xlr_http
 from xlr import settings
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 16
 DEFAULT_DEADLINE = 900.0
 DEFAULT_MIN_RATE = 1024.0
 
@@ -104,12 +104,6 @@ def _sigterm_as_exit() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def _socket_of(resp: Any) -> socket.socket | None:
-    raw = getattr(getattr(resp, "fp", None), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
-
-
 def _size_text(done: int, total: int | None) -> str:
     return f"{done} of {total} bytes" if total is not None else f"{done} bytes"
 
@@ -150,10 +144,6 @@ def download(
     env_deadline, env_rate = default_limits()
     deadline = env_deadline if deadline is None else deadline
     min_rate = env_rate if min_rate is None else min_rate
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": "xlr"})
-    except ValueError as exc:
-        raise _fail(url, dest, f"invalid address ({exc})") from None
     start = time.monotonic()
 
     def left() -> float:
@@ -170,37 +160,27 @@ def download(
             with os.fdopen(fd, "wb") as out:
                 digest = hashlib.sha256()
                 done, announced, total = 0, None, size
+                connected = False
                 try:
-                    with urllib.request.urlopen(request, timeout=max(0.01, min(timeout, left()))) as resp:
+                    with (
+                        xlr_http.deadline(start + deadline if deadline else None),
+                        xlr_http.client().stream(
+                            "GET",
+                            url,
+                            headers={"Accept-Encoding": "identity"},  # the bytes as stored: sizes and hashes hold
+                            timeout=httpx2.Timeout(timeout),
+                            follow_redirects=True,
+                        ) as resp,
+                    ):
+                        connected = True
+                        if resp.status_code != 200:
+                            raise _fail(url, dest, f"HTTP {resp.status_code} {resp.reason_phrase}")
                         header = resp.headers.get("Content-Length")
                         announced = int(header) if header and header.strip().isdigit() else None
                         if announced is not None and size is not None and announced != size:
                             raise _fail(url, dest, f"the server announces {announced} bytes, expected {size}")
                         total = announced if announced is not None else size
-                        sock = _socket_of(resp)
-                        while True:
-                            remaining = left()
-                            if remaining <= 0:
-                                raise _fail(
-                                    url,
-                                    dest,
-                                    f"not complete within the {deadline:g} s deadline "
-                                    f"({_size_text(done, total)} received)",
-                                )
-                            if sock is not None:
-                                sock.settimeout(max(0.01, min(timeout, remaining)))
-                            try:
-                                chunk = resp.read1(CHUNK)
-                            except TimeoutError:
-                                if left() <= 0:
-                                    continue  # reported as the deadline above
-                                raise _fail(
-                                    url,
-                                    dest,
-                                    f"no data for {timeout:g} s (timed out) after {_size_text(done, total)}",
-                                ) from None
-                            if not chunk:
-                                break
+                        for chunk in resp.iter_raw():  # whatever has arrived, at most 64 KiB
                             out.write(chunk)
                             digest.update(chunk)
                             done += len(chunk)
@@ -214,15 +194,26 @@ def download(
                                     f"too slow: {done} bytes in {elapsed:.0f} s, below the minimum of "
                                     f"{min_rate:g} bytes/s",
                                 )
-                except urllib.error.HTTPError as exc:
-                    raise _fail(url, dest, f"HTTP {exc.code} {exc.reason}") from None
-                except urllib.error.URLError as exc:
-                    raise _fail(url, dest, f"no connection ({exc.reason})") from None
-                except (OSError, http.client.HTTPException) as exc:
+                            if left() <= 0:
+                                raise xlr_http.DeadlineExceeded("the time limit was reached")
+                except xlr_http.TIMEOUT_ERRORS:
+                    if left() <= 0:  # every wait is cut to the deadline
+                        raise _fail(
+                            url,
+                            dest,
+                            f"not complete within the {deadline:g} s deadline ({_size_text(done, total)} received)",
+                        ) from None
+                    what = f"after {_size_text(done, total)}" if connected else "before any answer"
+                    raise _fail(url, dest, f"no data for {timeout:g} s (timed out) {what}") from None
+                except xlr_http.TRANSPORT_ERRORS as exc:
+                    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError) and connected:
+                        raise  # writing the partial file: reported below
+                    if not connected:
+                        raise _fail(url, dest, f"no connection ({xlr_http.describe(exc)})") from None
                     raise _fail(
                         url,
                         dest,
-                        f"transfer failed after {_size_text(done, total)} ({type(exc).__name__}: {exc})",
+                        f"transfer failed after {_size_text(done, total)} ({xlr_http.describe(exc)})",
                     ) from None
             if announced is not None and done != announced:
                 raise _fail(url, dest, f"the connection closed after {done} of {announced} bytes")

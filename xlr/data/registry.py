@@ -40,6 +40,7 @@ __all__ = [
     "LoadedDataset",
     "RemoteFile",
     "WIKI6_SIZE",
+    "wrong_size",
     "data_dir",
     "download",
     "ensure_dataset",
@@ -118,6 +119,14 @@ def _present(path: Path, remote: RemoteFile) -> bool:
     return path.is_file() and (remote.size is None or path.stat().st_size == remote.size)
 
 
+def wrong_size(path: Path, remote: RemoteFile) -> str:
+    """``found PATH, N bytes, expected M: delete it or download again`` when ``path`` is a file of another
+    size than the pinned one; ``""`` otherwise (absent, or the right size, or no pinned size)."""
+    if remote.size is None or not path.is_file() or path.stat().st_size == remote.size:
+        return ""
+    return f"found {path}, {path.stat().st_size:,} bytes, expected {remote.size:,}: delete it or download again"
+
+
 def _describe(missing: list[tuple[str, Path]]) -> str:
     if len(missing) == 1:
         return f"download {missing[0][0]} and save it as {missing[0][1]}"
@@ -140,7 +149,8 @@ def ensure_dataset(
     ``languages`` (:func:`select_languages`; default the data set's default selection).
 
     Files present (with the pinned size when known; the hash is checked only on download)
-    are used without network access. Missing ones are downloaded from upstream or, with
+    are used without network access; a file of another size than the pinned one is neither used
+    nor downloaded over: :func:`wrong_size` names it. Missing ones are downloaded from upstream or, with
     ``base_url`` (default ``$XLR_DATA_BASE_URL``), from ``base_url + "/" + relpath``.
     ``progress(done, total)`` counts bytes over all downloaded files (``total`` is ``None``
     when a size is unknown). ``timeout``, ``deadline`` and ``min_rate`` limit each download
@@ -161,9 +171,11 @@ def ensure_dataset(
     if not todo:
         return paths
     missing = [(url, p) for _, p, url in todo]
+    wrong = [w for f, p, _ in todo if (w := wrong_size(p, f))]
+    if wrong:  # never downloaded over, never said to be missing: the user decides
+        raise DatasetUnavailable(f"data set {name!r}: {'; '.join(wrong)}", tuple(missing))
     if not download_missing:
-        wrong = [f"{p} has {p.stat().st_size} bytes, expected {f.size}" for f, p, _ in todo if p.is_file()]
-        note = f" ({'; '.join(wrong)})" if wrong else ""
+        note = ""
         count = f"{len(todo)} of {len(paths)} files" if len(paths) > 1 else "the file is"
         raise DatasetUnavailable(
             f"data set {name!r}: {count} missing{note} and downloading is off; {_describe(missing)}",

@@ -146,7 +146,10 @@ def _decode(item: object, i: int, where: str) -> np.ndarray:
             raise ApiResponseError(f"{where}: embedding {i} has {len(raw)} bytes, not a whole number of float32")
         return np.frombuffer(raw, dtype="<f4").astype(np.float32)
     if isinstance(item, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in item):
-        return np.asarray(item, dtype=np.float32)
+        try:
+            return np.asarray(item, dtype=np.float32)
+        except OverflowError:  # an integer too large for a float
+            raise ApiResponseError(f"{where}: embedding {i} holds a number too large for a float") from None
     raise ApiResponseError(f"{where}: embedding {i} is neither a number list nor base64")
 
 
@@ -154,7 +157,8 @@ def parse_embeddings(obj: dict, n: int, dim: int | None, where: str) -> tuple[np
     """``(n, dim)`` float32 from an OpenAI embeddings response, ordered by ``index``, and its usage tokens.
 
     Raises :class:`ApiResponseError` for a wrong count, a missing index, a dimension other
-    than ``dim`` (when given) or a non-finite value.
+    than ``dim`` (when given), empty vectors or a non-finite value; a usage count that is not a
+    finite number >= 0 counts as 0.
     """
     data = obj.get("data")
     if not isinstance(data, list):
@@ -170,6 +174,8 @@ def parse_embeddings(obj: dict, n: int, dim: int | None, where: str) -> tuple[np
             raise ApiResponseError(f"{where}: data[{pos}] has a missing or repeated index {idx!r}")
         rows[idx] = _decode(entry.get("embedding"), idx, where)
     want = dim if dim is not None else rows[0].shape[0]  # type: ignore[union-attr]
+    if not want:
+        raise ApiResponseError(f"{where}: the embeddings are empty")
     for i, row in enumerate(rows):
         assert row is not None
         if row.shape[0] != want:
@@ -182,7 +188,8 @@ def parse_embeddings(obj: dict, n: int, dim: int | None, where: str) -> tuple[np
         raise ApiResponseError(f"{where}: the response holds NaN or infinite values")
     usage = obj.get("usage")
     tokens = usage.get("total_tokens", 0) if isinstance(usage, dict) else 0
-    return out, int(tokens) if isinstance(tokens, (int, float)) else 0
+    ok = isinstance(tokens, (int, float)) and not isinstance(tokens, bool) and 0 <= tokens < 1e15
+    return out, int(tokens) if ok else 0  # NaN, inf, negative or absurd counts are not counted
 
 
 def _fingerprint(vec: np.ndarray, store: Path | None, scope: str) -> str:

@@ -1,6 +1,6 @@
 """HTTP transport of the API encoders: one JSON POST with retries, backoff and deadlines.
 
-Plain ``http.client`` (no SDK): the request body is JSON, the API key travels only in
+Through :mod:`xlr.http` (httpx; no SDK): the request body is JSON, the API key travels only in
 the ``Authorization`` header, and every message that leaves this module passes through
 :func:`redact`, so a key echoed by a server never reaches a log, a manifest or a terminal.
 
@@ -8,6 +8,8 @@ Retry policy (``post_json``):
 
 * retried: HTTP 429, 500, 502, 503, 504, a connection error, a stalled response
   (no byte for ``timeout`` seconds) and a body that is not valid JSON;
+* not retried: an answer over :data:`MAX_BODY` bytes (refused as soon as it is announced or
+  read), the deadline reached in the middle of an answer (enforced on every read);
 * delay before try ``i`` (``i`` = 1, 2, ...): ``Retry-After`` when the server sends it
   (seconds or an HTTP date), else ``min(backoff * 2**(i-1), max_backoff)`` seconds;
   deterministic, no jitter;
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import http.client
 import ipaddress
 import json
 import os
@@ -30,9 +31,26 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["KEY_VAR", "ApiKeyError", "ApiRequestError", "Endpoint", "mask_key", "post_json", "read_api_key", "redact"]
+import httpx2
+
+from xlr import http as xlr_http
+
+__all__ = [
+    "KEY_VAR",
+    "MAX_BODY",
+    "ApiKeyError",
+    "ApiRequestError",
+    "Endpoint",
+    "decode_answer",
+    "mask_key",
+    "post_json",
+    "read_api_key",
+    "redact",
+]
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_BODY = 512 << 20
+"""Largest answer read (bytes): 2,048 vectors of 3,072 float32 dimensions as JSON floats take ~130 MB."""
 
 
 class ApiRequestError(ValueError):
@@ -195,28 +213,66 @@ def _retry_after(value: str | None) -> float | None:
 
 def _server_message(body: bytes) -> str:
     """The ``error.message`` of an OpenAI-style error body, else its first 200 characters."""
-    text = body.decode("utf-8", "replace")
+    text = body[:20_000].decode("utf-8", "replace")
     try:
         obj = json.loads(text)
         msg = obj.get("error", {}).get("message") if isinstance(obj.get("error"), dict) else obj.get("error")
         if isinstance(msg, str) and msg.strip():
             text = msg
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         pass
     return " ".join(text.split())[:200]
 
 
-def _once(endpoint: Endpoint, route: str, payload: bytes, headers: dict[str, str], timeout: float):
-    """One POST; returns ``(status, headers, body)``; raises ``OSError`` on transport failure."""
-    p = urlsplit(endpoint.base_url)
-    cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
-    conn = cls(p.hostname or "", p.port, timeout=timeout)
+class _Refused(Exception):
+    """An answer that must not be read further (too big); not retried."""
+
+
+def decode_answer(raw: bytes, where: str) -> dict[str, Any]:
+    """The JSON object of a 200 answer; one-sentence :class:`ApiRequestError` for anything else.
+
+    Refused: not UTF-8, not JSON, not an object, nested deeper than Python's parser allows.
+    ``NaN``/``Infinity`` are read (as Python does) and refused later where a number is used.
+    """
     try:
-        conn.request("POST", endpoint.path(route), body=payload, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
+        obj = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ApiRequestError(f"{where} answered JSON nested too deeply to read") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ApiRequestError(f"{where} answered something that is not JSON") from None
+    if not isinstance(obj, dict):
+        raise ApiRequestError(f"{where} answered JSON that is not an object")
+    return obj
+
+
+def _read_capped(resp: httpx2.Response, cap: int) -> bytes:
+    """The body, refused (:class:`_Refused`) as soon as it is announced or grows over ``cap`` bytes."""
+    length = resp.headers.get("Content-Length", "")
+    if length.strip().isdigit() and int(length) > cap:
+        raise _Refused(f"an answer of {int(length):,} bytes, over the limit of {cap:,} bytes")
+    parts, size = [], 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _Refused(f"an answer over the limit of {cap:,} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _once(
+    endpoint: Endpoint, route: str, payload: bytes, headers: dict[str, str], timeout: float, deadline: float
+) -> tuple[int, httpx2.Headers, bytes]:
+    """One POST within ``deadline`` (every read, headers included); ``(status, headers, body)``."""
+    with xlr_http.deadline(deadline):
+        with xlr_http.client().stream(
+            "POST",
+            endpoint.base_url.rstrip("/") + route,
+            content=payload,
+            headers=headers,
+            timeout=httpx2.Timeout(timeout),
+        ) as resp:
+            cap = MAX_BODY if resp.status_code == 200 else 1 << 20
+            return resp.status_code, resp.headers, _read_capped(resp, cap)
 
 
 def post_json(
@@ -235,8 +291,11 @@ def post_json(
     """POST ``body`` as JSON to ``endpoint`` + ``route`` and return the decoded JSON object.
 
     ``timeout``: seconds without a byte before a try counts as stalled; ``deadline``: the
-    monotonic instant after which no try starts.  Raises :class:`ApiRequestError` (one
-    sentence, key redacted) once the retries are spent or the error is not retryable.
+    monotonic instant by which every try ends, enforced on every read (a server dripping one
+    byte at a time, in its headers or its body, is stopped there). An answer is read up to
+    :data:`MAX_BODY` bytes (refused as soon as it announces or reaches more; error bodies up
+    to 1 MiB). Raises :class:`ApiRequestError` (one sentence, key redacted) once the retries
+    are spent or the error is not retryable.
     """
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "xlr"}
@@ -252,11 +311,16 @@ def post_json(
             break
         tries += 1
         try:
-            status, resp_headers, raw = _once(endpoint, route, payload, headers, min(timeout, remaining))
-        except TimeoutError:
+            status, resp_headers, raw = _once(endpoint, route, payload, headers, timeout, deadline)
+        except xlr_http.TIMEOUT_ERRORS:
+            if time.monotonic() >= deadline:  # every wait was cut to the deadline: it has passed
+                last = "the time limit was reached while waiting for the answer"
+                break
             last = f"no answer within {min(timeout, remaining):g} s"
-        except (OSError, http.client.HTTPException) as exc:
-            last = f"connection failed ({type(exc).__name__}: {exc})"
+        except _Refused as exc:
+            raise ApiRequestError(redact(f"{where} sent {exc} to {what}; nothing more was read", api_key)) from None
+        except xlr_http.TRANSPORT_ERRORS as exc:
+            last = f"connection failed ({xlr_http.describe(exc)})"
         except (ValueError, TypeError) as exc:  # a request the client refuses to send (a bad header): not retried
             raise ApiRequestError(
                 redact(f"{where}: {what} could not be sent ({type(exc).__name__}: {exc})", api_key)
@@ -264,12 +328,9 @@ def post_json(
         else:
             if status == 200:
                 try:
-                    obj = json.loads(raw.decode("utf-8"))
-                    if not isinstance(obj, dict):
-                        raise ValueError("not an object")
-                    return obj
-                except (UnicodeDecodeError, ValueError):
-                    last = "a response that is not a JSON object"
+                    return decode_answer(raw, where)
+                except ApiRequestError as exc:
+                    last = f"a response that is not a JSON object ({str(exc).removeprefix(where + ' ')})"
             elif status in RETRY_STATUS:
                 last = f"HTTP {status} ({_server_message(raw)})"
                 wait = _retry_after(resp_headers.get("Retry-After"))
