@@ -163,3 +163,18 @@ def test_mteb_json_has_mteb_results_layout(results):
     plain = json.loads(results.to_mteb_json("fake0"))["scores"]["test"][0]
     assert "f1" not in plain and plain["main_score"] == plain["accuracy"]
     assert re.fullmatch(r"[a-z]{3}-[a-z]{3}", plain["hf_subset"])
+
+
+def test_mteb_json_takes_f1_from_the_bitext_table(results, tmp_path):
+    from xlr.retrieval.bitext import bitext_table
+
+    corpus, (a, _) = synthetic_corpus(n_ids=30, langs=("de", "el", "en", "zh"), encoders=2, noise=1.0)
+    emb = CorpusEmbeddings(corpus, a, EmbeddingCache(tmp_path / "cache"))
+    table = bitext_table(corpus, emb.vectors, results.spec.directions, "fake0", first=25)
+    doc = json.loads(results.to_mteb_json("fake0", bitext_scores=table))
+    for entry in doc["scores"]["test"]:
+        rows = table[table.source == {"deu": "de", "ell": "el", "cmn": "zh"}[entry["hf_subset"][:3]]]
+        f1 = float(rows[rows.metric == "bitext_f1"].value.iloc[0])
+        assert entry["f1"] == round(f1, 6) == entry["main_score"]
+        acc = float(rows[rows.metric == "bitext_accuracy"].value.iloc[0])
+        assert entry["accuracy"] == round(acc, 6) == entry["recall"]  # MTEB's accuracy is xlr's recall@1

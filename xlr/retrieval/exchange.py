@@ -15,8 +15,9 @@ mining).  One entry per direction under ``scores.test``; ``hf_subset`` is ``"<sr
 Direction convention: MTEB's ``deu-eng`` embeds the ``deu`` sentences and looks each one up among the
 ``eng`` ones, i.e. xlr's direction ``de->en`` (queries in the first language).  ``accuracy`` is xlr's
 recall@1 (pessimistic ties; MTEB takes the first maximum, so exact ties can make MTEB's higher).  MTEB's
-headline ``f1`` (with ``precision`` and ``recall``) comes from ``bitext_scores(direction_result)`` when
-given (the hook for MTEB's bitext F1); ``main_score`` is that ``f1``, else ``accuracy``.
+headline ``f1`` (with ``precision`` and ``recall``) comes from ``bitext_scores``: the table of
+:func:`xlr.retrieval.bitext.bitext_table` (MTEB's own computation, top-1 mining) or any function of a
+direction result; ``main_score`` is that ``f1``, else ``accuracy``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from xlr.data.languages import describe
 from xlr.data.pins_tatoeba import TATOEBA
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from xlr.retrieval.evaluate import DirectionResult
     from xlr.retrieval.results import EvalResults
 
-__all__ = ["mteb_json", "mteb_language", "trec_qrels", "trec_run"]
+__all__ = ["from_bitext_table", "mteb_json", "mteb_language", "trec_qrels", "trec_run"]
 
 _BLANK = re.compile(r"\s")
 _UPSTREAM = sorted({m.group(1) for name in TATOEBA if (m := TATOEBA_FILE.match(name))} | {"eng"})
@@ -116,18 +119,37 @@ def mteb_language(code: str) -> tuple[str, str]:
     return iso3, f"{iso3}-{info.script}" if info.script else iso3
 
 
+def from_bitext_table(table: pd.DataFrame) -> Callable[[DirectionResult], dict[str, float]]:
+    """The ``bitext_scores`` hook of :func:`mteb_json` from a :func:`xlr.retrieval.bitext.bitext_table` frame
+    (matched by model, source and target; a direction without rows gets no F1)."""
+    wanted = {"bitext_precision": "precision", "bitext_recall": "recall", "bitext_f1": "f1"}
+    by_key: dict[tuple[str, str, str], dict[str, float]] = {}
+    for row in table[table["metric"].isin(list(wanted))].itertuples(index=False):
+        by_key.setdefault((str(row.model), str(row.source), str(row.target)), {})[wanted[str(row.metric)]] = float(
+            row.value
+        )
+    return lambda r: by_key.get((r.model, r.direction.source, r.direction.target), {})
+
+
 def mteb_json(
     results: EvalResults,
     model: str | None = None,
     *,
     task_name: str = "Tatoeba",
     dataset_revision: str | None = None,
-    bitext_scores: Callable[[DirectionResult], Mapping[str, float]] | None = None,
+    bitext_scores: Callable[[DirectionResult], Mapping[str, float]] | pd.DataFrame | None = None,
 ) -> str:
-    """``model``'s directions in MTEB's result layout (see module doc), as JSON text."""
+    """``model``'s directions in MTEB's result layout (see module doc), as JSON text.
+
+    ``bitext_scores``: MTEB's precision/recall/F1 per direction, either a function of a direction result
+    returning ``{"precision", "recall", "f1"}`` or the table of :func:`xlr.retrieval.bitext.bitext_table`
+    (rows ``bitext_precision``/``bitext_recall``/``bitext_f1``; ``xlr eval --bitext`` prints the same).
+    """
     from xlr import __version__
 
     model = _one_model(results, model)
+    if isinstance(bitext_scores, pd.DataFrame):
+        bitext_scores = from_bitext_table(bitext_scores)
     scores = []
     for r in results:
         if r.model != model:
