@@ -147,6 +147,11 @@ def fingerprint_dir(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _positive(value: Any) -> int | None:
+    """``value`` when it is a positive integer (JSON ``true`` is not one), else ``None``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 def _modules(folder: Path) -> list[dict[str, Any]]:
     mods = _json(folder / "modules.json")
     return [m for m in mods if isinstance(m, dict)] if isinstance(mods, list) else []
@@ -170,8 +175,8 @@ _POOL_FLAGS = (
 
 
 def _pool_dim(cfg: dict[str, Any]) -> int | None:
-    emb = cfg.get("word_embedding_dimension", cfg.get("embedding_dimension"))
-    if not isinstance(emb, int):
+    emb = _positive(cfg.get("word_embedding_dimension", cfg.get("embedding_dimension")))
+    if emb is None:
         return None
     mode = cfg.get("pooling_mode")
     if isinstance(mode, str):
@@ -193,13 +198,11 @@ def folder_dim(folder: Path) -> int | None:
         kind = str(m.get("type", ""))
         cfg = _json(folder / str(m.get("path", "")) / "config.json")
         if kind.endswith("Transformer"):
-            hidden = cfg.get("hidden_size") if isinstance(cfg, dict) else None
-            dim = hidden if isinstance(hidden, int) else None
+            dim = _positive(cfg.get("hidden_size")) if isinstance(cfg, dict) else None
         elif kind.endswith("Pooling"):
             dim = _pool_dim(cfg) if isinstance(cfg, dict) else None
         elif kind.endswith("Dense"):
-            out = cfg.get("out_features") if isinstance(cfg, dict) else None
-            dim = out if isinstance(out, int) else None
+            dim = _positive(cfg.get("out_features")) if isinstance(cfg, dict) else None
         elif kind.endswith(("Normalize", "Dropout", "LayerNorm")):
             continue
         else:
@@ -215,14 +218,15 @@ def folder_max_seq_length(folder: Path) -> int | None:
     tdir = _transformer_dir(folder)
     for cfg_path in (tdir / "sentence_bert_config.json", folder / "sentence_bert_config.json"):
         cfg = _json(cfg_path)
-        if isinstance(cfg, dict) and isinstance(cfg.get("max_seq_length"), int):
-            value = int(cfg["max_seq_length"])
+        value = cfg.get("max_seq_length") if isinstance(cfg, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
             if value <= 0:
                 raise ModelFolderError(f"max_seq_length is {value} in {cfg_path}; it must be a positive integer")
             return value
     tok = _json(tdir / "tokenizer_config.json")
-    if isinstance(tok, dict) and isinstance(tok.get("model_max_length"), int) and tok["model_max_length"] < 100_000:
-        return int(tok["model_max_length"])
+    limit = _positive(tok.get("model_max_length")) if isinstance(tok, dict) else None
+    if limit is not None and limit < 100_000:
+        return limit
     return None
 
 
