@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import safe, ui, url, views
+from xlr.dashboard import costs, safe, ui, url, views
 from xlr.dashboard.jobs import Job
 
 ctx = ui.context()
@@ -15,12 +15,16 @@ url.from_url("q", "search.text")  # pre-filled from a failed query or a hub
 url.from_url("langs", "search.langs", url.parse_list(corpus.languages))
 url.from_url("encoders", "search.models", url.parse_list(ctx.models))
 url.from_url("top", "search.k", lambda v: int(v) if v.isdigit() and 1 <= int(v) <= 100 else None, default=10)
-url.from_url("whole", "search.whole", url.parse_flag, default=True)
+url.from_url("whole", "search.whole", url.parse_flag)
 ss.setdefault("search.langs", ["en"] if "en" in corpus.languages else list(corpus.languages[:1]))
 ss.setdefault("search.models", list(ctx.models))
 ss.setdefault("search.k", 10)
-ss.setdefault("search.whole", True)
 ss["search.models"] = [m for m in ss["search.models"] if m in ctx.models] or list(ctx.models)
+if "search.whole" not in ss:  # the whole corpus only when it is already encoded: else the selection
+    with ui.guard():
+        ss["search.whole"] = all(
+            costs.pool_cost(ctx, m, ss["search.langs"], True).texts == 0 for m in ss["search.models"]
+        )
 with st.form("search.form"):
     text = st.text_area("Query (any language)", key="search.text", height=90)
     c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
@@ -30,7 +34,8 @@ with st.form("search.form"):
     whole = c4.toggle(
         "Whole corpus",
         key="search.whole",
-        help="On: every document of the chosen languages. Off: only the ids of the sidebar's selection.",
+        help="On: every document of the chosen languages (encoded once, its cost is shown first). "
+        "Off: only the ids of the sidebar's selection (what the Overview encoded).",
     )
     st.form_submit_button("Search", type="primary", key="search.go")
 pool = ui.search_pool(ctx, whole)
@@ -49,8 +54,29 @@ url.url_params(
     langs=("search.langs", langs),
     encoders=("search.models", models),
     top=("search.k", int(k), 10),
-    whole=("search.whole", bool(whole), True),
+    whole=("search.whole", bool(whole)),
 )
+with ui.guard():
+    estimates = [costs.pool_cost(ctx, m, langs, whole) for m in models]
+todo = [e for e in estimates if e.texts]
+pool_key = (ctx.dkey, bool(whole), tuple(langs), tuple(models))
+if todo and ss.get("search.confirmed") != pool_key:
+    st.warning(
+        ui.literal(
+            "Searching this pool encodes it first (once; cached afterwards): "
+            + "; ".join(e.sentence().replace(ctx.key(m), m, 1) for e, m in zip(estimates, models) if e.texts)
+            + "."
+            + ("" if whole else "")
+        )
+    )
+    st.button(
+        f"Encode the pool ({sum(e.texts for e in todo)} texts) and search",
+        key="search.confirm",
+        on_click=lambda: ss.__setitem__("search.confirmed", pool_key),
+    )
+    if whole:
+        st.caption("Or turn *Whole corpus* off to search the sidebar's selection only.")
+    ui.stop()
 st.caption("Results for the query")
 st.text(text.strip())
 tabs = safe.tabs(models) if len(models) > 1 else [st.container()]

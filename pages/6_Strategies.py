@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import resources, ui
+from xlr.dashboard import costs, resources, ui
 from xlr.report.strategy_table import (
     strategies_json,
     strategies_markdown,
@@ -67,12 +67,15 @@ params = (
     float(alpha),
     int(resamples),
 )
-cost = ui.strategy_cost(ctx, models)
+chosen = [choices[p] for p in picked]
+cost = costs.strategy_cost(ctx, models, plan, chosen)
 st.caption(ui.literal(cost))
 if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked):
     st.session_state["strat.requested"] = params
 if st.session_state.get("strat.requested") == params:
-    ui.prepare_strategies(ctx, models)  # encodes in the background first; the page waits, nothing else does
+    costs.prepare_strategies(
+        ctx, models, plan, chosen
+    )  # encodes in the background first; the page waits, nothing else does
     del st.session_state["strat.requested"]
     st.button("Cancel the run", key="strat.cancel", help="Stops at the next encoded batch; cached texts are kept.")
     bar = st.progress(0.0)

@@ -233,7 +233,7 @@ def test_every_page_in_a_browser(server, translations, tmp_path):
             shot(page, "4-failed-queries")
 
             goto_page(page, "Ad-hoc search")
-            page.get_by_text("Whole corpus").click()  # the reference search ranks the selection
+            # the reference search ranks the selection: the default while the whole corpus is not encoded
             for lang in ("el", "zh"):
                 doc = translations[lang]
                 run_query(page, doc.text)
@@ -407,6 +407,17 @@ def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
             assert "1680 documents" in page.locator('[data-testid="stSidebar"]').inner_text()
 
             # ad-hoc search on XQuAD paragraphs, two encoders, k = 10: side by side in tabs, snippets
+            # the whole corpus (1680 paragraphs an encoder) is not encoded: the pool is the selection, and
+            # choosing the whole corpus states its cost before anything is encoded
+            page.get_by_text("Whole corpus").click()
+            page.get_by_label("Query (any language)").fill("Which river flows through the rainforest?")
+            page.get_by_role("button", name="Search").click()
+            page.get_by_text("encodes it first").wait_for(timeout=120_000)
+            settle(page)
+            assert page.locator('[data-testid="stProgress"]').count() == 0
+            assert page.get_by_role("button", name=re.compile(r"^Encode the pool")).count() == 1
+            assert "0 texts/s" not in page.locator('[data-testid="stMain"]').inner_text()
+            shot(page, "8a-xquad-search-cost")
             page.get_by_text("Whole corpus").click()
             run_query(page, "Which river flows through the rainforest?")
             height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")

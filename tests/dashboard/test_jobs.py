@@ -220,3 +220,30 @@ def test_an_encoding_child_does_not_rerun_the_page_script(tmp_path, monkeypatch)
     proc.join(60)
     assert proc.exitcode == 0 and not marker.exists()
     assert fake_main.__spec__ is None  # put back
+
+
+def test_a_job_nobody_watches_stops_after_the_grace_period_unless_kept(tmp_path):
+    """Fake clock: a job whose page stopped refreshing (tab closed) is cancelled after ``grace`` seconds,
+    resumably (what was encoded stays cached); one started as *keep running* goes on."""
+    now = [0.0]
+    board = JobBoard(grace=60, clock=lambda: now[0], reaper=False)
+    enc = GatedEncoder()
+    emb = CorpusEmbeddings(corpus(), enc, EmbeddingCache(tmp_path), batch_size=4)
+    job = board.submit("k", "Encoding", emb, [(np.arange(40), "document")])
+    kept = board.submit("kept", "Encoding", emb, [(np.arange(20), "query")], keep_running=True)
+    assert enc.entered.wait(30)
+    now[0] = 50.0
+    board.watch(job)  # the page refreshes its progress bar: still watched
+    now[0] = 100.0
+    assert board.reap() == []
+    now[0] = 111.0  # 61 s after the last refresh
+    assert board.reap() == [job]
+    enc.gate.set()
+    job.thread.join(30)
+    kept.thread.join(30)
+    snap = job.snapshot()
+    assert snap.state == "cancelled" and "no page watched it for 60 s" in snap.text() + snap.error
+    assert kept.state == "done"
+    resumed = board.restart(job)
+    resumed.thread.join(30)
+    assert resumed.state == "done"

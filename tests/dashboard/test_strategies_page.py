@@ -80,3 +80,25 @@ def test_a_run_encodes_in_the_background_and_can_be_cancelled_and_resumed(at, mo
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert set(at.dataframe[0].value["strategy"]) == {"baseline (fake0)", "csls(k=10)"}
+
+
+def test_the_cost_follows_the_chosen_strategies(at):
+    """CSLS needs only the evaluated pool and queries; centering/Procrustes fit on the other ids too:
+    the page's estimate says so before *Run* (issue 19: the same figure for 11 strategies, csls or none)."""
+    import re
+
+    at.run()
+    at.switch_page(PAGE).run()
+
+    def texts() -> int:
+        cost = next(c.value for c in at.caption if "Encoding cost" in c.value)
+        return sum(int(n) for n in re.findall(r"of (\d+) texts", cost))
+
+    at.multiselect(key="strat.pick").set_value(["csls(k=10)"]).run()
+    csls = texts()
+    at.multiselect(key="strat.pick").set_value(["csls(k=10)", "procrustes"]).run()
+    fitting = texts()
+    assert 0 < csls < fitting, (csls, fitting)
+    cost = next(c.value for c in at.caption if "Encoding cost" in c.value)
+    # the overview's encoding measured the fakes' rate on these short texts: an estimate, in seconds
+    assert "texts/s" not in cost and re.search(r"about \d+ s", cost), cost

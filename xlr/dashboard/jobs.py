@@ -22,17 +22,18 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from xlr.dashboard.rates import RateBook, duration_text, rate_text
 from xlr.encoders.base import Progress, Role
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
-__all__ = ["EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker", "missing_texts"]
+__all__ = ["GRACE", "EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker", "missing_texts"]
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 64
@@ -41,6 +42,11 @@ LONG = 2000
 encodings yield the cores to the pages and to short jobs of other sessions (measured in
 ``bench/README.md``: a second session's first table, 10.5 s alone, took 122 s beside a full-Tatoeba job
 at equal priority)."""
+
+
+GRACE = 60.0
+"""Seconds a running job goes on after the last page showing it stopped refreshing (a closed tab)."""
+REAP_EVERY = 5.0
 
 
 class EncodingStopped(RuntimeError):
@@ -68,11 +74,9 @@ class JobSnapshot:
 
     def text(self) -> str:
         """``Encoding …: 120 of 400 texts · 35 texts/s · about 8 s left``."""
-        parts = [f"{self.label}: {self.done} of {self.total} texts"]
-        if self.rate:
-            parts.append(f"{self.rate:.0f} texts/s")
+        parts = [f"{self.label}: {self.done} of {self.total} texts", rate_text(self.rate)]
         if self.eta is not None:
-            parts.append(f"about {self.eta:.0f} s left")
+            parts.append(f"{duration_text(self.eta)} left")
         return " · ".join(parts)
 
 
@@ -87,9 +91,14 @@ class Job:
         needs: Sequence[tuple[np.ndarray, Role]],
         chunk: int = CHUNK,
         encoder_name: str = "",
+        rates: RateBook | None = None,
     ) -> None:
         self.label, self.emb, self.lock, self.chunk = label, emb, lock, chunk
-        self.encoder_name = encoder_name
+        self.encoder_name, self.rates = encoder_name, rates
+        self.keep_running = False
+        """``True``: the job goes on when no session watches it (:meth:`JobBoard.reap` leaves it alone)."""
+        self.watched_at = 0.0
+        self.stop_reason = ""
         self.process: mp.process.BaseProcess | None = None
         self.key: Hashable = None
         self.needs = [(np.unique(np.asarray(p, dtype=np.int64)), r) for p, r in needs]
@@ -106,7 +115,7 @@ class Job:
         elapsed = max(time.monotonic() - self._started, 1e-9)
         rate = self._encoded / elapsed if self._encoded else None
         eta = (self.total - self.done) / rate if rate and self.state == "running" else None
-        return JobSnapshot(self.label, self.state, self.done, self.total, rate, eta, self.error)
+        return JobSnapshot(self.label, self.state, self.done, self.total, rate, eta, self.error or self.stop_reason)
 
     def _progress(self, base: int) -> Progress:
         def progress(done: int, total: int) -> None:
@@ -129,6 +138,7 @@ class Job:
                 plan.append((positions, role, missing))
             self.done = self.total - lacking  # a resumed job starts where the cancelled one stopped
             for positions, role, missing in plan:
+                began = time.monotonic()
                 if missing and self.encoder_name and _loadable(self.emb):
                     try:
                         self._encode_elsewhere(missing, role, self.done)
@@ -146,6 +156,10 @@ class Job:
                             self.emb.ensure(positions[start : start + self.chunk], role)
                         finally:
                             self.emb.progress = None
+                if missing and self.rates is not None:  # refine the rate of this encoder on such texts
+                    self.rates.record(
+                        self.encoder_name or self.emb.encoder.identity.name, missing, time.monotonic() - began
+                    )
             self.done, self.state = self.total, "done"
         except EncodingStopped:
             self.state = "cancelled"
@@ -250,10 +264,52 @@ class JobBoard:
     ``restart`` is true, or it filled another embeddings object (evicted from the cache since). Locks are per embeddings object (``lock_for``).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        rates: RateBook | None = None,
+        *,
+        grace: float = GRACE,
+        clock: Callable[[], float] = time.monotonic,
+        reaper: bool = True,
+    ) -> None:
         self._jobs: dict[Hashable, Job] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        self.rates, self.grace, self.clock = rates, grace, clock
+        self._reaper: threading.Thread | None = None
+        self._want_reaper = reaper
+
+    def watch(self, job: Job) -> None:
+        """A session shows ``job`` now (its progress bar refreshes every second): it is not abandoned."""
+        job.watched_at = self.clock()
+
+    def reap(self) -> list[Job]:
+        """Stop (cancel, resumable: committed chunks stay cached) every running job that no session has
+        watched for ``grace`` seconds, unless it was started as *keep running*; returns those stopped."""
+        now = self.clock()
+        with self._guard:
+            idle = [
+                j
+                for j in self._jobs.values()
+                if j.state == "running" and not j.keep_running and now - j.watched_at > self.grace
+            ]
+        for job in idle:
+            job.stop_reason = f"stopped: no page watched it for {self.grace:.0f} s"
+            job.cancel()
+        return idle
+
+    def _reap_forever(self) -> None:
+        while True:
+            time.sleep(REAP_EVERY)
+            try:
+                self.reap()
+            except Exception:  # noqa: BLE001 - the reaper never dies of one bad job
+                _LOG.exception("reaping abandoned jobs failed")
+
+    def _start_reaper(self) -> None:
+        if self._want_reaper and self._reaper is None:
+            self._reaper = threading.Thread(target=self._reap_forever, name="xlr-job-reaper", daemon=True)
+            self._reaper.start()
 
     def lock_for(self, emb: CorpusEmbeddings) -> threading.Lock:
         with self._guard:
@@ -272,6 +328,7 @@ class JobBoard:
         *,
         restart: bool = False,
         encoder_name: str = "",
+        keep_running: bool = False,
     ) -> Job:
         lock = self.lock_for(emb)
         with self._guard:
@@ -279,15 +336,26 @@ class JobBoard:
             stale = job is not None and job.emb is not emb  # the embeddings object was evicted and rebuilt
             if job is not None and not stale and (job.state in ("running", "done") or not restart):
                 return job
-            job = Job(label, emb, lock, needs, encoder_name=encoder_name)
+            job = Job(label, emb, lock, needs, encoder_name=encoder_name, rates=self.rates)
             job.key = key
+            job.keep_running = keep_running
+            job.watched_at = self.clock()
             self._jobs[key] = job
+            self._start_reaper()
         job.thread.start()
         return job
 
     def restart(self, job: Job) -> Job:
         """A fresh job for a cancelled or failed ``job`` (same documents); the running job itself otherwise."""
-        return self.submit(job.key, job.label, job.emb, job.needs, restart=True, encoder_name=job.encoder_name)
+        return self.submit(
+            job.key,
+            job.label,
+            job.emb,
+            job.needs,
+            restart=True,
+            encoder_name=job.encoder_name,
+            keep_running=job.keep_running,
+        )
 
     def current(self, job: Job) -> Job:
         """The job now registered under ``job``'s key (a restart replaces it)."""

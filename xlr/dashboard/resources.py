@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 
 from xlr.dashboard.jobs import JobBoard
+from xlr.dashboard.rates import RateBook
 from xlr.dashboard.state import DataKey, encoder_from_key
 from xlr.data.records import Corpus
 from xlr.data.registry import LoadedDataset, resolve_dataset
@@ -35,7 +36,8 @@ __all__ = [
 
 @st.cache_resource(show_spinner=False)
 def board() -> JobBoard:
-    return JobBoard()
+    """The server's jobs; rates per encoder and text length are kept next to the embedding cache."""
+    return JobBoard(RateBook(default_cache_dir() / "rates.json"))
 
 
 def lock_of(emb: CorpusEmbeddings) -> threading.Lock:

@@ -24,7 +24,7 @@ import streamlit as st
 
 from xlr.dashboard import nav
 from xlr.dashboard import resources as res
-from xlr.dashboard.jobs import Job, missing_texts
+from xlr.dashboard.jobs import Job
 from xlr.dashboard.no_data import render_no_data
 from xlr.dashboard.sidebar import flush_url, sidebar, stop, sync_url
 from xlr.dashboard.state import (
@@ -62,7 +62,6 @@ __all__ = [
     "initial_settings",
     "literal",
     "prepare",
-    "prepare_strategies",
     "projection",
     "render_no_data",
     "run_search",
@@ -88,6 +87,7 @@ TITLE = "xlr: cross-language retrieval"
 
 def _submit(key: tuple, label: str, emb: CorpusEmbeddings, needs: Sequence[tuple[np.ndarray, Role]]) -> Job | None:
     job = res.board().submit(key, label, emb, needs, encoder_name=key[2])
+    res.board().watch(job)
     if job.state == "running":
         job.thread.join(timeout=_QUICK)
     return None if job.state == "done" else job
@@ -107,20 +107,37 @@ def prepare(dkey: DataKey, model: str, needs: Sequence[tuple[np.ndarray, Role]])
 
 @st.fragment(run_every=1.0)
 def _job_panel(jobs: tuple[Job, ...]) -> None:
-    jobs = tuple(res.board().current(j) for j in jobs)  # a resumed job replaces the cancelled one
+    board = res.board()
+    jobs = tuple(board.current(j) for j in jobs)  # a resumed job replaces the cancelled one
     for job in jobs:
+        board.watch(job)  # refreshed every second while a page shows it: a closed tab stops it (JobBoard.reap)
         snap = job.snapshot()
         if snap.state == "running":
-            c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+            c1, c2, c3 = st.columns([5, 1, 1], vertical_alignment="bottom")
             c1.progress(snap.fraction, text=literal(snap.text()))
             c2.button("Cancel", key=f"cancel.{id(job)}", on_click=job.cancel)
+            c3.checkbox(
+                "Keep running if I leave",
+                value=job.keep_running,
+                key=f"keep.{id(job)}",
+                on_change=_toggle_keep,
+                args=(job,),
+                help="Otherwise the job stops (resumably: what is encoded stays cached) a minute after no page shows it.",
+            )
         elif snap.state == "cancelled":
-            st.warning(literal(f"{snap.label}: cancelled after {snap.done} of {snap.total} texts (those are kept)."))
+            why = f" ({snap.error})" if snap.error else ""
+            st.warning(
+                literal(f"{snap.label}: cancelled after {snap.done} of {snap.total} texts{why}; those are kept.")
+            )
             st.button("Resume encoding", key=f"resume.{id(job)}", on_click=_resume, args=(job,))
         elif snap.state == "failed":
             st.error(literal(f"{snap.label} failed: {snap.error}"))
     if jobs and all(j.state == "done" for j in jobs):
         st.rerun(scope="app")
+
+
+def _toggle_keep(job: Job) -> None:
+    job.keep_running = not job.keep_running
 
 
 def _resume(job: Job) -> None:
@@ -328,45 +345,3 @@ def guard() -> Iterator[None]:
         _LOG.exception("unexpected error on a dashboard page")
         st.error(f"Unexpected error ({type(exc).__name__}); the details are in the server log.")
         stop()
-
-
-def _run_needs(corpus: Corpus, pairs: tuple[tuple[str, str], ...]) -> list[tuple[np.ndarray, Role]]:
-    """What a strategies run encodes: the source documents of every linked id of ``pairs`` as queries,
-    the target documents as documents (evaluated and fitting ids alike)."""
-    roles: tuple[tuple[Role, int], ...] = (("query", 0), ("document", 1))
-    return [
-        (np.asarray(sorted({corpus.index(i, p[side]) for p in pairs for i in corpus.linked_ids(*p)}), np.int64), role)
-        for role, side in roles
-    ]
-
-
-@st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
-def _uncached(dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...]) -> tuple[int, int]:
-    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
-    total = missing = 0
-    for pos, role in _run_needs(corpus, pairs):
-        texts = corpus.texts(pos, field=emb.text_field)
-        total += len(set(texts))
-        missing += len(missing_texts(emb, texts, role))
-    return missing, total
-
-
-def prepare_strategies(ctx: Context, models: Sequence[str]) -> None:
-    """Encode what a strategies run needs as background jobs (progress bars, Cancel, other pages and
-    sessions usable meanwhile); stops the page until they are done."""
-    pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
-    needs = _run_needs(res.dataset(*ctx.dkey).corpus, pairs)
-    require([prepare(ctx.dkey, ctx.key(m), needs) for m in models])
-
-
-def strategy_cost(ctx: Context, models: Sequence[str]) -> str:
-    """What *Run* on the Strategies page will encode (every linked id: evaluated and fitting) and how long
-    that takes at the latest measured rate of each encoder."""
-    pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
-    parts = []
-    for model in models:
-        missing, total = _uncached(ctx.dkey, ctx.key(model), pairs)
-        rate = res.board().rate(ctx.key(model))
-        eta = f", about {missing / rate:.0f} s at {rate:.0f} texts/s" if rate and missing else ""
-        parts.append(f"{model}: {missing} of {total} texts to encode{eta}")
-    return "Encoding cost of a run (cached texts are skipped): " + "; ".join(parts) + "."
