@@ -75,3 +75,21 @@ def test_matrix_view_from_a_link_and_back_to_the_url(at):
     assert len(at.dataframe[-1].value) == 2 * 2
     at.radio(key="ov.view").set_value("table").run()
     assert at.table and at.query_params["ov_view"] in ("table", ["table"]) and "ov_langs" not in at.query_params
+
+
+def test_large_results_build_the_downloads_on_click_not_on_every_rerun(tmp_path, monkeypatch):
+    from xlr.dashboard import overview
+    from xlr.retrieval.results import EvalResults
+
+    calls: list[str] = []
+    real = EvalResults.to_json
+    monkeypatch.setattr(EvalResults, "to_json", lambda self, *a, **k: calls.append("json") or real(self, *a, **k))
+    monkeypatch.setattr(overview, "DEFER_DOWNLOADS_ABOVE", 10**9)
+    app = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    app.run()
+    assert not app.exception and calls == ["json"]  # small: built with the page, as before
+    monkeypatch.setattr(overview, "DEFER_DOWNLOADS_ABOVE", 0)
+    calls.clear()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert calls == [] and {b.proto.label for b in app.get("download_button")} == {"Download CSV", "Download JSON"}

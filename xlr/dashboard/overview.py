@@ -231,16 +231,30 @@ def page() -> None:
     _mixed_pool(ctx)
 
 
+DEFER_DOWNLOADS_ABOVE = 200_000
+"""Per-query ranks above which the downloads are built on click (in Streamlit's download thread), not on every
+rerun: the JSON of 16,256 directions x 1997 queries takes seconds to write."""
+
+
 def _downloads(ctx: Context, results: EvalResults, table: pd.DataFrame, c2: Any, c3: Any) -> None:
     """CSV and JSON of the full results (every direction, whatever the view shows); the JSON is
-    :meth:`EvalResults.to_json` with the run's manifest, so ``xlr.read_results`` reads it back."""
+    :meth:`EvalResults.to_json` with the run's manifest, so ``xlr.read_results`` reads it back.
+    Above :data:`DEFER_DOWNLOADS_ABOVE` per-query ranks both are built when clicked."""
     corpus = ctx.data.corpus
     runs = [
         (ui.embeddings(ctx, m).encoder, ui.embeddings(ctx, m).stats) for m in dict.fromkeys(r.model for r in results)
     ]
+
+    def csv_text() -> str:
+        return results_csv(table)
+
+    def json_text() -> str:
+        return replace(results, manifest=build_manifest(ctx.data, ctx.spec, runs, results)).to_json()
+
+    defer = sum(r.n_queries for r in results) > DEFER_DOWNLOADS_ABOVE
     c2.download_button(
         "Download CSV",
-        results_csv(table),
+        csv_text if defer else csv_text(),
         file_name=f"xlr-{corpus.name}.csv",
         mime="text/csv",
         key="ov.csv",
@@ -248,7 +262,7 @@ def _downloads(ctx: Context, results: EvalResults, table: pd.DataFrame, c2: Any,
     )
     c3.download_button(
         "Download JSON",
-        replace(results, manifest=build_manifest(ctx.data, ctx.spec, runs, results)).to_json(),
+        json_text if defer else json_text(),
         file_name=f"xlr-{corpus.name}.json",
         mime="application/json",
         key="ov.json",
