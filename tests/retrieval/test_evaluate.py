@@ -210,6 +210,9 @@ def test_evaluate_takes_the_corpus_from_the_embeddings(tmp_path):
     spec = EvalSpec(directions=(Direction("de", "en"), Direction("zh", "en")), ks=(1, 5))
     short, long_ = evaluate(emb, spec), evaluate(c, emb, spec)
     assert [r.ranks.tolist() for r in short] == [r.ranks.tolist() for r in long_]
+    from xlr.retrieval.search import search
+
+    assert search(emb, "de 3", ["en"], k=3).hits == search(c, emb, "de 3", ["en"], k=3).hits
 
 
 def test_pairwise_serves_both_directions_with_one_product_per_pair(monkeypatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -44,22 +45,44 @@ class SearchResult:
     """which documents served as reference queries for r_S (empty for cosine)"""
 
 
+@overload
+def search(
+    embeddings: CorpusEmbeddings,
+    text: str,
+    target_langs: Sequence[str],
+    /,
+    *,
+    k: int = 10,
+    scoring: ScoringSpec | None = None,
+    query_lang: str | None = None,
+) -> SearchResult: ...
+@overload
 def search(
     corpus: Corpus,
     embeddings: CorpusEmbeddings,
     text: str,
     target_langs: Sequence[str],
+    /,
     *,
     k: int = 10,
     scoring: ScoringSpec | None = None,
     query_lang: str | None = None,
-) -> SearchResult:
+) -> SearchResult: ...
+def search(*args: Any, k: int = 10, scoring: ScoringSpec | None = None, query_lang: str | None = None) -> SearchResult:
     """Top-``k`` documents of ``target_langs`` for ``text``; ties by document order.
 
-    A language repeated in ``target_langs`` is searched once.  ``corpus`` must hold the documents
-    of ``embeddings.corpus`` (``ValueError`` otherwise: the hits would be other documents).
+    ``search(embeddings, text, target_langs)`` searches ``embeddings.corpus``; the older form
+    ``search(corpus, embeddings, text, target_langs)`` needs ``corpus`` to hold the same documents
+    (``ValueError`` otherwise: the hits would be other documents).  A language repeated in
+    ``target_langs`` is searched once.
     """
-    corpus = embeddings.check_corpus(corpus)
+    if len(args) == 3 and isinstance(args[0], CorpusEmbeddings):
+        given, (embeddings, text, target_langs) = None, args
+    elif len(args) == 4:
+        given, embeddings, text, target_langs = args
+    else:
+        raise TypeError("search(embeddings, text, target_langs) takes 3 positional arguments (or corpus first)")
+    corpus = embeddings.check_corpus(given)
     target_langs, _ = unique(target_langs)
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the query is empty: type some text to search for")
