@@ -13,7 +13,13 @@ The names a notebook needs, from the packages that hold them (the flow, bottom u
     results = xlr.evaluate(vectors, spec)            # an EvalResults: direction results + spec + manifest
     print(results.to_frame("wide"))
 
-Names are imported on first use, so ``import xlr`` loads neither torch nor pandas.
+Also ``xlr.search`` (one typed query), ``xlr.ScoringSpec`` (cosine, CSLS, margin), ``xlr.Runtime``
+(device, precision, batch size) and ``xlr.compare_encoders`` (paired tests per direction).
+
+Names are imported on first use, so ``import xlr`` loads neither torch nor pandas, streamlit or plotly.
+The core (``data``, ``encoders`` base and cache, ``retrieval``, ``stats``, ``report`` tables) needs
+numpy and pandas only; ``pip install xlr[st]`` adds sentence-transformers, ``xlr[dashboard]`` the
+dashboard, ``xlr[all]`` everything.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ _EXPORTS = {
     "results_table": "xlr.retrieval.evaluate",
     "wide_table": "xlr.retrieval.evaluate",
     "compare_results": "xlr.stats.compare",
+    "compare_encoders": "xlr.report.encoder_table",
+    "ScoringSpec": "xlr.retrieval.scoring",
+    "search": "xlr.retrieval.search",
+    "Runtime": "xlr.encoders.device",
 }
 _ALIASES = {"load_dataset": "resolve_dataset"}
 
@@ -54,7 +64,10 @@ __all__ = [
     "EmbeddingCache",
     "EvalResults",
     "EvalSpec",
+    "Runtime",
+    "ScoringSpec",
     "__version__",
+    "compare_encoders",
     "compare_results",
     "evaluate",
     "load_corpus",
@@ -63,6 +76,7 @@ __all__ = [
     "parse_directions",
     "read_results",
     "results_table",
+    "search",
     "wide_table",
 ]
 assert set(__all__) == {"__version__", *_EXPORTS}
@@ -73,11 +87,15 @@ if TYPE_CHECKING:
     from xlr.data.registry import resolve_dataset as load_dataset
     from xlr.encoders.cache import EmbeddingCache
     from xlr.encoders.corpus_vectors import CorpusEmbeddings
+    from xlr.encoders.device import Runtime
     from xlr.encoders.registry import load_encoder
+    from xlr.report.encoder_table import compare_encoders
     from xlr.retrieval.directions import Direction, parse_directions
     from xlr.retrieval.evaluate import EvalSpec, evaluate, results_table, wide_table
     from xlr.retrieval.results import EvalResults
     from xlr.retrieval.results_io import read_results
+    from xlr.retrieval.scoring import ScoringSpec
+    from xlr.retrieval.search import search
     from xlr.stats.compare import compare_results
 
 

@@ -12,9 +12,33 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
-__all__ = ["InputFileError", "UserPathError", "file_kind", "human_size", "read_bounded", "user_path"]
+__all__ = [
+    "InputFileError",
+    "UserPathError",
+    "file_kind",
+    "human_size",
+    "read_bounded",
+    "user_cache_dir",
+    "user_path",
+]
+
+
+def user_cache_dir(app: str = "xlr") -> Path:
+    """The user's cache directory for ``app``, where ``platformdirs.user_cache_dir(app)`` puts it
+    (so xlr needs no extra package for it): ``$XDG_CACHE_HOME/<app>`` or ``~/.cache/<app>`` (Linux
+    and other Unix), ``~/Library/Caches/<app>`` (macOS), ``%LOCALAPPDATA%\\<app>\\<app>\\Cache`` (Windows).
+    Not created here.
+    """
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", "").strip() or str(Path.home() / "AppData" / "Local")
+        return Path(base) / app / app / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / app
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return Path(xdg if xdg else Path.home() / ".cache") / app
 
 
 class InputFileError(ValueError):

@@ -298,3 +298,12 @@ def test_verdict_from_compare_directions() -> None:
     v = verdict(compare_directions(_strong_table(), metric="mrr", random_state=0))
     assert not v.ok and v.improves == ("ar->en",) and v.degrades == ("zh->en",)
     assert "p < 0.05" in v.sentence
+
+
+@pytest.mark.parametrize("k,n", [(0, 1), (3, 10), (50, 100), (999, 2000), (9000, 20000), (24000, 50000), (10, 60000)])
+def test_binomial_tail_matches_scipy_without_needing_it(k: int, n: int) -> None:
+    from scipy.stats import binom
+
+    from xlr.stats.significance import binom_half_cdf
+
+    assert binom_half_cdf(k, n) == pytest.approx(float(binom.cdf(k, n, 0.5)), rel=1e-9, abs=1e-300)

@@ -9,6 +9,7 @@ sets, outputs); the commands in :mod:`xlr.cli.evaluate`, :mod:`xlr.cli.strategie
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -202,8 +203,9 @@ def load_data(args: argparse.Namespace) -> LoadedDataset:
 
 
 def encoding_progress(enabled: bool) -> Callable[[int, int], None] | None:
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (a new bar per request)."""
-    if not enabled:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (a new bar per request);
+    ``None`` without tqdm (``pip install xlr[cli]``)."""
+    if not enabled or importlib.util.find_spec("tqdm") is None:
         return None
     from tqdm import tqdm
 
@@ -225,8 +227,8 @@ def encoding_progress(enabled: bool) -> Callable[[int, int], None] | None:
 
 
 def download_progress(enabled: bool) -> Callable[[int, int | None], None] | None:
-    """A ``progress(bytes_done, total_or_None)`` callback for data set downloads."""
-    if not enabled:
+    """A ``progress(bytes_done, total_or_None)`` callback for data set downloads (``None`` without tqdm)."""
+    if not enabled or importlib.util.find_spec("tqdm") is None:
         return None
     from tqdm import tqdm
 

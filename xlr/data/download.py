@@ -25,9 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx2
-
-from xlr import http as xlr_http
 from xlr import settings
 
 __all__ = [
@@ -140,6 +137,10 @@ def download(
     :class:`DatasetUnavailable` with the true number of bytes received; Ctrl-C and SIGTERM
     (main thread) remove it too. An existing ``dest`` is only replaced by a verified file.
     """
+    import httpx2  # the HTTP layer loads on the first download: the core imports without it
+
+    from xlr import http as xlr_http
+
     dest = Path(dest)
     env_deadline, env_rate = default_limits()
     deadline = env_deadline if deadline is None else deadline

@@ -1,6 +1,6 @@
 """Named data sets, the local data directory, and safe downloads.
 
-Data directory: ``$XLR_DATA_DIR`` if set, else ``platformdirs.user_cache_dir("xlr")/data``,
+Data directory: ``$XLR_DATA_DIR`` if set, else ``user_cache_dir("xlr")/data`` (:func:`xlr.paths.user_cache_dir`),
 laid out like ``../shared/data``: ``sample-6lang.jsonl`` at the top, ``xquad/`` and
 ``tatoeba/`` holding the upstream file names. A file already there (with the pinned size,
 when known) is used without any network access; a missing one is downloaded from its
@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import platformdirs
-
 from xlr import settings
 from xlr.data.aligned import aligned_files, load_aligned
 from xlr.data.corpus import detect_format
@@ -31,6 +29,7 @@ from xlr.data.languages import pick
 from xlr.data.loaders import XQUAD_FILE, load_jsonl, load_xquad
 from xlr.data.records import Corpus, QuerySet
 from xlr.data.tatoeba import TATOEBA_FILE, load_tatoeba
+from xlr.paths import user_cache_dir
 
 __all__ = [
     "DATASETS",
@@ -64,7 +63,7 @@ class LoadedDataset:
 def data_dir() -> Path:
     """``$XLR_DATA_DIR`` (when set and non-empty), else ``user_cache_dir("xlr")/data``; not created here."""
     env = settings.data_dir()
-    return env if env is not None else Path(platformdirs.user_cache_dir("xlr")) / "data"
+    return env if env is not None else user_cache_dir() / "data"
 
 
 def _spec(name: str) -> DatasetSpec:

@@ -49,6 +49,7 @@ from xlr import settings
 from xlr.atomic import atomic_write_text
 from xlr.encoders.base import Encoder, Progress, Role, length_order, prepare_texts
 from xlr.encoders.cache_store import CacheRepairWarning, Namespace, remove_wrong_type
+from xlr.paths import user_cache_dir
 
 __all__ = ["CacheRepairWarning", "CacheStats", "EmbeddingCache", "default_cache_dir", "text_key"]
 
@@ -58,9 +59,7 @@ def default_cache_dir() -> Path:
     env = settings.cache_dir()
     if env is not None:
         return env
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("xlr")) / "embeddings"
+    return user_cache_dir() / "embeddings"
 
 
 def text_key(text: str) -> bytes:

@@ -219,11 +219,12 @@ def row_ranks(scores: np.ndarray) -> np.ndarray:
     """
     s = _score_stack([scores])[0]
     out = np.empty(s.shape, dtype=np.int64)
-    from scipy.stats import rankdata  # imported here: a cached eval need not load scipy
-
+    n = s.shape[1]
     for start in range(0, s.shape[0], _ROW_BLOCK):
         block = s[start : start + _ROW_BLOCK]
-        out[start : start + _ROW_BLOCK] = rankdata(-block, method="min", axis=1)
+        ascending = np.sort(block, axis=1)
+        for i, (row, srt) in enumerate(zip(block, ascending)):  # 1 + #{strictly greater}
+            out[start + i] = 1 + n - np.searchsorted(srt, row, side="right")
     return out
 
 
