@@ -154,9 +154,8 @@ def render(ctx: Context, results: list[DirectionResult], table: pd.DataFrame, me
         if base == cand:
             st.info("Choose two different encoders.")
         else:
-            cells = tuple(
-                (s, t) for s in shown for t in shown if s != t and (mat.n_queries[shown.index(s), shown.index(t)] > 0)
-            )
+            rows, cols = (mat.n_queries > 0).nonzero()  # the evaluated cells, row by row
+            cells = tuple((shown[i], shown[j]) for i, j in zip(rows, cols))
             with ui.guard():
                 diff = _difference(results, key, base, cand, metric, cells)
             st.plotly_chart(difference_heatmap(diff, shown, base, cand), key="ov.diff")
