@@ -409,7 +409,7 @@ def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
             # ad-hoc search on XQuAD paragraphs, two encoders, k = 10: side by side in tabs, snippets
             # the whole corpus (1680 paragraphs an encoder) is not encoded: the pool is the selection, and
             # choosing the whole corpus states its cost before anything is encoded
-            page.get_by_text("Whole corpus").click()
+            page.get_by_text("Whole corpus", exact=True).first.click()
             page.get_by_label("Query (any language)").fill("Which river flows through the rainforest?")
             page.get_by_role("button", name="Search").click()
             page.get_by_text("encodes it first").wait_for(timeout=120_000)
@@ -418,7 +418,7 @@ def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
             assert page.get_by_role("button", name=re.compile(r"^Encode the pool")).count() == 1
             assert "0 texts/s" not in page.locator('[data-testid="stMain"]').inner_text()
             shot(page, "8a-xquad-search-cost")
-            page.get_by_text("Whole corpus").click()
+            page.get_by_text("Whole corpus", exact=True).first.click()
             run_query(page, "Which river flows through the rainforest?")
             height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             assert height < 3000, height

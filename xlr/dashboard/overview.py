@@ -16,6 +16,7 @@ from xlr.encoders.catalogue import MTEB_SOURCE
 from xlr.report import figures
 from xlr.report.encoder_table import EncoderComparison, compare_encoders, wide
 from xlr.report.results import build_manifest, results_csv
+from xlr.report.sampling import HeadSkew, skewed_heads
 from xlr.report.sanitize import markdown_cell, markdown_frame
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult
@@ -38,6 +39,12 @@ many queries (see the heatmap page). **CSLS / margin**: scoring rules that disco
 Strategies). **The pool**: the target-language documents of the first N linked ids; the
 mixed pool below holds every language's documents of those ids.
 """
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _skews(dkey: DataKey, labels: tuple[str, ...], first: int | None, seed: int | None) -> list[HeadSkew]:
+    corpus = res.dataset(*dkey).corpus
+    return skewed_heads(corpus, [Direction.parse(x) for x in labels], first, seed=seed)
 
 
 @st.cache_data(show_spinner="Bootstrap intervals and paired tests…", max_entries=32)
@@ -197,6 +204,15 @@ def page() -> None:
             f"{ids_phrase(ctx.data.corpus, ctx.spec)} each; gold = the document with the same id; ties count against the gold."
         )
     )
+    skews = _skews(ctx.dkey, tuple(d.label for d in ctx.spec.directions), ctx.spec.first, ctx.spec.seed)
+    if skews:
+        st.info(
+            ui.literal(
+                "; ".join(s.sentence() for s in skews[:4])
+                + (" …" if len(skews) > 4 else "")
+                + ". Read these rows with care: raise First N (0 = all) or draw a random sample."
+            )
+        )
     with st.expander("What the numbers mean"):
         st.markdown(HELP)
     with ui.guard():

@@ -309,6 +309,8 @@ def settings_params(s: Settings) -> dict[str, str]:
 
 def ids_phrase(corpus: Corpus, spec: EvalSpec) -> str:
     """``first 50 linked ids`` or, when N reaches every direction's linked ids (a 3-id corpus), ``all linked ids``."""
+    if spec.seed is not None:
+        return spec.sampling  # "50 linked ids drawn at random (seed 7)"
     most = max(len(corpus.linked_ids(d.source, d.target)) for d in spec.directions)
     return f"first {spec.first} linked ids" if spec.first and spec.first < most else "all linked ids"
 
