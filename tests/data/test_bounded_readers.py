@@ -163,3 +163,43 @@ def test_a_full_cache_disk_is_one_sentence_and_encoding_goes_on(tmp_path: Path, 
     assert stats.written is False and stats.encoded == 40
     np.testing.assert_array_equal(vecs, enc.encode(texts))
     assert json.dumps(stats.summary())  # a summary, no traceback
+
+
+def _eval_results(path: Path, ranks: str) -> Path:
+    path.write_text(
+        '{"format": "xlr-results/1", "spec": {"directions": ["de-en"]}, "encoders": [], "manifest": {},'
+        ' "directions": [{"model": "m", "direction": "de->en", "query_ids": ["a", "b"], "query_positions": [0, 1],'
+        ' "pool_positions": [2, 3], "gold": [0, 1], "ranks": ' + ranks + ', "n_dropped": 0}]}',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("ranks", "message"),
+    [
+        ("[1, true]", r"ranks\[1\]: true is not an integer rank >= 1"),
+        ('[1, "1"]', r'ranks\[1\]: "1" is not an integer rank >= 1'),
+        ("[1, NaN]", r"ranks\[1\]: NaN is not an integer rank >= 1"),
+        ("[1, " + str(10**30) + "]", r"ranks\[1\]: 10{30} is not an integer rank >= 1"),
+        ("[" * 100_000 + "]" * 100_000, r"JSON nested too deeply"),
+    ],
+)
+def test_xlr_read_results_refuses_hostile_ranks_by_file_and_field(ranks: str, message: str, tmp_path: Path) -> None:
+    from xlr.retrieval.results_io import read_results
+
+    path = _eval_results(tmp_path / "r.json", ranks)
+    with pytest.raises(ValueError, match=rf"^{path}: .*{message}") as info:
+        read_results(path)
+    assert "\n" not in str(info.value)
+
+
+def test_xlr_read_results_is_bounded(tmp_path: Path) -> None:
+    from xlr.retrieval.results_io import read_results
+
+    with pytest.raises(ValueError, match=r"^/dev/zero: a device, not a regular file"):
+        read_results("/dev/zero")
+    big = _sparse(tmp_path / "r.json", 300 << 20)
+    with pytest.raises(ValueError, match=rf"^{big}: 314,572,800 bytes \(315 MB\); a results file may be at most"):
+        read_results(big)
+    assert read_results(_eval_results(tmp_path / "ok.json", "[1, 2]")).results[0].ranks.tolist() == [1, 2]

@@ -87,7 +87,7 @@ def test_json_round_trip_is_equal(results, tmp_path):
             '{"format": "xlr-results/1", "spec": {"directions": ["de-en"]}, "encoders": [], "manifest": {},'
             ' "directions": [{"model": "m", "direction": "de->en", "query_ids": ["a"], "query_positions": [0],'
             ' "pool_positions": [1], "gold": [0], "ranks": [1.5], "n_dropped": 0}]}',
-            r"directions\[0\].*integer ranks",
+            r"directions\[0\].*integer rank",
         ),
     ],
 )

@@ -29,7 +29,7 @@ from xlr.data.languages import pick
 from xlr.data.loaders import XQUAD_FILE, load_jsonl, load_xquad
 from xlr.data.records import Corpus, QuerySet
 from xlr.data.tatoeba import TATOEBA_FILE, load_tatoeba
-from xlr.paths import user_cache_dir
+from xlr.paths import user_cache_dir, user_path
 
 __all__ = [
     "DATASETS",
@@ -158,7 +158,7 @@ def ensure_dataset(
     An unknown name raises ``ValueError`` listing the known ones.
     """
     spec = _spec(name)
-    base = Path(root).expanduser() if root is not None else data_dir()
+    base = user_path(root) if root is not None else data_dir()
     mirror = base_url if base_url is not None else settings.data_base_url()
     files = selected_files(spec, languages)
     paths = [base / f.relpath for f in files]
@@ -288,7 +288,7 @@ def resolve_dataset(
         _check_shape(spec, corpus, files, base_url)
         data = LoadedDataset(key, replace(corpus, name=key), queries, files)
         return _keep_languages(data, languages) if spec.kind == "jsonl" else data
-    path = Path(key).expanduser()
+    path = user_path(key)
     if not path.exists():
         raise ValueError(
             f"unknown data set {key!r}: not a registered name ({', '.join(DATASETS)}) and no such file or folder"

@@ -49,7 +49,7 @@ from xlr import settings
 from xlr.atomic import atomic_write_text
 from xlr.encoders.base import Encoder, Progress, Role, length_order, prepare_texts
 from xlr.encoders.cache_store import CacheRepairWarning, Namespace, remove_wrong_type
-from xlr.paths import user_cache_dir
+from xlr.paths import user_cache_dir, user_path
 
 __all__ = ["CacheRepairWarning", "CacheStats", "EmbeddingCache", "default_cache_dir", "text_key"]
 
@@ -111,7 +111,7 @@ class EmbeddingCache:
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_cache_dir()
+        self.root = user_path(root) if root is not None else default_cache_dir()
         self._namespaces: dict[str, Namespace] = {}
 
     def _bypass(self, why: str) -> bool:

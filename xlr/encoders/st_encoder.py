@@ -39,6 +39,7 @@ from xlr.encoders.st_folder import (
     hub_snapshot,
 )
 from xlr.encoders.st_options import dtype_kwargs, st_encode
+from xlr.paths import user_path
 
 __all__ = ["SentenceTransformerEncoder", "package_version"]
 
@@ -97,7 +98,7 @@ class SentenceTransformerEncoder(BatchEncoder):
         self._tok: Any = None
         self._device: str | None = None
         self._runtime = runtime or Runtime.from_options()
-        local = Path(model).expanduser()
+        local = user_path(model)
         self._is_local = local.exists()
         self._local_only: bool | None = False
         if not self._is_local and (model.startswith((".", "/", "~")) or model.count("/") > 1):
@@ -226,7 +227,7 @@ class SentenceTransformerEncoder(BatchEncoder):
         return self._exported
 
     def _load(self) -> Any:
-        model, local = self._source, Path(self._source).expanduser()
+        model, local = self._source, user_path(self._source)
         if self._local_only is None:
             self._local_only = not hub_reachable()
         try:

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from xlr.data.reading import OversizedInt, json_type
+from xlr.data.reading import json_type
 from xlr.report.results import read_results
 from xlr.report.text import format_frame
+from xlr.retrieval.results_io import ranks_from_json
 from xlr.stats.compare import Comparison, RankRecord, compare_results, pair_ranks
 
 
@@ -40,24 +40,11 @@ def read_rank_records(path: str | Path, model: str | None = None) -> tuple[str, 
         if not isinstance(rec, dict) or not isinstance(rec.get("query_ids"), list) or "ranks" not in rec:
             raise ValueError(f"{where}: needs 'query_ids' and integer 'ranks' (a list of ids, a list of ranks >= 1)")
         ids = rec["query_ids"]
-        out[d] = RankRecord(d, tuple(str(q) for q in ids), _ranks(rec.get("ranks"), len(ids), where))
+        ranks = ranks_from_json(rec["ranks"], where)
+        if len(ranks) != len(ids):
+            raise ValueError(f"{where}: {len(ranks)} ranks for {len(ids)} query ids")
+        out[d] = RankRecord(d, tuple(str(q) for q in ids), ranks)
     return model, out
-
-
-_MAX_RANK = 2**62
-
-
-def _ranks(values: Any, n: int, where: str) -> np.ndarray:
-    """The ranks as int64, each an integer from 1 (JSON ``1.5``, ``"1"``, ``true``, NaN refused, never truncated)."""
-    if not isinstance(values, list):
-        raise ValueError(f"{where}: 'ranks' must be a list of integers >= 1, got {json_type(values)}")
-    for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= _MAX_RANK:
-            shown = str(v) if isinstance(v, OversizedInt) else json.dumps(v)[:40]
-            raise ValueError(f"{where}: ranks[{i}]: {shown} is not an integer rank >= 1")
-    if len(values) != n:
-        raise ValueError(f"{where}: {len(values)} ranks for {n} query ids")
-    return np.asarray(values, dtype=np.int64)
 
 
 def compare_files(

@@ -35,6 +35,7 @@ from xlr.paths import InputFileError, read_bounded
 from xlr.report.sanitize import csv_safe
 from xlr.retrieval.evaluate import TABLE_COLUMNS, DirectionResult, EvalSpec
 from xlr.retrieval.question_sets import QueryResult, QuerySpec
+from xlr.retrieval.results_io import MAX_RESULTS_BYTES
 
 __all__ = [
     "build_manifest",
@@ -198,10 +199,6 @@ def results_csv(table: pd.DataFrame, columns: Sequence[str] | None = TABLE_COLUM
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
     atomic_write_text(path, results_csv(table))
-
-
-MAX_RESULTS_BYTES = 256 << 20
-"""256 MiB: larger results files are refused by their size, unread"""
 
 
 def read_results(path: Path) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from xlr.data.reading import parse_json
+from xlr.paths import InputFileError, read_bounded, user_path
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec
 from xlr.retrieval.metrics import check_ranks
@@ -20,7 +22,11 @@ from xlr.retrieval.quantized import VectorSpec
 from xlr.retrieval.results import FORMAT, EvalResults
 from xlr.retrieval.scoring import ScoringSpec
 
-__all__ = ["ResultsFileError", "read_results", "spec_from_dict"]
+__all__ = ["MAX_RESULTS_BYTES", "ResultsFileError", "ranks_from_json", "read_results", "spec_from_dict"]
+
+MAX_RESULTS_BYTES = 256 << 20
+"""256 MiB: a larger results file is refused by its size, unread"""
+_MAX_RANK = 2**62
 
 
 class ResultsFileError(ValueError):
@@ -45,9 +51,24 @@ def spec_from_dict(data: dict[str, Any]) -> EvalSpec:
     return EvalSpec(**kwargs)
 
 
+def ranks_from_json(values: Any, where: str) -> np.ndarray:
+    """Gold ranks as read from JSON: a list of integers >= 1, as int64 (then :func:`check_ranks`).
+
+    Each value must be a JSON integer: ``1.5``, ``"1"``, ``true``, NaN, infinity or ``10**30`` are
+    refused by position (``ranks[1]: true is not an integer rank >= 1``), never truncated or cast.
+    """
+    if not isinstance(values, list):
+        raise ResultsFileError(f"{where}: 'ranks' must be a list of integers >= 1, got {type(values).__name__}")
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= _MAX_RANK:
+            shown = json.dumps(v)[:40] if isinstance(v, (int, float, str, bool)) or v is None else type(v).__name__
+            raise ResultsFileError(f"{where}: ranks[{i}]: {shown} is not an integer rank >= 1")
+    return check_ranks(np.asarray(values, dtype=np.int64), f"{where}.ranks")
+
+
 def _direction(entry: dict[str, Any], where: str) -> DirectionResult:
-    ints = {k: np.asarray(entry[k], dtype=np.int64) for k in ("query_positions", "pool_positions", "gold", "ranks")}
-    ranks = check_ranks(np.asarray(entry["ranks"]), f"{where}.ranks")
+    ranks = ranks_from_json(entry["ranks"], where)
+    ints = {k: np.asarray(entry[k], dtype=np.int64) for k in ("query_positions", "pool_positions", "gold")}
     ids = tuple(str(i) for i in entry["query_ids"])
     if not (len(ids) == ranks.size == ints["gold"].size == ints["query_positions"].size):
         raise ResultsFileError(f"{where}: query_ids, query_positions, gold and ranks must have one entry per query")
@@ -67,18 +88,20 @@ def read_results(source: str | Path) -> EvalResults:
     """The :class:`EvalResults` in results file ``source`` (a path; or the JSON text itself)."""
     text, name = (source, "results") if isinstance(source, str) and source.lstrip().startswith("{") else (None, "")
     if text is None:
-        path = Path(source).expanduser()
+        path = user_path(source)
         name = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ResultsFileError(f"{path}: no such results file") from None
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_bounded(path, MAX_RESULTS_BYTES, "a results file").decode("utf-8")
+        except InputFileError as exc:
+            raise ResultsFileError(str(exc).replace(": no such file", ": no such results file")) from None
+        except UnicodeDecodeError as exc:
             raise ResultsFileError(f"{path}: cannot be read ({exc})") from None
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ResultsFileError(f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise ResultsFileError(f"{name}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ResultsFileError(
             f"{name}: not an xlr results file of format {FORMAT!r} (written by EvalResults.to_json or xlr eval --json)"
