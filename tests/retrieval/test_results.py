@@ -178,3 +178,22 @@ def test_mteb_json_takes_f1_from_the_bitext_table(results, tmp_path):
         assert entry["f1"] == round(f1, 6) == entry["main_score"]
         acc = float(rows[rows.metric == "bitext_accuracy"].value.iloc[0])
         assert entry["accuracy"] == round(acc, 6) == entry["recall"]  # MTEB's accuracy is xlr's recall@1
+
+
+def test_cli_writes_trec_run_qrels_and_mteb_json(tmp_path, monkeypatch):
+    from xlr.cli.main import main
+
+    path = install_synthetic(tmp_path, monkeypatch, 20)
+    common = ["eval", "--dataset", str(path), "--cache-dir", str(tmp_path / "c"), "--no-progress"]
+    out = {name: tmp_path / name for name in ("r.json", "run.txt", "qrels.txt", "mteb.json")}
+    flags = ["--json", out["r.json"], "--trec-run", out["run.txt"], "--trec-qrels", out["qrels.txt"]]
+    args = [*common, "--model", "fake0", "--bitext", *map(str, flags), "--mteb-json", str(out["mteb.json"])]
+    assert main(args) == 0
+    results = read_results(out["r.json"])
+    assert out["run.txt"].read_text() == results.to_trec_run()
+    assert out["qrels.txt"].read_text() == results.to_trec_qrels()
+    mteb = json.loads(out["mteb.json"].read_text())
+    assert {e["hf_subset"] for e in mteb["scores"]["test"]} == {"deu-eng", "cmn-eng"}
+    assert all("f1" in e and e["main_score"] == e["f1"] for e in mteb["scores"]["test"])
+    two = [*common, "--model", "fake0", "--model", "fake1", "--trec-run", str(tmp_path / "two.txt")]
+    assert main(two) == 2 and not (tmp_path / "two.txt").exists()

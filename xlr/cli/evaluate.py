@@ -103,6 +103,13 @@ def add_eval_command(sub: Any) -> None:
         "encoder and direction beside the measured ones (task, dataset revision and MTEB version stated)",
     )
     ev.add_argument("--mteb-task", default=None, help="MTEB task of --mteb-results (default: from the data set)")
+    ev.add_argument("--trec-run", type=Path, help="write a TREC run (ranx, ir_measures, trec_eval; one --model)")
+    ev.add_argument("--trec-qrels", type=Path, help="write the TREC qrels of the run (the gold of each query)")
+    ev.add_argument(
+        "--mteb-json",
+        type=Path,
+        help="write MTEB's result JSON (bitext mining; with --bitext it holds MTEB's F1; one --model)",
+    )
     ev.add_argument(
         "--query-pool",
         default=None,
@@ -150,7 +157,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         unique_noted(
             "direction", (d.label for p in args.directions.split(",") if p.strip() for d in parse_directions(p))
         )
+    for flag, value in (("--trec-run", args.trec_run), ("--mteb-json", args.mteb_json)):
+        if value is not None and len(args.model) != 1:
+            raise ValueError(f"{flag} writes one encoder's results: give one --model")
     if args.query_pool:
+        if any(v is not None for v in (args.trec_run, args.trec_qrels, args.mteb_json)):
+            raise ValueError("--trec-run, --trec-qrels and --mteb-json apply to directions, not to --query-pool")
         if args.engine != "local":
             raise ValueError("--query-pool runs on the local engine only; leave out --engine ray")
         return _cmd_eval_queries(args)
@@ -257,6 +269,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.output_plan.stage(args.json, results.to_json())
     if args.csv:
         args.output_plan.stage(args.csv, results_csv(table))
+    if args.trec_run:
+        args.output_plan.stage(args.trec_run, results.to_trec_run())
+    if args.trec_qrels:
+        args.output_plan.stage(args.trec_qrels, results.to_trec_qrels())
+    if args.mteb_json:
+        task = args.mteb_task or ("Tatoeba" if data.name.startswith("tatoeba") else data.name)
+        args.output_plan.stage(args.mteb_json, results.to_mteb_json(task_name=task, bitext_scores=bitext))
     return 0
 
 

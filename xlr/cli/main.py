@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     one_line_warnings()
     try:
         args.output_plan = OutputPlan(
-            {f"--{f}": getattr(args, f, None) for f in OUTPUT_FLAGS},
+            {"--" + f.replace("_", "-"): getattr(args, f, None) for f in OUTPUT_FLAGS},
             folders={"--output": getattr(args, "output", None)},
         )
         args.output_plan.refuse_inputs(*run_inputs(args))  # before any work

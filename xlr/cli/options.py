@@ -47,7 +47,14 @@ __all__ = [
     "unique_noted",
 ]
 
-OUTPUT_FLAGS = ("json", "csv", "markdown")  # argparse dests of output files, checked before any work
+OUTPUT_FLAGS = (
+    "json",
+    "csv",
+    "markdown",
+    "trec_run",
+    "trec_qrels",
+    "mteb_json",
+)  # argparse dests of output files, checked before any work
 
 
 def add_data_flags(p: argparse.ArgumentParser) -> None:
