@@ -98,3 +98,22 @@ def test_the_same_setting_twice_is_refused():
     spec = EvalSpec(directions=tuple(parse_directions("de-en")))
     with pytest.raises(SettingError, match="the same"):
         price_of_speed(corpus, lambda s: enc, spec, Setting(), Setting(), EmbeddingCache(None))
+
+
+def test_the_sentence_names_the_mean_and_the_largest_loss():
+    from xlr.report.price import PriceReport, SpeedFacts
+
+    d = pd.DataFrame(
+        {
+            "source": ["am", "de", "sw"],
+            "target": ["en", "en", "en"],
+            "delta": [-0.04, 0.01, 0.021],
+            "effect": ["degraded", "no significant change", "no significant change"],
+        }
+    )
+    speed = (SpeedFacts("torch fp32", 100, 2.0, 1536, None), SpeedFacts("onnx int8", 100, 0.5, 1536, None))
+    rep = PriceReport("m", "m[onnx int8]", "recall@1", d, marginal_deltas(d), speed, ())
+    assert rep.sentence() == (
+        "m[onnx int8] costs 0.3 points of recall@1 on average over 3 directions, but 4.0 in am->en (significant); "
+        "1 direction significantly worse after Holm; 4.00x the speed of m"
+    )

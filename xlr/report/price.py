@@ -14,7 +14,7 @@ queries and reports
   and bytes of the weights on disk.
 
 The one sentence (:meth:`PriceReport.sentence`) reads like "onnx int8 costs 0.3 points of
-recall@1 on average over 15 directions, most in amh->en: 4.0 (significant)".
+recall@1 on average over 15 directions, but 4.0 in amh->en (significant)" (the largest loss).
 """
 
 from __future__ import annotations
@@ -130,7 +130,8 @@ class PriceReport:
         worst = d.loc[d["delta"].idxmin()]
         if float(worst["delta"]) < 0:
             sig = "significant" if worst["effect"] == "degraded" else "not significant"
-            out += f", most in {worst['source']}->{worst['target']}: {abs(float(worst['delta'])) * 100:.1f} ({sig})"
+            where = f"{worst['source']}->{worst['target']}"
+            out += f", but {abs(float(worst['delta'])) * 100:.1f} in {where} ({sig})"
         degraded = int((d["effect"] == "degraded").sum())
         out += f"; {degraded} direction{'s' if degraded != 1 else ''} significantly worse after Holm"
         return out + f"; {self.speed_ratio:.2f}x the speed of {self.baseline}"
