@@ -15,11 +15,11 @@ def corpus(head: list[str], tail: list[str]) -> Corpus:
 
 
 def test_a_head_of_near_duplicates_is_named_and_a_plain_head_is_not():
-    head = [f"sami wanted the money {i}" for i in range(20)] + [f"other line {i} here" for i in range(30)]
-    tail = [f"sentence number {i} about weather cats and trains" for i in range(950)]
+    tail = [f"sentence number {i} about weather cats and trains" for i in range(980)]
+    head = [f"sami wanted the money {i}" for i in range(20)] + tail[:30]
     c = corpus(head, tail)
     (skew,) = skewed_heads(c, [Direction("ar", "en")], 50)
-    assert skew.direction == "ar->en" and skew.word in ("sami", "wanted", "money") and skew.share == 0.4
+    assert skew.direction == "ar->en" and skew.word == "money" and skew.share == 0.4
     assert "first 50" in skew.sentence() and "not a fair sample" in skew.sentence()
     assert skewed_heads(c, [Direction("ar", "en")], 50, seed=3) == []  # a random sample is not a head
     assert skewed_heads(c, [Direction("ar", "en")], None) == []  # all ids

@@ -63,7 +63,7 @@ def skewed_heads(
         texts = [_words(corpus.documents[corpus.index(i, d.source)].text) for i in ids]
         head, every = Counter(w for t in texts[:first] for w in t), Counter(w for t in texts for w in t)
         best = None
-        for word, n in head.items():
+        for word, n in sorted(head.items()):  # ties: the first word alphabetically (reproducible)
             share = n / first
             ratio = share / (every[word] / len(texts))
             if share >= min_share and ratio >= min_ratio and (best is None or ratio > best.ratio):
