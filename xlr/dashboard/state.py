@@ -1,6 +1,6 @@
 """Pure helpers of the dashboard (no streamlit): settings, escaping, file stamps, uploads.
 
-:mod:`xlr.ui` draws the widgets; the decisions it makes from them live here so they
+:mod:`xlr.dashboard.ui` draws the widgets; the decisions it makes from them live here so they
 can be tested without a browser. Initial settings come from query parameters, then
 environment variables (``XLR_DEFAULT_DATASET``, ``XLR_DEFAULT_MODELS``,
 ``XLR_DEFAULT_FIRST``, ``XLR_DEFAULT_KS``, ``XLR_DEFAULT_DIRECTIONS``, ``XLR_DEVICE``), then defaults.

@@ -1,7 +1,7 @@
 """Pure analysis behind the dashboard pages: selections, failed queries, hubs, consistency.
 
-Everything here works on a :class:`~xlr.corpus.Corpus`, the per-query record
-:class:`~xlr.evaluate.DirectionResult` and L2-normalised embedding rows; scores
+Everything here works on a :class:`~xlr.data.records.Corpus`, the per-query record
+:class:`~xlr.retrieval.evaluate.DirectionResult` and L2-normalised embedding rows; scores
 are cosines (the dashboard evaluates with cosine scoring). No streamlit.
 
 Conventions: ``queries`` are the vectors of ``result.query_positions`` (same

@@ -1,6 +1,6 @@
 """Records of the corpus layer: documents, load issues, load reports, corpora, queries.
 
-The loaders live in :mod:`xlr.corpus_loaders`; import everything from :mod:`xlr.corpus`.
+The loaders live in :mod:`xlr.data.loaders`; import everything from :mod:`xlr.data.corpus`.
 
 A :class:`Corpus` is an ordered tuple of :class:`Document` records. Two documents in
 different languages with the same ``id`` are translations of each other (the gold of a
@@ -33,7 +33,7 @@ class Document:
     """One text in one language.
 
     ``id`` links translations across languages; ``title`` and ``url`` may be ``""``.
-    No validation here: loaders validate their input (see :func:`xlr.corpus.load_jsonl`).
+    No validation here: loaders validate their input (see :func:`xlr.data.loaders.load_jsonl`).
     """
 
     id: str

@@ -258,7 +258,7 @@ def resolve_dataset(
 
     A registered name (checked first) goes through :func:`ensure_dataset` and the
     corpus is named after it. Otherwise an existing path is loaded by format (see
-    :func:`xlr.corpus.detect_format`): a JSONL file, an XQuAD folder or file (queries
+    :func:`xlr.data.corpus.detect_format`): a JSONL file, an XQuAD folder or file (queries
     included), a Tatoeba folder. ``lenient`` applies to JSONL. Anything else raises
     ``ValueError`` listing the known names; load errors raise ``CorpusError``.
     """

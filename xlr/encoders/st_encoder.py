@@ -1,6 +1,6 @@
 """Any sentence-transformers model, by hub id or local folder, run by torch, onnxruntime or OpenVINO.
 
-Split from :mod:`xlr.encoders.backends` (which re-exports it).  The identity (version, dimension,
+:mod:`xlr.encoders.backends` re-exports it.  The identity (version, dimension,
 input limit) is read from the folder without loading weights; the engine loads on the first
 text not in the cache.  ``--backend onnx|openvino`` runs a cached export of the folder
 (:mod:`xlr.encoders.exported`) with no torch import once it is built.

@@ -1,4 +1,6 @@
-"""Comparison (split from stats.compare)."""
+"""``xlr compare``'s side of a paired comparison: rank records read from two results files
+(ranks validated as integers >= 1), the comparison run on them (:mod:`xlr.stats.compare`), and
+its table, text and JSON."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
 def metric_bars(table: pd.DataFrame, metric: str = "recall@1", *, intervals: pd.DataFrame | None = None) -> go.Figure:
     """Grouped bars of ``metric``: one group per direction, one bar per model.
 
-    ``table`` is the tidy table of :func:`xlr.evaluate.results_table`. A metric absent
+    ``table`` is the tidy table of :func:`xlr.retrieval.evaluate.results_table`. A metric absent
     from it raises ``ValueError``. ``intervals`` (e.g. ``EncoderComparison.cells`` of the same
     metric: ``direction`` as ``ar->en``, ``model``, ``ci_low``, ``ci_high``) draws each bar's
     95 % interval as an error bar; a bar without one gets none.

@@ -1,4 +1,6 @@
-"""Directions (split from retrieval.evaluate)."""
+"""Directions (``de->en``: queries in one language, the pool in another): parsing and choosing them,
+sampling the linked ids (``first`` N, or a seeded random sample), and the positions of each
+direction's queries and pool documents in a corpus."""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ def evaluate_queries(
 
 
 def queries_table(results: Sequence[QueryResult], spec: QuerySpec) -> pd.DataFrame:
-    """Tidy table like :func:`xlr.evaluate.results_table`: one row per (model, source, target, metric).
+    """Tidy table like :func:`xlr.retrieval.evaluate.results_table`: one row per (model, source, target, metric).
 
     Metrics: ``recall@k`` for each k of ``spec``, ``mrr``, ``map@<spec.map_n>``; ``target``
     is the pool (a language or ``"all"``).

@@ -1,7 +1,7 @@
 """Array kernels: the gold rank of every query, and the top-k of every query.
 
 Both work in chunks of queries (one ``chunk x pool`` score block at a time),
-never sort a whole row, and accept any :class:`~xlr.scoring.Scorer`.
+never sort a whole row, and accept any :class:`~xlr.retrieval.scoring.Scorer`.
 
 Tie rules (deterministic, documented):
 
@@ -11,7 +11,7 @@ Tie rules (deterministic, documented):
   The gold score is read from the same score block, so it is bit-identical to
   the scores it is compared with.
 * **Top-k** lists are ordered by score descending, then pool index ascending
-  (for cosine over pools of ``STREAM_ABOVE`` rows or more, :mod:`xlr.streaming`
+  (for cosine over pools of ``STREAM_ABOVE`` rows or more, :mod:`xlr.retrieval.streaming`
   walks the pool in chunks and returns the identical lists).
   (So when the gold ties with an earlier-indexed document, it can appear in
   the list at a position better than its pessimistic rank.)

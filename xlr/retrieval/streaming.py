@@ -1,6 +1,6 @@
 """Exact top-k that streams over the pool as well as the queries (cosine).
 
-``xlr.ranks.top_k`` chunks the queries only, so each step holds a
+``xlr.retrieval.ranks.top_k`` chunks the queries only, so each step holds a
 ``chunk x pool`` score block (plus its negated copy and an int64 argpartition
 of the same shape): with a pool of a million documents that is 17 bytes per
 pool document per query of the chunk.  This prototype keeps a running top-k
@@ -13,11 +13,11 @@ per query and walks the pool in chunks (read from an array or straight from a
    row to its own k-th best first (``np.partition`` of the values, no int64
    index array);
 3. merge candidates with the running lists by (score desc, pool index asc),
-   the same total order as ``xlr.ranks.top_k``, so the result is identical
+   the same total order as ``xlr.retrieval.ranks.top_k``, so the result is identical
    (ties included) whatever the chunk sizes.
 
 Cosine only (CSLS/margin over a streamed pool need a first pass for r_T:
-the same running top-k of cosines, then the scoring pass).  ``xlr.ranks.top_k``
+the same running top-k of cosines, then the scoring pass).  ``xlr.retrieval.ranks.top_k``
 switches to this path for cosine over pools of ``STREAM_ABOVE`` rows or more;
 ``bench`` measures both (peak memory 0.34 GiB instead of 1.98 GiB for a
 1,000,000 x 384 pool).
@@ -33,7 +33,7 @@ import numpy as np
 __all__ = ["STREAM_ABOVE", "NpyRows", "streaming_top_k"]
 
 STREAM_ABOVE = 200_000
-"""Pool size from which :func:`xlr.ranks.top_k` streams over the pool (cosine)."""
+"""Pool size from which :func:`xlr.retrieval.ranks.top_k` streams over the pool (cosine)."""
 
 _SENTINEL = np.iinfo(np.int64).max
 
@@ -131,7 +131,7 @@ def streaming_top_k(
     query_chunk: int = 1024,
     pool_chunk: int = 16384,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` (indices int64, scores float32), ordered like ``xlr.ranks.top_k``.
+    """Exact top-``k`` (indices int64, scores float32), ordered like ``xlr.retrieval.ranks.top_k``.
 
     ``pool`` is an ``(m, d)`` float32 array or an :class:`NpyRows` file reader;
     memory: one ``query_chunk x pool_chunk`` block, one pool chunk, and the

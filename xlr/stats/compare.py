@@ -1,17 +1,17 @@
 """Paired comparison of two sets of per-query gold ranks (a baseline and a candidate).
 
 Inputs are per-direction rank records: in memory the ``DirectionResult`` (or
-``QueryResult``) lists that :func:`xlr.evaluate.evaluate` and friends return,
+``QueryResult``) lists that :func:`xlr.retrieval.evaluate.evaluate` and friends return,
 on disk the ``per_query`` section of a results JSON (:mod:`xlr.report`).
 Records are matched by direction label, then by query id: both sides must
 hold the same directions and, per direction, the same query ids (order may
 differ; the candidate is re-ordered to the baseline).  Anything else is a
 ``ValueError`` that names the direction and the first differing ids.
 
-Per metric (default ``recall@1`` and ``mrr``), :func:`xlr.stats.compare_directions`
+Per metric (default ``recall@1`` and ``mrr``), :func:`xlr.stats.compare.compare_directions`
 gives per direction ``delta = candidate - baseline``, a paired bootstrap 95 %
 interval, McNemar's exact test (recall@k) or a sign-flip permutation test
-(MRR), Holm-adjusted across the directions; :func:`xlr.stats.verdict` says
+(MRR), Holm-adjusted across the directions; :func:`xlr.stats.compare.verdict` says
 whether the candidate improves at least one direction significantly and
 degrades none significantly.
 """
@@ -110,7 +110,7 @@ def pair_ranks(
 
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Baseline vs candidate: one :func:`~xlr.stats.compare_directions` table and verdict per metric.
+    """Baseline vs candidate: one :func:`~xlr.stats.compare.compare_directions` table and verdict per metric.
 
     ``ok`` is the verdict of the first metric (recall@1 by default).
     """

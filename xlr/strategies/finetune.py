@@ -1,6 +1,6 @@
 """Fine-tune a sentence-transformers encoder on linked pairs outside the evaluated ids.
 
-Training data: for every direction ``s->t`` of a :class:`~xlr.pipeline.SplitPlan`,
+Training data: for every direction ``s->t`` of a :class:`~xlr.strategies.split.SplitPlan`,
 the pairs ``(text of (id, s), text of (id, t))`` for the linked ids that are
 *fit* ids (never an evaluated id).  Objective: sentence-transformers'
 ``MultipleNegativesRankingLoss`` (InfoNCE with in-batch negatives): for a

@@ -8,12 +8,12 @@ chunk of queries gets one score block per encoder, ``S_m = scoring_m(Q_m[chunk]
 kernel's, past 16,384 documents too), the blocks are fused and the gold is ranked in
 the fused block:
 
-    rrf      F[q, d] = sum_m 1 / (k + rank_m[q, d])       (:func:`xlr.strategies.reciprocal_rank_fusion`)
-    zscore   Z[q, d] = sum_m w_m (S_m[q, d] - mean_d S_m[q]) / std_d S_m[q]   (:func:`xlr.strategies.zscore_fusion`)
+    rrf      F[q, d] = sum_m 1 / (k + rank_m[q, d])       (:func:`xlr.strategies.transforms.reciprocal_rank_fusion`)
+    zscore   Z[q, d] = sum_m w_m (S_m[q, d] - mean_d S_m[q]) / std_d S_m[q]   (:func:`xlr.strategies.transforms.zscore_fusion`)
     rrf-z    F, with exact ties of F broken by Z (lexicographic order on (F, Z))
 
 Both fusions act row by row (one query at a time), so chunking never changes
-a score.  The gold rank uses the rule of :func:`xlr.ranks.gold_ranks`
+a score.  The gold rank uses the rule of :func:`xlr.retrieval.ranks.gold_ranks`
 (pessimistic ties): ``r = #{d : F[q, d] >= F[q, gold]}``.  Note that RRF over
 two encoders produces exact ties whenever two documents swap ranks between
 the encoders (1/(k+a) + 1/(k+b) is the same float in either order); the

@@ -3,13 +3,13 @@
 A :class:`Strategy` changes one or more steps of the baseline protocol (cosine
 over one encoder's vectors of the text):
 
-* **scoring** -- cosine, CSLS, margin-ratio, margin-distance (:mod:`xlr.scoring`);
+* **scoring** -- cosine, CSLS, margin-ratio, margin-distance (:mod:`xlr.retrieval.scoring`);
 * **post-processing** of the embeddings, in order: ``center`` (per-language mean
-  centering, :func:`xlr.strategies.mean_center`) and/or ``procrustes``
+  centering, :func:`xlr.strategies.transforms.mean_center`) and/or ``procrustes``
   (orthogonal map of every language onto ``target_lang``,
-  :func:`xlr.strategies.procrustes_align`);
+  :func:`xlr.strategies.transforms.procrustes_align`);
 * **input**: ``text`` or ``title+text``;
-* **fusion** of several encoders (:mod:`xlr.fusion`), or a different encoder
+* **fusion** of several encoders (:mod:`xlr.strategies.fusion`), or a different encoder
   altogether (e.g. a fine-tuned ``st:<folder>``).
 
 The split (:class:`Split`, resolved by :func:`plan_split`): the *evaluated*
@@ -18,10 +18,10 @@ ids among a given list); every corpus id outside the union of the evaluated
 ids is a *fit* id.  Centering means and Procrustes maps are fitted on the
 documents with fit ids only, per role (query/document vectors), so no
 evaluated document leaks into a fit.  Scoring rules fit nothing (CSLS/margin
-take r_S from the direction's own query documents, as in :mod:`xlr.ranks`).
+take r_S from the direction's own query documents, as in :mod:`xlr.retrieval.ranks`).
 
 Entry points: :func:`run_strategy` (one strategy -> ``DirectionResult`` list,
-rows labelled with :func:`xlr.evaluate.model_label`) and
+rows labelled with :func:`xlr.retrieval.evaluate.model_label`) and
 :func:`run_strategies` (baseline + every strategy + paired significance,
 see :class:`StrategyReport`).
 """
@@ -300,7 +300,7 @@ def run_strategy(
 
 @dataclass(frozen=True, eq=False)
 class StrategyReport:
-    """Baseline, every strategy run, and each strategy's :class:`~xlr.compare.Comparison` with it."""
+    """Baseline, every strategy run, and each strategy's :class:`~xlr.stats.compare.Comparison` with it."""
 
     corpus: str
     plan: SplitPlan
@@ -314,7 +314,7 @@ class StrategyReport:
 
     @property
     def results(self) -> list[DirectionResult]:
-        """Every DirectionResult (baseline first), e.g. for :func:`xlr.evaluate.results_table`."""
+        """Every DirectionResult (baseline first), e.g. for :func:`xlr.retrieval.evaluate.results_table`."""
         return [r for run in (self.baseline, *self.runs) for r in run.results]
 
 
@@ -341,7 +341,7 @@ def run_strategies(
     strategy is compared with the baseline query by query: per direction a paired
     bootstrap 95 % interval and a McNemar (recall@k) or permutation (MRR) test, Holm
     across the directions of that strategy and metric (not across strategies), and a
-    verdict (:func:`xlr.stats.verdict`).  An int ``random_state`` gives every strategy
+    verdict (:func:`xlr.stats.compare.verdict`).  An int ``random_state`` gives every strategy
     the same seed (each comparison is reproducible on its own); a Generator is spawned.
     """
     enc = _as_mapping(encoders)

@@ -72,7 +72,7 @@ class Strategy:
         return "+".join(parts) or "baseline"
 
     def label(self, baseline_encoder: str, encoders: Sequence[str] = ()) -> str:
-        """The model name of the result rows (via :func:`xlr.evaluate.model_label`)."""
+        """The model name of the result rows (via :func:`xlr.retrieval.evaluate.model_label`)."""
         names = tuple(self.encoders) or (tuple(encoders) if self.fusion else (baseline_encoder,))
         extra = list(self.post) + ([self.fusion.label] if self.fusion else [])
         # model_label reads only the scoring and the text field of the spec

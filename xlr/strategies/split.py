@@ -1,4 +1,4 @@
-"""The evaluated/fit split of the linked ids (see :mod:`xlr.pipeline`).
+"""The evaluated/fit split of the linked ids (see :mod:`xlr.strategies.runner`).
 
 The *evaluated* ids of a direction ``s->t`` are its first N linked ids in corpus
 order (``Split(first=N)``), or its linked ids among a given list
