@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from strategy_fakes import synthetic_app
 
+from tests.dashboard.test_hostile_corpus import check as check_hostile
+from tests.dashboard.test_hostile_corpus import hostile_app  # noqa: F401 (a fixture)
+from tests.dashboard.test_hostile_corpus import settle as settle_hostile
 from xlr.dashboard.view_state import (
     MATRIX_ABOVE,
     OverviewView,
@@ -93,3 +98,19 @@ def test_large_results_build_the_downloads_on_click_not_on_every_rerun(tmp_path,
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert calls == [] and {b.proto.label for b in app.get("download_button")} == {"Download CSV", "Download JSON"}
+
+
+def test_hostile_corpus_renders_as_text_in_the_matrix_view(hostile_app):  # noqa: F811 (the imported fixture)
+    hostile_app.query_params.update({"ov_view": "matrix", "ov_find": "evil"})
+    at = settle_hostile(hostile_app)
+    assert at.radio(key="ov.view").value == "matrix"
+    assert at.get("plotly_chart"), "the matrix was drawn"
+    check_hostile(at, "overview matrix view")
+    labels = [  # plotly's JSON writes "<" as \u003c, so read the labels back rather than search the text
+        str(v)
+        for el in at.get("plotly_chart")
+        for trace in json.loads(el.proto.spec)["data"]
+        for axis in ("x", "y")
+        for v in trace.get(axis) or []
+    ]
+    assert any("xx" in v for v in labels) and not any("<b>" in v for v in labels)
