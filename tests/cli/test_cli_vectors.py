@@ -86,3 +86,10 @@ def test_price_refuses_backend_flags(fake_data, capsys):
     rc = main(["price", "--dataset", str(path), "--model", "fake0", "--candidate-setting", "onnx/int8",
                "--backend", "onnx", "--no-progress"])  # fmt: skip
     assert rc != 0 and "--candidate-setting, not --backend" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--pool", "all"], ["--query-pool", "en"]])
+def test_vectors_refuse_the_views_they_do_not_apply_to(fake_data, capsys, flags):
+    path, tmp = fake_data
+    rc = main(["eval", "--dataset", str(path), "--model", "fake0", "--no-progress", "--vectors", "int8", *flags])
+    assert rc != 0 and "not to --query-pool or --pool all" in capsys.readouterr().err

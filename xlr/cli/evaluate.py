@@ -160,6 +160,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for flag, value in (("--trec-run", args.trec_run), ("--mteb-json", args.mteb_json)):
         if value is not None and len(args.model) != 1:
             raise ValueError(f"{flag} writes one encoder's results: give one --model")
+    if args.vectors != "float32" and (args.query_pool or args.pool == "all"):
+        raise ValueError("--vectors int8/ubinary applies to the directions' pools, not to --query-pool or --pool all")
     if args.query_pool:
         if any(v is not None for v in (args.trec_run, args.trec_qrels, args.mteb_json)):
             raise ValueError("--trec-run, --trec-qrels and --mteb-json apply to directions, not to --query-pool")
