@@ -93,3 +93,10 @@ def test_vectors_refuse_the_views_they_do_not_apply_to(fake_data, capsys, flags)
     path, tmp = fake_data
     rc = main(["eval", "--dataset", str(path), "--model", "fake0", "--no-progress", "--vectors", "int8", *flags])
     assert rc != 0 and "not to --query-pool or --pool all" in capsys.readouterr().err
+
+
+def test_finetune_refuses_an_exported_backend(fake_data, capsys):
+    path, tmp = fake_data
+    rc = main(["finetune", "--dataset", str(path), "--model", "fake0", "--backend", "onnx", "--no-progress",
+               "--output", str(tmp / "ft")])  # fmt: skip
+    assert rc != 0 and "finetune trains with torch" in capsys.readouterr().err

@@ -175,6 +175,8 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
 def _cmd_finetune(args: argparse.Namespace) -> int:
     from xlr.strategies.finetune import FinetuneSpec, finetune
 
+    if getattr(args, "backend", None) not in (None, "torch"):
+        raise ValueError("finetune trains with torch; leave out --backend (evaluate the result with --backend later)")
     data = load_data(args)
     corpus = data.corpus
     directions = directions_from(args, corpus)
