@@ -53,3 +53,28 @@ def test_ctrl_c_during_ray_encoding_cancels_and_writes_nothing(tmp_path: Path) -
     err = err_path.read_text(encoding="utf-8")
     assert rc == 130 and "xlr: interrupted" in err, err[-2000:]
     assert not out.exists() and not list(tmp_path.glob(".out.json.*"))
+
+
+def test_ctrl_c_while_ray_starts_shuts_the_half_started_ray_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C inside ``ray.init`` used to leave Ray half started; the process then crashed at exit
+    (status -11 instead of 130).  The session shuts Ray down whatever stops its start."""
+    from xlr.engines import ray_engine
+
+    calls: list[str] = []
+
+    class FakeRay:
+        def is_initialized(self) -> bool:
+            return False
+
+        def init(self, **kwargs: object) -> None:
+            calls.append("init")
+            raise KeyboardInterrupt
+
+        def shutdown(self) -> None:
+            calls.append("shutdown")
+
+    monkeypatch.setattr(ray_engine, "require_ray", FakeRay)
+    with pytest.raises(KeyboardInterrupt):
+        with ray_engine.ray_session(ray_engine.RaySpec()):
+            pass
+    assert calls == ["init", "shutdown"]

@@ -124,7 +124,8 @@ def _project_root() -> str | None:
 
 @contextlib.contextmanager
 def ray_session(spec: RaySpec) -> Iterator[Any]:
-    """Use the Ray already initialised in this process, or start/join one and shut it down afterwards."""
+    """Use the Ray already initialised in this process, or start/join one and shut it down afterwards
+    (also when its start fails or is interrupted by Ctrl-C)."""
     ray = require_ray()
     if ray.is_initialized():
         yield ray
@@ -146,7 +147,11 @@ def ray_session(spec: RaySpec) -> Iterator[Any]:
                 logging_level=logging.WARNING,
             )
     except (ConnectionError, RuntimeError) as exc:
+        ray.shutdown()
         raise RayUnavailable(f"cannot start or reach Ray at {spec.address or 'local'}: {exc}") from exc
+    except BaseException:  # Ctrl-C while Ray starts: a half-started Ray crashed the process at exit
+        ray.shutdown()
+        raise
     try:
         yield ray
     finally:
