@@ -6,6 +6,8 @@ and within the server's cap, the key never shown, odd URL parameters a sentence,
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st_
 from strategy_fakes import synthetic_app
 
 from tests.dashboard.test_app import ok
@@ -200,3 +202,39 @@ def test_url_state_reloads_any_direction_as_the_same_view(custom):
     assert warnings == [] and back.directions == "custom" and back.custom == custom
     old, _ = initial_settings({}, {"directions": "ar-en,de:en"}, "tatoeba")  # links written before still read
     assert old.custom == ("ar->en", "de->en")
+
+
+PIECES = [*"ab-_>:,./~%0123456789 ²١\x00\x1b\u202e", "->", "all", "to-en", "cuda:", "openai:", "st:/", "fp16"]
+PARAM_TEXT = st_.lists(st_.sampled_from(PIECES), max_size=12).map("".join)
+PARAMS = st_.dictionaries(
+    st_.sampled_from(["dataset", "models", "k", "directions", "first", "lenient", "device", "precision"]),
+    PARAM_TEXT,
+    max_size=8,
+)
+
+
+def _fuzz_params(params, allow: bool) -> None:
+    from xlr.dashboard.policy import ServePolicy
+    from xlr.dashboard.state import initial_settings, settings_params
+
+    policy = ServePolicy(paths=allow, api=allow)
+    s, warnings = initial_settings({}, params, "tatoeba", policy)
+    assert all("\n" not in w for w in warnings)
+    if not allow:
+        assert s.dataset == "tatoeba" or s.dataset in ("wiki6", "xquad")
+        assert not any(m.startswith("openai:") for m in s.models)
+    again, more = initial_settings({}, settings_params(s), "tatoeba", policy)
+    assert again == s, (params, settings_params(s), more)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PARAMS, st_.booleans())
+def test_fuzz_url_parameters_give_settings_that_reload_as_themselves(params, allow):
+    _fuzz_params(params, allow)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PARAMS, st_.booleans())
+def test_fuzz_url_parameters_slow(params, allow):
+    _fuzz_params(params, allow)

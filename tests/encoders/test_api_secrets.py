@@ -121,3 +121,15 @@ def test_settings_refuse_infinite_timeouts():
         ApiSettings(timeout=float("inf"))
     with pytest.raises(ValueError, match="total_timeout"):
         ApiSettings(total_timeout=float("nan"))
+
+
+def test_library_cost_checks_refuse_nan_and_negative_limits_and_prices():
+    from xlr.encoders.api_cost import BudgetError, PriceError, estimate_cost
+
+    est = estimate_cost("openai:text-embedding-3-small", "text-embedding-3-small", ["abcd"])
+    for bad in (float("nan"), -1.0, float("-inf")):
+        with pytest.raises(BudgetError, match="limit"):
+            est.check(bad)
+    for bad in (float("nan"), -0.5, float("inf")):
+        with pytest.raises(PriceError, match="price"):
+            estimate_cost("openai:m", "m", ["abcd"], prices={"m": bad})

@@ -165,8 +165,8 @@ def _directions_param(custom: Sequence[str]) -> str:
     ``.`` and letters kept), so any code (``zh-TW``, ``a:b``, ``x,y``) reads back as itself."""
     parts = []
     for label in custom:
-        d = Direction.parse(label)
-        parts.append(f"{quote(d.source, safe='-_.')}->{quote(d.target, safe='-_.')}")
+        source, _, target = label.partition("->")  # a source never holds "->" (:func:`_read_directions`)
+        parts.append(f"{quote(source, safe='-_.')}->{quote(target, safe='-_.')}")
     return ",".join(parts)
 
 
@@ -179,7 +179,7 @@ def _read_directions(text: str) -> tuple[str, ...]:
             continue
         src, sep, tgt = part.partition("->")
         d = Direction(unquote(src).strip(), unquote(tgt).strip()) if sep else Direction.parse(part)
-        if not d.source or not d.target:
+        if not d.source or not d.target or "->" in d.source:
             raise ValueError(f"cannot read direction {part!r}: write it as source->target, e.g. ar->en")
         out.append(d.label)
     return tuple(out)
@@ -230,7 +230,10 @@ def initial_settings(
             s = Settings(value)
         else:
             try:
-                s = Settings(str(Path(value).expanduser().resolve()))
+                path = str(Path(value).expanduser().resolve())
+                if path != path.strip():
+                    raise ValueError("a path that starts or ends with a space")
+                s = Settings(path)
             except (RuntimeError, OSError, ValueError):
                 warnings.append(f"{where}: {value!r} is not a path this server can read")
     if got := pick("models", "XLR_DEFAULT_MODELS"):
@@ -246,7 +249,7 @@ def initial_settings(
         if got[0].lower() in ("all", "0"):
             first = None
         elif (n := _count(got[0])) is not None:
-            first = n
+            first = n or None  # "00": all, as "0"
         else:
             warnings.append(
                 f"{got[1]} must be a positive integer or 'all' (ASCII digits, at most 1000000), got {got[0]!r}"
@@ -264,6 +267,8 @@ def initial_settings(
         else:
             try:
                 custom = _read_directions(got[0])
+                if not custom:
+                    raise ValueError(f"no direction in {got[0]!r}")
                 mode = "custom"
             except ValueError as exc:
                 warnings.append(f"{got[1]}: {exc}")

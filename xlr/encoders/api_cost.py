@@ -100,6 +100,10 @@ class CostEstimate:
         """Raise :class:`BudgetError` when ``max_usd`` is set and the estimate is over it or unknown."""
         if max_usd is None:
             return
+        if not (math.isfinite(max_usd) and max_usd >= 0):
+            raise BudgetError(
+                f"the cost limit must be a finite number of dollars >= 0, got {max_usd!r}; nothing was sent"
+            )
         if self.usd is None:
             raise BudgetError(
                 f"{self.model}: the cost cannot be estimated ({self.price_source}), so the limit "
@@ -134,6 +138,11 @@ def estimate_cost(
     """
     texts = list(texts)
     tokens = sum(estimate_tokens(t) for t in texts)
+    for key, value in (prices or {}).items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise PriceError(
+                f"the price of {key!r} must be a finite number of USD per million tokens >= 0, got {value!r}"
+            )
     table = _price_table(prices)
     if model in table:
         per_m: float | None = table[model]
