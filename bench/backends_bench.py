@@ -127,6 +127,21 @@ def _corpus(args: argparse.Namespace) -> Any:
 
 
 def quality(args: argparse.Namespace) -> dict[str, Any]:
+    corpus = _corpus(args)
+    # One thread for every engine here (torch included): the speed column compares engines, not
+    # how each copes with a loaded machine (the cold section keeps everyone's defaults).
+    old_threads = os.environ.get("XLR_THREADS")
+    os.environ["XLR_THREADS"] = "1"
+    try:
+        return _quality(args, corpus)
+    finally:
+        if old_threads is None:
+            os.environ.pop("XLR_THREADS", None)
+        else:
+            os.environ["XLR_THREADS"] = old_threads
+
+
+def _quality(args: argparse.Namespace, corpus: Any) -> dict[str, Any]:
     from xlr.encoders.cache import EmbeddingCache
     from xlr.encoders.device import Runtime
     from xlr.encoders.registry import load_encoder
@@ -134,9 +149,8 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
     from xlr.retrieval.directions import Direction
     from xlr.retrieval.evaluate import EvalSpec
 
-    corpus = _corpus(args)
     spec = EvalSpec(tuple(Direction(lang, "en") for lang in corpus.languages if lang != "en"), first=args.first)
-    out: dict[str, Any] = {"n_directions": len(spec.directions), "first": args.first, "comparisons": {}}
+    out: dict[str, Any] = {"n_directions": len(spec.directions), "first": args.first, "threads": 1, "comparisons": {}}
     with tempfile.TemporaryDirectory(prefix="xlr-bench-quality-") as tmp:
         cache = EmbeddingCache(Path(tmp) / "c")
 
@@ -220,9 +234,48 @@ def vectors(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _markdown(results: dict[str, Any]) -> str:
+    """Tables of the three sections (the figures docs/encoding.md quotes)."""
     lines = ["# Backends and precisions (issue 20)", "", f"Machine: {results['machine']}", ""]
-    for name, sec in results["sections"].items():
-        lines += [f"## {name}", "", "```json", json.dumps(sec, indent=1, ensure_ascii=False), "```", ""]
+    sec = results["sections"]
+    if "cold" in sec:
+        c = sec["cold"]
+        lines += [f"## Cold eval, {c['n_texts']} texts, whole processes ({c['rounds']} alternating rounds)", ""]
+        lines += ["| run | wall s | CPU s | speed-up (wall) | speed-up (CPU) |", "|---|---|---|---|---|"]
+        for name, r in c["runs"].items():
+            lines.append(
+                f"| {name} | {r['wall_s']} | {r['cpu_s']} | {r['speedup_wall_vs_plain']} | {r['speedup_cpu_vs_plain']} |"
+            )
+        lines += ["", f"One-time exports (s): {c['export_once_s']}; load average {c['load_average_before_after']}", ""]
+    if "quality" in sec:
+        q = sec["quality"]
+        names = list(q["comparisons"])
+        lines += [f"## recall@1 delta vs torch fp32 / float32, first {q['first']} ids (* = significant, Holm)", ""]
+        lines += ["| direction | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        rows = {n: {f"{d['source']}->{d['target']}": d for d in q["comparisons"][n]["directions"]} for n in names}
+        for direction in rows[names[0]]:
+            cells = []
+            for n in names:
+                d = rows[n][direction]
+                cells.append(f"{d['delta']:+.3f}{'*' if d['effect'] != 'no significant change' else ''}")
+            lines.append(f"| {direction} | " + " | ".join(cells) + " |")
+        for key in ("max_abs_delta", "mean_delta", "within_0.01"):
+            lines.append(f"| {key} | " + " | ".join(str(q["comparisons"][n][key]) for n in names) + " |")
+        lines.append(
+            "| texts/s (base -> cand) | "
+            + " | ".join(
+                f"{q['comparisons'][n]['speed'][0]['texts/s']} -> {q['comparisons'][n]['speed'][1]['texts/s']}"
+                for n in names
+            )
+            + " |"
+        )
+        lines += ["", f"Load average {q['load_average_before_after']}", ""]
+    if "vectors" in sec:
+        v = sec["vectors"]
+        lines += [f"## Vectors: {v['queries']} x {v['pool']} de->en, dim {v['dim']} (best of 3)", ""]
+        lines += ["| vectors | bytes/vector | rank s | recall@1 |", "|---|---|---|---|"]
+        for name, r in v["rows"].items():
+            lines.append(f"| {name} | {r['bytes_per_vector']} | {r['rank_s']} | {r['recall@1']} |")
+        lines += ["", f"Load average {v['load_average_before_after']}", ""]
     return "\n".join(lines)
 
 
