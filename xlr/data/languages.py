@@ -148,6 +148,7 @@ def _unknown(written: str) -> LanguageInfo:
     return LanguageInfo(written, low, low, "", False, "", written, UNKNOWN, UNKNOWN, False)
 
 
+@lru_cache(maxsize=4096)
 def match_key(code: str) -> str:
     """A key equal for two codes of the same language and script, for dictionaries and filters.
 
