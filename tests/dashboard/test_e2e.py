@@ -192,7 +192,7 @@ def run_query(page, text: str) -> None:
     """Submit a query and wait until the page shows its (new) results."""
     before = page.evaluate(TABLE_JS)
     page.get_by_label("Query (any language)").fill(text)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     echo = page.locator('[data-testid="stText"]').filter(has_text=text.strip())
     echo.first.wait_for(timeout=120_000)  # the page echoes the query it answers (as plain text)
     page.wait_for_function(f"b => ({TABLE_JS})() !== b", arg=before, timeout=120_000)
@@ -411,15 +411,21 @@ def test_xquad_search_fits_and_encoding_never_blocks(fresh_server, shared_data):
             # choosing the whole corpus states its cost before anything is encoded
             page.get_by_text("Whole corpus", exact=True).first.click()
             page.get_by_label("Query (any language)").fill("Which river flows through the rainforest?")
-            page.get_by_role("button", name="Search").click()
+            page.get_by_role("button", name="Search", exact=True).click()
             page.get_by_text("encodes it first").wait_for(timeout=120_000)
             settle(page)
             assert page.locator('[data-testid="stProgress"]').count() == 0
             assert page.get_by_role("button", name=re.compile(r"^Encode the pool")).count() == 1
             assert "0 texts/s" not in page.locator('[data-testid="stMain"]').inner_text()
             shot(page, "8a-xquad-search-cost")
-            page.get_by_text("Whole corpus", exact=True).first.click()
-            run_query(page, "Which river flows through the rainforest?")
+            page.get_by_text("Whole corpus", exact=True).first.click()  # back to the selection (10 ids)
+            page.get_by_role("button", name="Search", exact=True).click()
+            page.get_by_text("encodes it first").wait_for(timeout=120_000)  # not encoded yet either: its cost
+            page.get_by_role("button", name=re.compile(r"^Encode the pool")).click()
+            echo = page.locator('[data-testid="stText"]').filter(has_text="Which river flows")
+            echo.first.wait_for(timeout=240_000)
+            page.locator('[data-testid="stTable"]').first.wait_for(timeout=240_000)
+            settle(page)
             height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             assert height < 3000, height
             assert page.get_by_role("tab").count() == 2

@@ -121,3 +121,34 @@ def test_embedding_map_traces():
     assert "<script>" not in all_text(fig)
     with pytest.raises(ValueError, match="highlight"):
         figures.embedding_map(xy, langs, ids, ids, highlight=np.ones(3, bool))
+
+
+def test_bar_labels_never_overlap_each_other_or_the_error_bars():
+    """Issue 19: value labels outside grouped bars overlapped ("0.960.96") and the error bars."""
+    import pandas as pd
+
+    from xlr.report.figures import metric_bars
+
+    table = pd.DataFrame(
+        [
+            {"model": m, "source": s, "target": "en", "metric": "recall@1", "value": 0.96, "n_queries": 30}
+            for s in ("ar", "de")
+            for m in ("e5-small", "use-m3")
+        ]
+    )
+    fig = metric_bars(table)
+    assert all(t.textposition == "inside" for t in fig.data)
+    assert fig.layout.uniformtext.mode == "hide"  # a label that does not fit is left out, never overlapped
+
+
+def test_languages_get_distinct_colour_blind_safe_colours():
+    import numpy as np
+
+    from xlr.report.figures import LANGUAGE_COLOURS, embedding_map
+
+    langs = [f"l{i:02d}" for i in range(12)]
+    fig = embedding_map(
+        np.random.default_rng(0).normal(size=(24, 2)), langs * 2, [str(i) for i in range(24)], ["t"] * 24
+    )
+    colours = [t.marker.color for t in fig.data if t.mode == "markers"]
+    assert len(colours) == 12 and len(set(colours)) == 12 and set(colours) <= set(LANGUAGE_COLOURS)

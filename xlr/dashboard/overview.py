@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from xlr.dashboard import matrix_view, ui, url
+from xlr.dashboard import matrix_view, mixed_view, ui, url
 from xlr.dashboard import resources as res
 from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
@@ -21,7 +20,6 @@ from xlr.report.sanitize import markdown_cell, markdown_frame
 from xlr.retrieval.directions import Direction
 from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.metrics import metric_names
-from xlr.retrieval.mixed_pool import GOLD_MODES, MixedPoolResult, mixed_pool, mixed_pool_table
 from xlr.retrieval.results import EvalResults
 
 __all__ = ["HELP", "page"]
@@ -131,7 +129,8 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> En
         st.warning(
             ui.literal(
                 f"At the ceiling (≥ 0.99 for every encoder): {', '.join(comp.ceiling)}. These rows cannot tell "
-                "encoders apart: raise First N, pick harder directions (ar, el, zh) or a larger pool."
+                "encoders apart: raise First N, pick harder directions (ar, el, zh) or a larger pool, or see "
+                f"“{mixed_view.TITLE.split(':')[0]}” below (every language's documents at once), which does."
             )
         )
     flagged = comp.cells[comp.cells["unsupported"] != ""]
@@ -148,51 +147,6 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> En
             )
         )
     return comp
-
-
-@st.cache_data(show_spinner="Ranking the mixed pools…", max_entries=16)
-def _mixed(
-    dkey: DataKey, key: str, model: str, pairs: tuple[tuple[str, str], ...], first: int | None, gold: str
-) -> pd.DataFrame:
-    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, key)
-    with res.lock_of(emb):
-        out: list[MixedPoolResult] = [
-            mixed_pool(corpus, emb.vectors, Direction(s, t), first=first, gold=gold, model=model) for s, t in pairs
-        ]
-    return mixed_pool_table(out, (1, 10))
-
-
-def _mixed_pool(ctx: Context) -> None:
-    with st.expander("Mixed-language pool: every language's documents at once (same-language bias)"):
-        st.caption(
-            "Each source language is searched against all documents of the first N linked ids in every language "
-            "(the query itself left out). Top-1 own language = the same-language bias."
-        )
-        gold = st.radio(
-            "Gold",
-            GOLD_MODES,
-            key="ov.mixed_gold",
-            horizontal=True,
-            format_func={"target": "the target-language document", "any": "any linked document"}.get,
-        )
-        if not st.toggle("Evaluate the mixed pool", key="ov.mixed"):
-            return
-        corpus = ctx.data.corpus
-        pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
-        tables, jobs = [], []
-        for model in ctx.models:
-            ids = ctx.ids
-            pos = np.asarray([i for i, d in enumerate(corpus.documents) if d.id in set(ids)], dtype=np.int64)
-            qpos = np.concatenate([corpus.positions(s) for s, _ in pairs])
-            key = ctx.key(model)
-            job = ui.prepare(ctx.dkey, key, [(pos, "document"), (qpos[np.isin(qpos, pos)], "query")])
-            if job is not None:
-                jobs.append(job)
-                continue
-            tables.append(_mixed(ctx.dkey, key, model, pairs, ctx.spec.first, gold))
-        ui.show_jobs(jobs)
-        if tables:
-            st.dataframe(pd.concat(tables, ignore_index=True), hide_index=True, key="ov.mixed_table")
 
 
 def page() -> None:
@@ -232,7 +186,7 @@ def page() -> None:
     if matrix_view.choose_view(ctx, results) == "matrix":
         _dropped_note(ctx, results)
         matrix_view.render(ctx, results, table, metric)
-        _mixed_pool(ctx)
+        mixed_view.render(ctx)
         return
     matrix_view.sync_table(results)
     with ui.guard():
@@ -244,7 +198,7 @@ def page() -> None:
     if right is not None:
         for i, model in enumerate(dict.fromkeys(table["model"])):
             right.plotly_chart(figures.direction_heatmap(table, model, metric), key=f"ov.heat.{i}")
-    _mixed_pool(ctx)
+    mixed_view.render(ctx, expanded=bool(comp.ceiling))
 
 
 DEFER_DOWNLOADS_ABOVE = 200_000

@@ -20,12 +20,31 @@ from xlr.report.sanitize import html_text as inert
 __all__ = [
     "direction_heatmap",
     "embedding_map",
+    "LANGUAGE_COLOURS",
     "inert",
     "metric_bars",
     "similarity_heatmap",
 ]
 
 _FONT = "Noto Sans, Segoe UI, Arial, sans-serif"
+LANGUAGE_COLOURS = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#EE7733",
+    "#888888",
+    "#000000",
+)
+"""One colour per language (in sorted order, then repeated): Paul Tol's *muted* scheme (9 colours
+designed to stay distinct under the common colour-vision deficiencies), plus his vibrant orange,
+grey and black, legible on light and dark backgrounds alike (issue 19: 7 pastel defaults, ar/en/es
+and el/zh hard to tell apart)."""
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -82,7 +101,8 @@ def metric_bars(table: pd.DataFrame, metric: str = "recall@1", *, intervals: pd.
                 orientation="h" if many else "v",
                 name=inert(model),
                 text=[f"{v:.2f}" for v in part["value"]],
-                textposition="outside",
+                textposition="inside",  # outside, grouped labels ran into each other and the error bars
+                insidetextanchor="start",
                 customdata=part["n_queries"],
                 hovertemplate=(
                     f"%{{{'y' if many else 'x'}}}<br>{inert(model)}: {metric} = %{{{'x' if many else 'y'}:.3f}}"
@@ -90,6 +110,7 @@ def metric_bars(table: pd.DataFrame, metric: str = "recall@1", *, intervals: pd.
                 ),
             )
         )
+    fig.update_layout(uniformtext=dict(minsize=9, mode="hide"))  # a label that does not fit is left out
     value_axis = dict(title=metric, range=[0, 1.08])
     if many:
         fig.update_layout(
@@ -265,7 +286,7 @@ def embedding_map(
                 line=dict(color="rgba(120,120,120,0.35)", width=1),
             )
         )
-    for lang in sorted(set(langs)):
+    for i, lang in enumerate(sorted(set(langs))):
         sel = langs_a == lang
         fig.add_trace(
             go.Scatter(
@@ -275,7 +296,7 @@ def embedding_map(
                 name=inert(lang),
                 text=list(text[sel]),
                 hovertemplate="%{text}<extra></extra>",
-                marker=dict(size=7, opacity=0.8),
+                marker=dict(size=7, opacity=0.85, color=LANGUAGE_COLOURS[i % len(LANGUAGE_COLOURS)]),
             )
         )
     if highlight is not None:
