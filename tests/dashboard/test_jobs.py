@@ -207,7 +207,7 @@ def test_an_encoding_child_does_not_rerun_the_page_script(tmp_path, monkeypatch)
     import sys
     import types
 
-    from xlr.dashboard.jobs import _start_without_main
+    from xlr.dashboard.child import start_without_main
 
     marker = tmp_path / "page-ran"
     page = tmp_path / "page.py"
@@ -216,7 +216,7 @@ def test_an_encoding_child_does_not_rerun_the_page_script(tmp_path, monkeypatch)
     fake_main.__file__ = str(page)
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
     proc = mp.get_context("spawn").Process(target=print, args=("child ran",), daemon=True)
-    _start_without_main(proc)
+    start_without_main(proc)
     proc.join(60)
     assert proc.exitcode == 0 and not marker.exists()
     assert fake_main.__spec__ is None  # put back

@@ -15,22 +15,19 @@ Cancel stops at the next batch (the progress callback raises :class:`EncodingSto
 
 from __future__ import annotations
 
-import importlib.machinery
 import logging
 import multiprocessing as mp
-import os
-import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from xlr.dashboard.child import ChildFailed, encode_worker, start_without_main
 from xlr.dashboard.rates import RateBook, duration_text, rate_text
 from xlr.encoders.base import Progress, Role
-from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
 __all__ = ["GRACE", "EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker", "missing_texts"]
@@ -47,6 +44,8 @@ at equal priority)."""
 GRACE = 60.0
 """Seconds a running job goes on after the last page showing it stopped refreshing (a closed tab)."""
 REAP_EVERY = 5.0
+MAX_FINISHED = 16
+"""Finished jobs a board remembers (the most recent; like the dashboard's 16 cached embeddings objects)."""
 
 
 class EncodingStopped(RuntimeError):
@@ -92,8 +91,14 @@ class Job:
         chunk: int = CHUNK,
         encoder_name: str = "",
         rates: RateBook | None = None,
+        on_finish: Callable[[Job], None] | None = None,
     ) -> None:
-        self.label, self.emb, self.lock, self.chunk = label, emb, lock, chunk
+        self.label, self.lock, self.chunk = label, lock, chunk
+        self.emb: CorpusEmbeddings | None = emb
+        """The embeddings it fills; ``None`` once done (a finished job pins no vectors)."""
+        self._emb_ref = weakref.ref(emb)
+        self._on_finish = on_finish
+        self.finished_at = 0.0
         self.encoder_name, self.rates = encoder_name, rates
         self.keep_running = False
         """``True``: the job goes on when no session watches it (:meth:`JobBoard.reap` leaves it alone)."""
@@ -110,6 +115,19 @@ class Job:
 
     def cancel(self) -> None:
         self.cancel_event.set()
+
+    def embeddings(self) -> CorpusEmbeddings | None:
+        """The embeddings this job filled while anything else still holds them (``None`` after)."""
+        return self.emb if self.emb is not None else self._emb_ref()
+
+    def _finish(self) -> None:
+        """A done job drops its arrays and embeddings (they live on only where a page keeps them); a
+        cancelled or failed one keeps them for Resume. The board then forgets the oldest finished jobs."""
+        if self.state == "done":
+            self.emb, self.needs = None, []
+        self.finished_at = time.monotonic()
+        if self._on_finish is not None:
+            self._on_finish(self)
 
     def snapshot(self) -> JobSnapshot:
         elapsed = max(time.monotonic() - self._started, 1e-9)
@@ -128,58 +146,60 @@ class Job:
         return progress
 
     def _run(self) -> None:
+        emb = self.emb
+        assert emb is not None  # a job runs once, before it finishes
         try:
             plan, lacking = [], 0
             for positions, role in self.needs:
-                texts = self.emb.corpus.texts(positions, field=self.emb.text_field)
-                missing = missing_texts(self.emb, texts, role)
+                texts = emb.corpus.texts(positions, field=emb.text_field)
+                missing = missing_texts(emb, texts, role)
                 absent = set(missing)
                 lacking += sum(t in absent for t in texts)
                 plan.append((positions, role, missing))
             self.done = self.total - lacking  # a resumed job starts where the cancelled one stopped
             for positions, role, missing in plan:
                 began = time.monotonic()
-                if missing and self.encoder_name and _loadable(self.emb):
+                if missing and self.encoder_name and _loadable(emb):
                     try:
-                        self._encode_elsewhere(missing, role, self.done)
+                        self._encode_elsewhere(emb, missing, role, self.done)
                     except ChildFailed as exc:  # e.g. an encoder registered at run time only: encode here
                         _LOG.warning("%s; encoding in the server process instead", exc)
-                    with self.lock:  # the child wrote the disk cache: read it afresh
-                        self.emb.cache = EmbeddingCache(self.emb.cache.root)
+                    with self.lock:  # the child wrote the disk cache: index its new shards (only those)
+                        emb.cache.refresh(emb.encoder, role)
                 for start in range(0, positions.size, self.chunk):
                     if self.cancel_event.is_set():
                         raise EncodingStopped(f"{self.label}: cancelled")
                     with self.lock:
                         self._last = 0
-                        self.emb.progress = self._progress(self.done)
+                        emb.progress = self._progress(self.done)
                         try:
-                            self.emb.ensure(positions[start : start + self.chunk], role)
+                            emb.ensure(positions[start : start + self.chunk], role)
                         finally:
-                            self.emb.progress = None
+                            emb.progress = None
                 if missing and self.rates is not None:  # refine the rate of this encoder on such texts
-                    self.rates.record(
-                        self.encoder_name or self.emb.encoder.identity.name, missing, time.monotonic() - began
-                    )
+                    self.rates.record(self.encoder_name or emb.encoder.identity.name, missing, time.monotonic() - began)
             self.done, self.state = self.total, "done"
         except EncodingStopped:
             self.state = "cancelled"
         except Exception as exc:  # noqa: BLE001 - any failure ends the job; the page shows it, the log has it
             _LOG.exception("encoding job %s failed", self.label)
             self.state, self.error = "failed", " ".join(str(exc).split()) or type(exc).__name__
+        finally:
+            self._finish()
 
-    def _encode_elsewhere(self, texts: list[str], role: Role, base: int) -> None:
+    def _encode_elsewhere(self, emb: CorpusEmbeddings, texts: list[str], role: Role, base: int) -> None:
         """Encode ``texts`` in a child process (its own interpreter: the server's threads keep the GIL),
         committing every ``chunk`` texts to the disk cache; cancel terminates the child."""
         ctx = mp.get_context("spawn")
         done = ctx.Value("q", 0)
         proc = ctx.Process(
             target=encode_worker,
-            args=(self.encoder_name, str(self.emb.cache.root), texts, role, self.chunk, self.emb.batch_size, done),
+            args=(self.encoder_name, str(emb.cache.root), texts, role, self.chunk, emb.batch_size, done),
             kwargs={"nice": 10 if len(texts) > LONG else 0},
             name=f"xlr-encode {self.label}",
             daemon=True,
         )
-        _start_without_main(proc)
+        start_without_main(proc)
         self.process = proc
         started = time.monotonic()
         while proc.is_alive():
@@ -196,65 +216,18 @@ class Job:
             raise ChildFailed(f"{self.label}: the encoding process exited with code {proc.exitcode}")
 
 
-_START_LOCK = threading.Lock()
-
-
-def _start_without_main(proc: Any) -> None:
-    """Start a ``spawn`` child that does not re-run the server's ``__main__`` (the page script being run).
-
-    Streamlit runs each page as a module named ``__main__`` with a ``__file__`` and no ``__spec__``;
-    ``multiprocessing`` would re-run that file in the child (as ``__mp_main__``), drawing the page
-    and starting jobs there. A main module whose spec is named ``__main__`` is left alone by
-    ``multiprocessing.spawn``; the worker needs nothing from it (its target lives in this module).
-    The spec is put back once the child has its start data.
-    """
-    with _START_LOCK:
-        main = sys.modules.get("__main__")
-        spec = getattr(main, "__spec__", None)
-        if main is not None and spec is None:
-            main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
-        try:
-            proc.start()
-        finally:
-            if main is not None and spec is None:
-                main.__spec__ = None
-
-
 def _loadable(emb: CorpusEmbeddings) -> bool:
     """Whether a fresh interpreter can load this encoder by name: xlr's own backends can; an encoder object
     made at run time elsewhere (a test double, a notebook class) cannot, and is run in the job's thread."""
     return type(emb.encoder).__module__.startswith("xlr.")
 
 
-class ChildFailed(RuntimeError):
-    """The encoding child process ended with an error (its traceback is on the server's stderr)."""
-
-
 def missing_texts(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
-    """The distinct ``texts`` the disk cache lacks for ``emb``'s encoder and ``role`` (nothing is encoded)."""
-    return EmbeddingCache(emb.cache.root).missing(emb.encoder, texts, role=role)
+    """The distinct ``texts`` the disk cache lacks for ``emb``'s encoder and ``role`` (nothing is encoded).
 
-
-def encode_worker(
-    name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any, nice: int = 0
-) -> None:
-    """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time,
-    ``nice`` steps below the server's CPU priority. ``name`` is an encoder key (name, device, precision:
-    :func:`~xlr.dashboard.state.encoder_key`), so the child's vectors land under the server's cache keys."""
-    from xlr.dashboard.state import encoder_from_key
-
-    if nice:
-        os.nice(nice)
-
-    encoder, cache = encoder_from_key(name), EmbeddingCache(root)
-    for start in range(0, len(texts), chunk):
-        part = texts[start : start + chunk]
-
-        def progress(n: int, total: int, start: int = start) -> None:
-            with done.get_lock():
-                done.value = start + n
-
-        cache.embed(encoder, part, role=role, batch_size=batch, progress=progress)
+    Asked of ``emb``'s own cache object (the dashboard shares one per cache folder), whose index per
+    namespace is brought up to date by reading only the shards published since it last looked."""
+    return emb.cache.missing(emb.encoder, texts, role=role)
 
 
 class JobBoard:
@@ -271,9 +244,11 @@ class JobBoard:
         grace: float = GRACE,
         clock: Callable[[], float] = time.monotonic,
         reaper: bool = True,
+        max_finished: int = MAX_FINISHED,
     ) -> None:
         self._jobs: dict[Hashable, Job] = {}
-        self._locks: dict[int, threading.Lock] = {}
+        self._locks: weakref.WeakKeyDictionary[CorpusEmbeddings, threading.Lock] = weakref.WeakKeyDictionary()
+        self.max_finished = max_finished
         self._guard = threading.Lock()
         self.rates, self.grace, self.clock = rates, grace, clock
         self._reaper: threading.Thread | None = None
@@ -312,8 +287,21 @@ class JobBoard:
             self._reaper.start()
 
     def lock_for(self, emb: CorpusEmbeddings) -> threading.Lock:
+        """The lock of one embeddings object (forgotten with the object)."""
         with self._guard:
-            return self._locks.setdefault(id(emb), threading.Lock())
+            return self._locks.setdefault(emb, threading.Lock())
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._jobs)
+
+    def _forget_finished(self, _job: Job | None = None) -> None:
+        """Keep the ``max_finished`` most recently finished jobs (running ones always stay)."""
+        with self._guard:
+            ended = sorted((j for j in self._jobs.values() if j.state != "running"), key=lambda j: j.finished_at)
+            for old in ended[: max(0, len(ended) - self.max_finished)]:
+                if self._jobs.get(old.key) is old:
+                    del self._jobs[old.key]
 
     def get(self, key: Hashable) -> Job | None:
         with self._guard:
@@ -333,10 +321,12 @@ class JobBoard:
         lock = self.lock_for(emb)
         with self._guard:
             job = self._jobs.get(key)
-            stale = job is not None and job.emb is not emb  # the embeddings object was evicted and rebuilt
+            stale = job is not None and job.embeddings() is not emb  # the embeddings object was evicted and rebuilt
             if job is not None and not stale and (job.state in ("running", "done") or not restart):
                 return job
-            job = Job(label, emb, lock, needs, encoder_name=encoder_name, rates=self.rates)
+            job = Job(
+                label, emb, lock, needs, encoder_name=encoder_name, rates=self.rates, on_finish=self._forget_finished
+            )
             job.key = key
             job.keep_running = keep_running
             job.watched_at = self.clock()
@@ -347,10 +337,13 @@ class JobBoard:
 
     def restart(self, job: Job) -> Job:
         """A fresh job for a cancelled or failed ``job`` (same documents); the running job itself otherwise."""
+        emb = job.embeddings()
+        if emb is None:  # a done job whose embeddings are gone: nothing to resume
+            return job
         return self.submit(
             job.key,
             job.label,
-            job.emb,
+            emb,
             job.needs,
             restart=True,
             encoder_name=job.encoder_name,

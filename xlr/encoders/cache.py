@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -122,6 +123,7 @@ class EmbeddingCache:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = user_path(root) if root is not None else default_cache_dir()
         self._namespaces: dict[str, Namespace] = {}
+        self._opening = threading.Lock()  # threads sharing this object open each namespace once
 
     def _bypass(self, why: str) -> bool:
         warnings.warn(
@@ -157,6 +159,10 @@ class EmbeddingCache:
 
     def _namespace(self, encoder: Encoder, role: Role) -> Namespace:
         key = encoder.identity.cache_key(role)
+        with self._opening:
+            return self._namespaces.get(key) or self._open_namespace(key, encoder, role)
+
+    def _open_namespace(self, key: str, encoder: Encoder, role: Role) -> Namespace:
         ns = self._namespaces.get(key)
         if ns is None:
             folder = self.root / key
@@ -181,14 +187,24 @@ class EmbeddingCache:
 
     def missing(self, encoder: Encoder, texts: Sequence[str], *, role: Role = "document") -> list[str]:
         """The distinct ``texts`` (as given, in first-seen order) whose vectors this cache lacks for
-        ``encoder`` and ``role``, as the cache's files stand when this object first opened the namespace.
+        ``encoder`` and ``role``, as the cache's files stand now.
 
+        The namespace's index is kept in memory and brought up to date first (:meth:`refresh`: only
+        shards published since the last look are read), so asking again costs no re-hashing.
         Nothing is encoded; texts are cut to the encoder's input limit first, exactly as :meth:`embed`
         does (which can load the encoder's tokenizer for texts that may be too long).
         """
         prepared, _ = prepare_texts(encoder, texts)
-        ns = self._namespace(encoder, role)
+        ns = self.refresh(encoder, role)
         return list(self._missing(ns, [text_key(t) for t in prepared], list(texts)).values())
+
+    def refresh(self, encoder: Encoder, role: Role = "document") -> Namespace:
+        """Read the shards another process (or another cache object) published in ``encoder``'s
+        namespace for ``role`` since this object last looked; shards already indexed are not read again.
+        Returns the namespace (opened on first use)."""
+        ns = self._namespace(encoder, role)
+        ns.refresh(repair=False)
+        return ns
 
     def embed(
         self,
