@@ -238,3 +238,14 @@ def test_fuzz_url_parameters_give_settings_that_reload_as_themselves(params, all
 @given(PARAMS, st_.booleans())
 def test_fuzz_url_parameters_slow(params, allow):
     _fuzz_params(params, allow)
+
+
+def test_a_served_dashboard_refuses_an_api_encoder_typed_in_the_sidebar(tmp_path, monkeypatch, fake):
+    served(monkeypatch)
+    at = _ok(_app(tmp_path, monkeypatch, OPENAI_API_KEY=KEY, XLR_OPENAI_BASE_URL=fake.url))
+    at.multiselect(key="w.models").set_value(["fake0", "openai:fake-model"])
+    _ok(at)
+    errors = " ".join(e.value for e in at.sidebar.error).replace("\\", "")
+    assert "XLR_DASHBOARD_ALLOW_API" in errors
+    assert at.session_state["xlr.context"].models == ("fake0",)
+    assert fake.requests == []
