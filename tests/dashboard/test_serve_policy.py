@@ -249,3 +249,21 @@ def test_a_served_dashboard_refuses_an_api_encoder_typed_in_the_sidebar(tmp_path
     assert "XLR_DASHBOARD_ALLOW_API" in errors
     assert at.session_state["xlr.context"].models == ("fake0",)
     assert fake.requests == []
+
+
+def test_policy_rules_and_short_upload_names():
+    from xlr.dashboard.policy import ServePolicy, is_api_model, is_path_model
+    from xlr.dashboard.safe import short_name
+
+    assert ServePolicy.from_env({}, "127.0.0.1") == ServePolicy(True, True, None)
+    assert ServePolicy.from_env({}, "0.0.0.0") == ServePolicy(False, False, None)
+    assert ServePolicy.from_env({}, None).paths is False  # all interfaces
+    behind_proxy = {"XLR_DASHBOARD_ALLOW_PATHS": "0", "XLR_DASHBOARD_ALLOW_API": "no"}
+    assert ServePolicy.from_env(behind_proxy, "localhost") == ServePolicy(False, False, None)
+    bad_cap = ServePolicy.from_env({"XLR_DASHBOARD_MAX_COST": "nan"}, "::1")
+    assert bad_cap.max_cost == 0.0 and "XLR_DASHBOARD_MAX_COST" in bad_cap.problem
+    assert is_path_model("st:/srv/model") and is_path_model("st:~/m") and is_path_model("st:./m")
+    assert not is_path_model("st:intfloat/multilingual-e5-small") and is_api_model(" openai:x")
+    name = "x" * 300 + ".jsonl"
+    short = short_name(name)
+    assert len(short) == 60 and short.endswith(".jsonl") and "…" in short and short_name("a.jsonl") == "a.jsonl"
