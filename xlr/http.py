@@ -17,6 +17,7 @@ exception, which callers turn into one sentence (:func:`describe`).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.request
@@ -185,6 +186,16 @@ class _Transport(httpx2.BaseTransport):
 
 _CLIENT: httpx2.Client | None = None
 _CLIENT_LOCK = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child gets its own client: the parent's open connections are not shared."""
+    global _CLIENT, _CLIENT_LOCK
+    _CLIENT, _CLIENT_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def client() -> httpx2.Client:
