@@ -179,3 +179,77 @@ class FaultProxy:
         with _serve(Handler) as server:
             self.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
             yield self
+
+
+class FakeChat:
+    """An OpenAI-compatible ``/v1/chat/completions`` server on 127.0.0.1 (see :mod:`xlr.encoders.chat`).
+
+    A translation request (system message starting "You are a translation engine") is answered from
+    ``translations`` (user text -> answer), else word by word through ``words`` (unknown words kept); a
+    title request from ``titles`` keyed by the document text (after ``Document:\\n``), else ``""``.
+    ``faults`` (one per request): ``429`` (``Retry-After: 0.1``), ``500``. ``echo_key``: every answer
+    ends with the ``Authorization`` header received. Usage: ``prompt_tokens`` = estimate_tokens(system)
+    + estimate_tokens(user), ``completion_tokens`` = estimate_tokens(answer); ``counted`` adds them up.
+    """
+
+    def __init__(
+        self,
+        *,
+        titles: dict[str, str] | None = None,
+        translations: dict[str, str] | None = None,
+        words: dict[str, str] | None = None,
+        echo_key: bool = False,
+    ) -> None:
+        self.titles = dict(titles or {})
+        self.translations = dict(translations or {})
+        self.words = dict(words or {})
+        self.echo_key = echo_key
+        self.faults: list[str] = []
+        self.requests: list[dict] = []
+        self.attempts = 0
+        self.counted = {"prompt_tokens": 0, "completion_tokens": 0}
+        self.lock = threading.Lock()
+
+    def answer(self, system: str, user: str) -> str:
+        if system.startswith("You are a translation engine"):
+            if user in self.translations:
+                return self.translations[user]
+            return " ".join(self.words.get(w, w) for w in user.split())
+        return self.titles.get(user.partition("Document:\n")[2], "")
+
+    @contextmanager
+    def running(self) -> Iterator[FakeChat]:
+        from xlr.encoders.api_cost import estimate_tokens
+
+        outer = self
+
+        class Handler(_Base):
+            def do_POST(self):
+                req = json.loads(self._body())
+                with outer.lock:
+                    outer.attempts += 1
+                    fault = outer.faults.pop(0) if outer.faults else "ok"
+                if fault == "429":
+                    self._send(429, b'{"error": {"message": "slow down"}}', {"Retry-After": "0.1"})
+                    return
+                if fault == "500":
+                    self._send(500, b'{"error": {"message": "model crashed"}}')
+                    return
+                system, user = (m["content"] for m in req["messages"])
+                text = outer.answer(system, user)
+                if outer.echo_key:
+                    text += " " + self.headers.get("Authorization", "")
+                usage = {
+                    "prompt_tokens": estimate_tokens(system) + estimate_tokens(user),
+                    "completion_tokens": estimate_tokens(text),
+                }
+                with outer.lock:
+                    outer.requests.append(req)
+                    for k, v in usage.items():
+                        outer.counted[k] += v
+                body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}], "usage": usage}
+                self._send(200, json.dumps(body).encode())
+
+        with _serve(Handler) as server:
+            self.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+            yield self

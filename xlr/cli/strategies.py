@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlr.cli.api_options import api_settings
+from xlr.cli.generative import add_chat_flags, run_generative, split_names
 from xlr.cli.options import (
     add_common,
     add_data_flags,
@@ -28,6 +29,7 @@ from xlr.cli.options import (
 )
 from xlr.cli.runtime import add_runtime_flags, load_with_runtime
 from xlr.data.registry import LoadedDataset
+from xlr.encoders.base import Encoder
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.device import Runtime
 from xlr.report.comparison import compare_files, comparison_json, format_comparison
@@ -62,9 +64,10 @@ def add_commands(sub: Any) -> None:
     )
     st.add_argument(
         "--strategies",
+        "--strategy",
         default=None,
-        help="comma-separated, e.g. csls,center,procrustes,center+csls,title+text,rrf,zscore "
-        "(default: every applicable one)",
+        help="comma-separated, e.g. csls,center,procrustes,center+csls,title+text,rrf,zscore, and the chat "
+        "strategies translate-test and generate-title (default: every applicable encoder strategy)",
     )
     st.add_argument(
         "--candidate-model",
@@ -79,6 +82,7 @@ def add_commands(sub: Any) -> None:
     add_significance(st)
     st.add_argument("--json", type=Path, help="write results, per-query ranks and comparisons as JSON")
     st.add_argument("--markdown", type=Path, help="write the table as markdown")
+    add_chat_flags(st)
 
     ft = sub.add_parser("finetune", help="fine-tune a sentence-transformers model on pairs outside the evaluated ids")
     add_data_flags(ft)
@@ -142,32 +146,45 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
     corpus = data.corpus
     directions = directions_from(args, corpus)
     models = list(dict.fromkeys(args.model))
-    strategies = strategies_for(
-        corpus,
-        models,
-        args.strategies,
-        candidates=args.candidate_model,
-        scoring_k=args.scoring_k,
-        target_lang=args.target_lang,
-    )
+    names, chat_kinds = split_names(args.strategies)
     extra = [c for c in dict.fromkeys(args.candidate_model) if c not in models]
-    report = run_strategies(
-        corpus,
-        [load_with_runtime(m, args, api=api_settings(args)) for m in models + extra],
-        strategies,
-        directions=directions,
-        split=_split(args, corpus, directions, any(s.fits for s in strategies)),
-        cache=EmbeddingCache(args.cache_dir),
-        baseline=Strategy(
-            ScoringSpec(args.scoring, args.scoring_k), text_field=args.text_field, target_lang=args.target_lang
-        ),
-        ks=tuple(args.k),
-        metrics=metrics_from(args),
-        alpha=args.alpha,
-        random_state=args.seed,
-        n_resamples=args.resamples,
-        progress=encoding_progress(not args.no_progress),
-    )
+    if names == "":  # only chat strategies named: no encoder strategy beside them, candidates still compared
+        strategies = [Strategy(encoders=(c,)) for c in extra]
+    else:
+        strategies = strategies_for(
+            corpus,
+            models,
+            names,
+            candidates=args.candidate_model,
+            scoring_k=args.scoring_k,
+            target_lang=args.target_lang,
+        )
+    loaded = {m: load_with_runtime(m, args, api=api_settings(args)) for m in models + extra}
+    split = _split(args, corpus, directions, any(s.fits for s in strategies))
+
+    def run_rest() -> StrategyReport:
+        return run_strategies(
+            corpus,
+            list(loaded.values()),
+            strategies,
+            directions=directions,
+            split=split,
+            cache=EmbeddingCache(args.cache_dir),
+            baseline=Strategy(
+                ScoringSpec(args.scoring, args.scoring_k), text_field=args.text_field, target_lang=args.target_lang
+            ),
+            ks=tuple(args.k),
+            metrics=metrics_from(args),
+            alpha=args.alpha,
+            random_state=args.seed,
+            n_resamples=args.resamples,
+            progress=encoding_progress(not args.no_progress),
+        )
+
+    def load(name: str) -> Encoder:
+        return loaded[name] if name in loaded else load_with_runtime(name, args, api=api_settings(args))
+
+    report = run_generative(args, chat_kinds, run_rest, load, corpus, directions, split) if chat_kinds else run_rest()
     _report(report, data, args)
     return 0
 

@@ -6,7 +6,10 @@ baseline rows first, then per strategy its directions and a ``verdict`` row);
 that states the data set, encoders, split and test protocol;
 :func:`strategies_json` is the results JSON of :mod:`xlr.report` (rows,
 manifest, per-query ranks of every strategy, so ``python -m xlr compare`` can
-re-read any pair) with a ``strategies`` section added.
+re-read any pair) with a ``strategies`` section added; a chat strategy
+(:class:`~xlr.strategies.generative.GenerativeRun`) adds its chat manifest (endpoint
+without key, model, prompt template hash, parameters, tokens, cost) to the manifest and its
+``details`` (translations or generated titles per direction and query id) to its candidate.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from xlr.report.text import format_frame
 from xlr.retrieval.evaluate import EvalSpec
 from xlr.retrieval.metrics import per_query
 from xlr.retrieval.results import EvalResults
+from xlr.strategies.generative import GenerativeRun
 from xlr.strategies.runner import StrategyReport
 
 __all__ = [
@@ -180,6 +184,7 @@ def strategies_json(report: StrategyReport, data: LoadedDataset) -> str:
             "strategy": run.strategy.name,
             "model": run.model,
             "encoders": list(run.encoders),
+            **({"chat": run.details["chat"]} if isinstance(run, GenerativeRun) else {}),
         }
         for run in (report.baseline, *report.runs)
     ]
@@ -193,6 +198,7 @@ def strategies_json(report: StrategyReport, data: LoadedDataset) -> str:
                 "model": run.model,
                 "encoders": list(run.encoders),
                 "seconds": round(run.seconds, 3),
+                **({"details": run.details} if isinstance(run, GenerativeRun) else {}),
                 "comparisons": [
                     {
                         "metric": m,

@@ -1,0 +1,81 @@
+"""``xlr strategies --strategies translate-test,generate-title`` end to end in-process against the fake chat server."""
+
+from __future__ import annotations
+
+import json
+
+from tests.encoders.api_servers import FakeChat
+from tests.strategies.test_generative import (
+    KEY,
+    ROWS,
+    TITLE_RANKS,
+    TITLES,
+    TRANSLATE_RANKS,
+    TRANSLATIONS,
+    WORDS,
+    WordsEncoder,
+)
+from xlr.cli.main import main
+from xlr.encoders.catalogue import CATALOGUE, EncoderCard
+
+
+def _setup(tmp_path, monkeypatch, titles: bool = True):
+    path = tmp_path / "constructed.jsonl"
+    lines = []
+    for i, (t_en, x_en, t_el, x_el) in ROWS.items():
+        for lang, title, text in (("el", t_el, x_el), ("en", t_en, x_en)):
+            row = {"id": i, "lang": lang, "title": title if titles else "", "url": "", "text": text}
+            lines.append(json.dumps(row, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    enc = WordsEncoder()
+    monkeypatch.setitem(CATALOGUE, "words", EncoderCard("words", "words", lambda _c: enc, needs="bundled"))
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    return path
+
+
+def _args(path, tmp_path, url, *extra):
+    return [
+        "strategies", "--dataset", str(path), "--model", "words", "--directions", "el-en",
+        "--chat-model", "chat:fake-llm", "--api-base", url, "--api-retries", "2",
+        "--cache-dir", str(tmp_path / "cache"), "--resamples", "200", "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def test_cli_runs_both_chat_strategies_and_caches(tmp_path, monkeypatch, capsys):
+    path = _setup(tmp_path, monkeypatch)
+    out = tmp_path / "s.json"
+    with FakeChat(titles=TITLES, translations=TRANSLATIONS, words=WORDS).running() as server:
+        server.faults = ["429", "500"]
+        args = _args(path, tmp_path, server.url, "--strategy", "translate-test,generate-title", "--json", str(out))
+        assert main(args) == 0
+        sent = server.attempts
+        assert main(_args(path, tmp_path, server.url, "--strategies", "translate-test,generate-title")) == 0
+        assert server.attempts == sent  # zero requests on the second run
+    printed = capsys.readouterr()
+    assert "translate-test(words)" in printed.out and "generate-title" in printed.out
+    assert "chat:fake-llm: 7 prompts to send" in printed.err and "0 prompts to send" in printed.err
+    assert "0 requests" in printed.err
+    doc = json.loads(out.read_text())
+    pq = doc["per_query"]
+    assert pq["words+translate-test(chat:fake-llm)"]["el->en"]["ranks"] == TRANSLATE_RANKS
+    assert pq["generate-title(chat:fake-llm)"]["el->en"]["ranks"] == TITLE_RANKS
+    models = [s["model"] for s in doc["manifest"]["strategies"]]
+    assert models[1:] == ["words+translate-test(chat:fake-llm)", "generate-title(chat:fake-llm)"]
+    chats = [s["chat"] for s in doc["manifest"]["strategies"][1:]]
+    assert [c["requests"] for c in chats] == [7, 7] and all(c["endpoint"] == server.url for c in chats)
+    text = out.read_text() + printed.out + printed.err
+    assert KEY not in text
+    cand = doc["strategies"]["candidates"]
+    assert cand[0]["details"]["translations"]["el->en"]["cat"] == "the cat sleeps on the mat"
+
+
+def test_cli_budget_and_no_titles(tmp_path, monkeypatch, capsys):
+    path = _setup(tmp_path, monkeypatch, titles=False)
+    with FakeChat(titles=TITLES).running() as server:
+        args = _args(path, tmp_path, server.url, "--strategies", "generate-title,translate-test")
+        assert main([*args, "--chat-price-in", "1", "--chat-price-out", "1", "--api-max-cost", "0"]) == 2
+        assert server.attempts == 0
+        err = capsys.readouterr().err
+        assert "generate-title does not apply" in err and "nothing was sent" in err
+        assert main([*args, "--strategies", "generate-title"]) == 0
+        assert server.attempts == 0
