@@ -2,14 +2,11 @@
 
 Loading and downloading live in :mod:`xlr.data.registry`; this module only says what each name is.
 
-==========  ===========================================================================  =====================
-name        what                                                                         default selection
-==========  ===========================================================================  =====================
-wiki6       Wikipedia first paragraphs, 1973 ids x ar de el en fr zh (one JSONL file)    all
-xquad       XQuAD: 240 paragraphs and 1190 questions x 12 languages                     ar de el en es ru zh
-tatoeba     LASER Tatoeba test set: up to 1000 pairs for each of 112 languages x English  ara cmn deu ell fra
-ntrex       NTREX-128: 1997 news sentences x 128 languages, multi-way (line-aligned)      all
-==========  ===========================================================================  =====================
+* ``wiki6``: Wikipedia first paragraphs, 1973 ids x ar de el en fr zh (one JSONL file); all by default.
+* ``xquad``: XQuAD, 240 paragraphs and 1190 questions x 12 languages; default ar de el en es ru zh.
+* ``tatoeba``: the LASER Tatoeba test set, up to 1000 pairs for each of 112 languages x English;
+  default ara cmn deu ell fra.
+* ``ntrex``: NTREX-128, 1997 news sentences x 128 languages, multi-way (line-aligned); all by default.
 
 A file belongs to one language (``RemoteFile.lang``; Tatoeba's two files of a pair belong to its non-English
 code): only the files of the chosen languages are downloaded and read (``languages=`` of
