@@ -77,7 +77,10 @@ if st.session_state.get("strat.requested") == params:
         ctx, models, plan, chosen
     )  # encodes in the background first; the page waits, nothing else does
     del st.session_state["strat.requested"]
-    st.button("Cancel the run", key="strat.cancel", help="Stops at the next encoded batch; cached texts are kept.")
+    cancel_slot = st.empty()  # emptied when the run ends: the button must not outlive the run
+    cancel_slot.button(
+        "Cancel the run", key="strat.cancel", help="Stops at the next encoded batch; cached texts are kept."
+    )
     bar = st.progress(0.0)
 
     def progress(done: int, total: int) -> None:
@@ -86,7 +89,7 @@ if st.session_state.get("strat.requested") == params:
     with (
         ui.guard(),
         resources.named_lock(f"strategies:{ctx.dkey}:{','.join(map(ctx.key, models))}"),
-        st.spinner("Running every strategy (documents outside the evaluated ids are encoded too, once, for the fits)…"),
+        st.spinner("Running the chosen strategies (a fitting one encodes the other ids too, once)…"),
     ):
         report = run_strategies(
             corpus,
@@ -102,6 +105,7 @@ if st.session_state.get("strat.requested") == params:
             progress=progress,
         )
     bar.empty()
+    cancel_slot.empty()
     st.session_state["strat.report"] = (params, report)
 
 stored = st.session_state.get("strat.report")

@@ -34,6 +34,7 @@ def test_strategies_page_runs_and_shows_one_table(at):
     assert verdict["R@1"].tolist() == ["YES"]
     assert any("procrustes: YES" in s.value for s in at.success)
     assert len(at.get("download_button")) == 2
+    assert not [b for b in at.button if b.label == "Cancel the run"]  # issue 19: it stayed after the results
 
 
 def test_a_run_encodes_in_the_background_and_can_be_cancelled_and_resumed(at, monkeypatch):

@@ -20,6 +20,7 @@ from xlr.cli.options import (
     add_directions,
     directions_from,
     encoding_progress,
+    first_ids,
     load_data,
     note,
     print_table,
@@ -58,7 +59,9 @@ def add_eval_command(sub: Any) -> None:
     ev.add_argument("--k", type=int, nargs="+", default=[1, 5, 10], help="k values (default 1 5 10)")
     add_directions(ev)
     which = ev.add_mutually_exclusive_group()
-    which.add_argument("--first", type=int, default=None, help="keep the first N linked ids (seed protocol: 1000)")
+    which.add_argument(
+        "--first", type=first_ids, default=None, help="keep the first N linked ids (0 = all; seed protocol: 1000)"
+    )
     which.add_argument(
         "--sample",
         type=int,

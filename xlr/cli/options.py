@@ -57,6 +57,17 @@ OUTPUT_FLAGS = (
 )  # argparse dests of output files, checked before any work
 
 
+def first_ids(text: str) -> int | None:
+    """``--first N``: a whole number >= 0; ``0`` means all ids (``None``), as the dashboard's "0 = all"."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (0 = all ids), got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all ids) or more, got {n}")
+    return n or None
+
+
 def add_data_flags(p: argparse.ArgumentParser) -> None:
     """``--dataset``, ``--lenient``, ``--cache-dir``, ``--no-progress``."""
     p.add_argument("--dataset", required=True, help=f"named data set ({', '.join(DATASETS)}) or a path")

