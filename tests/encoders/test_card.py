@@ -135,7 +135,7 @@ def test_sentence_transformer_encoder_loads_in_dtype_and_prompts_by_role(monkeyp
     torch = pytest.importorskip("torch")
     import sentence_transformers
 
-    from xlr.encoders import backends
+    from xlr.encoders import st_encoder
     from xlr.encoders.device import Runtime
 
     made: list[dict] = []
@@ -155,14 +155,15 @@ def test_sentence_transformer_encoder_loads_in_dtype_and_prompts_by_role(monkeyp
 
         to = half
 
+    (tmp_path / "config.json").write_text("{}")  # a model folder (the stand-in reads nothing from it)
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Loaded)
-    monkeypatch.setattr(backends, "check_precision", lambda device, precision: None)
-    monkeypatch.setattr(backends, "resolve_device", lambda device: "cpu")
-    enc = backends.SentenceTransformerEncoder(
+    monkeypatch.setattr(st_encoder, "check_precision", lambda device, precision: None)
+    monkeypatch.setattr(st_encoder, "resolve_device", lambda device: "cpu")
+    enc = st_encoder.SentenceTransformerEncoder(
         str(tmp_path), name="fake", prefix_mode="asymmetric", runtime=Runtime("auto", "fp16")
     )
-    assert made[0]["model_kwargs"] == {"dtype": torch.float16}
     out = enc.encode(["a", "b", "c"], role="query", batch_size=3)
+    assert made[0]["model_kwargs"] == {"dtype": torch.float16}
     assert out.shape == (3, 4)
     assert {(role, kw["prompt_name"]) for role, _, kw in enc.model.calls} == {("query", "query")}
     enc.encode(["d"], role="document")

@@ -21,11 +21,11 @@ def dtype_kwargs(precision: str) -> dict[str, Any]:
     transformers 5 names the option ``dtype`` (``torch_dtype`` is its deprecated spelling);
     sentence-transformers casts its later modules (pooling, dense) to the backbone's dtype.
     """
-    if precision == "fp32":
+    if precision not in ("fp16", "bf16"):  # fp32, and int8 (an exported engine's, not torch's)
         return {}
     import torch
 
-    return {"dtype": {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]}
+    return {"dtype": torch.float16 if precision == "fp16" else torch.bfloat16}
 
 
 def prompt_kwargs(shipped: dict[str, str] | None, prefix: str) -> dict[str, str]:
