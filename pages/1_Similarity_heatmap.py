@@ -25,6 +25,19 @@ def label(pos: int) -> str:
     return doc.title or doc.text
 
 
+def tick(pos: int) -> str:
+    """A distinct axis label: id and language, then the title or the text's start (titles repeat)."""
+    doc = corpus.documents[int(pos)]
+    return f"{doc.id} {doc.lang} · {views.snippet(doc.title or doc.text, 28)}"
+
+
+def hover(pos: int) -> str:
+    """What the hover shows of a document: id, language, title and its text."""
+    doc = corpus.documents[int(pos)]
+    head = f"{doc.id} ({doc.lang})" + (f" · {doc.title}" if doc.title else "")
+    return f"{head}: {views.snippet(doc.text, 160)}"
+
+
 first = ctx.spec.directions[0]
 ss = st.session_state
 # a link (failed query -> its row, a hub's query), Back/Forward or a pasted URL sets the widgets
@@ -91,10 +104,10 @@ counts = views.hub_counts(top1, n)
 qpos, ppos = dv.query_positions[rows], dv.pool_positions[rows]
 fig = figures.similarity_heatmap(
     matrix,
-    [label(p) for p in qpos],
-    [label(p) for p in ppos],
-    [f"{corpus.documents[int(p)].id} · {label(p)}" for p in qpos],
-    [f"{corpus.documents[int(p)].id} · {label(p)}" for p in ppos],
+    [tick(p) for p in qpos],
+    [tick(p) for p in ppos],
+    [hover(p) for p in qpos],
+    [hover(p) for p in ppos],
     hub_counts=counts[rows],
     hub_min=int(hub_min),
     title=f"{model}: {source} → {target}",
@@ -110,14 +123,16 @@ hubs = np.flatnonzero(counts >= hub_min)
 if hubs.size:
     order = hubs[np.argsort(-counts[hubs], kind="stable")]
     st.subheader(f"Hubs: top-1 of {hub_min} or more queries")
-    safe.table(
-        {
-            "id": [dv.ids[j] for j in order],
-            "top-1 of": [int(counts[j]) for j in order],
-            "text": [views.snippet(label(dv.pool_positions[j]), 100) for j in order],
-        },
-        hide_index=True,
-    )
+    hub_docs = [corpus.documents[int(dv.pool_positions[j])] for j in order]
+    hub_rows = {
+        "id": [dv.ids[j] for j in order],
+        "top-1 of": [int(counts[j]) for j in order],
+        "title": [d.title for d in hub_docs],
+        "text": [views.snippet(d.text, 160) for d in hub_docs],  # the paragraph itself, not its title
+    }
+    if not any(hub_rows["title"]):
+        del hub_rows["title"]
+    safe.table(hub_rows, hide_index=True)
     hub = st.selectbox(
         "Queries captured by a hub",
         [int(j) for j in order],
@@ -135,7 +150,7 @@ if hubs.size:
             ui.literal(f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}"),
             url.link(model=model, source=source, target=target, row=int(q)),
         )
-        nav.link(c_b, "search", "search this query", url.link(q=qdoc.text[:1500], langs=target))
+        nav.link(c_b, "search", "search this query", url.link(q=qdoc.text[:1500], langs=target, qlang=qdoc.lang))
 else:
     st.caption(f"No candidate is the top-1 of {hub_min} or more queries.")
 ui.flush_url()  # the URL is written once per run (ui.stop writes it too): one browser history entry per view

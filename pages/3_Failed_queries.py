@@ -70,7 +70,7 @@ if len(failed):
         l2,
         "search",
         "Search this query (ad-hoc, whole corpus)",
-        url.link(q=qdoc.text[:1500], langs=result.direction.target),
+        url.link(q=qdoc.text[:1500], langs=result.direction.target, qlang=qdoc.lang),
     )
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
     st.text(f"{gdoc.title}\n{gdoc.text}" if gdoc.title else gdoc.text)

@@ -6,11 +6,13 @@ import streamlit as st
 
 from xlr.dashboard import costs, safe, ui, url, views
 from xlr.dashboard.jobs import Job
+from xlr.encoders.catalogue import unsupported
 
 ctx = ui.context()
 ss = st.session_state
 st.title("Ad-hoc search")
 corpus = ctx.data.corpus
+linked = (st.query_params.get("q"), st.query_params.get("qlang"))  # a link's query and its language
 url.from_url("q", "search.text")  # pre-filled from a failed query or a hub
 url.from_url("langs", "search.langs", url.parse_list(corpus.languages))
 url.from_url("encoders", "search.models", url.parse_list(ctx.models))
@@ -49,7 +51,9 @@ st.caption(
 if not text.strip() or not models or not langs:
     st.info("Type a query, choose at least one encoder and one language, then press Search.")
     ui.stop()
+qlang = linked[1] if linked[1] and linked[0] == text.strip()[:1500] else ""  # dropped once the text changes
 url.url_params(
+    qlang=("search.qlang", qlang),
     q=("search.text", text.strip()[:1500]),
     langs=("search.langs", langs),
     encoders=("search.models", models),
@@ -79,7 +83,18 @@ if todo and ss.get("search.confirmed") != pool_key:
     ui.stop()
 st.caption("Results for the query")
 st.text(text.strip())
-tabs = safe.tabs(models) if len(models) > 1 else [st.container()]
+for model in models:
+    lacking = unsupported(model, [x for x in (qlang, *langs) if x])
+    if lacking:
+        st.warning(
+            ui.literal(
+                f"⚠ {model} was not trained on {', '.join(lacking)} (model card): its results"
+                + (f" for a {qlang} query" if qlang in lacking else "")
+                + " may be unrelated."
+            )
+        )
+# side by side (columns stack on a narrow screen); tabs beyond three encoders
+tabs = safe.tabs(models) if len(models) > 3 else st.columns(len(models)) if len(models) > 1 else [st.container()]
 pending: list[Job] = []
 for tab, model in zip(tabs, models):
     with tab:
@@ -96,7 +111,7 @@ for tab, model in zip(tabs, models):
             "lang": [h.document.lang for h in res.hits],
             "id": [h.document.id for h in res.hits],
             "title": [h.document.title for h in res.hits],
-            "text": [views.snippet(h.document.text, 160) for h in res.hits],
+            "text": [views.snippet(h.document.text, 160 if len(models) == 1 else 90) for h in res.hits],
         }
         if not any(hits["title"]):
             del hits["title"]

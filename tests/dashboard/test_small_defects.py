@@ -51,3 +51,42 @@ def test_refusals_speak_of_the_sidebar_not_of_cli_flags():
     ):
         shown = error_text(DeviceUnavailable(msg))
         assert "--" not in shown and ("Device" in shown or "Precision" in shown), shown
+
+
+def test_heatmap_hover_shows_both_texts_and_labels_are_distinct(tmp_path, monkeypatch):
+    """Heatmap ticks repeated the title ("super bowl 50" five times) and the hover showed no texts."""
+    import json
+    import re
+
+    from strategy_fakes import synthetic_app
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.run()
+    at.switch_page("pages/1_Similarity_heatmap.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    heat = spec["data"][0]
+    assert len(set(heat["y"])) == len(heat["y"])  # distinct row labels
+    hover = json.dumps(heat)
+    assert re.search(r"(?<!T)de 0\b", hover) and re.search(r"(?<!T)en 0\b", hover), hover[:500]  # both texts
+
+
+def test_search_flags_a_language_the_card_lacks_and_shows_encoders_side_by_side(tmp_path, monkeypatch):
+    """A Greek query to use-m3 showed unrelated results with no ⚠; encoders sat in tabs."""
+    from strategy_fakes import synthetic_app
+
+    from xlr.encoders import catalogue
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.run()  # encodes the selection
+    monkeypatch.setattr(
+        catalogue, "unsupported", lambda name, langs: ("de",) if name == "fake1" and "de" in langs else ()
+    )
+    text = at.session_state["xlr.context"].data.corpus.documents[0].text
+    at.query_params.update({"q": text, "langs": "en", "qlang": "de", "whole": "0"})
+    at.switch_page("pages/4_Ad-hoc_search.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any("fake1 was not trained on de" in w for w in warnings), warnings
+    assert not any("fake0" in w for w in warnings)
+    assert not at.get("tab") and len(at.columns) >= 2 and len(at.table) == 2
