@@ -187,7 +187,8 @@ class FakeChat:
     A translation request (system message starting "You are a translation engine") is answered from
     ``translations`` (user text -> answer), else word by word through ``words`` (unknown words kept); a
     title request from ``titles`` keyed by the document text (after ``Document:\\n``), else ``""``.
-    ``faults`` (one per request): ``429`` (``Retry-After: 0.1``), ``500``. ``echo_key``: every answer
+    ``faults`` (one per request): ``429`` (``Retry-After: 0.1``), ``500``, ``slow`` (nothing for ``slow_s``
+    seconds, then the connection closes). ``echo_key``: every answer
     ends with the ``Authorization`` header received. Usage: ``prompt_tokens`` = estimate_tokens(system)
     + estimate_tokens(user), ``completion_tokens`` = estimate_tokens(answer); ``counted`` adds them up.
     """
@@ -205,6 +206,7 @@ class FakeChat:
         self.words = dict(words or {})
         self.echo_key = echo_key
         self.faults: list[str] = []
+        self.slow_s = 1.0
         self.requests: list[dict] = []
         self.attempts = 0
         self.counted = {"prompt_tokens": 0, "completion_tokens": 0}
@@ -234,6 +236,10 @@ class FakeChat:
                     return
                 if fault == "500":
                     self._send(500, b'{"error": {"message": "model crashed"}}')
+                    return
+                if fault == "slow":  # answers nothing for a while, then closes
+                    time.sleep(outer.slow_s)
+                    self.close_connection = True
                     return
                 system, user = (m["content"] for m in req["messages"])
                 text = outer.answer(system, user)

@@ -168,14 +168,15 @@ def test_translate_test_exact_ranks(tmp_path):
         assert len(translate_prompts(c, plan(c))) == 7
 
 
-def test_retries_429_and_500_then_answers(tmp_path):
+def test_retries_429_500_and_slow_answers_then_answers(tmp_path):
     c = corpus()
     with FakeChat(titles=TITLES).running() as server:
-        server.faults = ["429", "500", "429"]
-        chat = model(server, tmp_path)
+        server.faults = ["429", "500", "slow", "429"]
+        chat = model(server, tmp_path, concurrency=1)
+        chat.settings = ApiSettings(base_url=server.url, retries=4, backoff=0.01, timeout=0.3, concurrency=1)
         run = generate_title(c, plan(c), chat)
         assert run.results[0].ranks.tolist() == TITLE_RANKS
-        assert server.attempts == 7 + 3 and chat.requests == 7
+        assert server.attempts == 7 + 4 and chat.requests == 7
 
 
 def test_failures_keep_what_came_back_and_say_so(tmp_path):
