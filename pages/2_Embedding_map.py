@@ -14,7 +14,7 @@ sub = ui.working_corpus(ctx)
 langs_in = sorted({lang for d in ctx.spec.directions for lang in (d.source, d.target)})
 url.from_url("model", "map.model", url.parse_choice(ctx.models))
 url.from_url("langs", "map.langs", url.parse_list(sub.languages))
-url.from_url("method", "map.method", url.parse_choice(["umap", "pca"]), default="umap")
+url.from_url("method", "map.method", url.parse_choice(["pca", "umap"]), default="pca")
 url.from_url("join", "map.join", url.parse_flag, default=True)
 url.from_url("find", "map.find", default="")
 ss = st.session_state
@@ -26,17 +26,17 @@ model = c1.selectbox("Encoder", ctx.models, key="map.model")
 langs = c2.multiselect("Languages", sub.languages, key="map.langs")
 method = c3.radio(
     "Projection",
-    ["umap", "pca"],
+    ["pca", "umap"],  # PCA first: instant; a first UMAP takes a minute on 2 cores (cached afterwards)
     key="map.method",
     horizontal=True,
-    format_func={"umap": "UMAP", "pca": "PCA (fast)"}.get,
+    format_func={"umap": "UMAP (slow the first time)", "pca": "PCA (fast)"}.get,
 )
 join = st.checkbox("Join documents that share an id", key="map.join")
 needle = st.text_input("Highlight: title, id or text contains", key="map.find")
 url.url_params(
     model=("map.model", model),
     langs=("map.langs", langs),
-    method=("map.method", method, "umap"),
+    method=("map.method", method, "pca"),
     join=("map.join", join, True),
     find=("map.find", needle),
 )

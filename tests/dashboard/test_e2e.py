@@ -538,3 +538,33 @@ def test_xquad_ranking_leaves_out_unfair_rows(server, shared_data):
             assert "rank 2" not in sentence, sentence
         finally:
             browser.close()
+
+
+def luminance(page) -> float:
+    """Relative luminance (0 black .. 1 white) of the app's background colour."""
+    rgb = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+    r, g, b = (int(x) / 255 for x in re.findall(r"\d+", rgb)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_os_theme_is_respected_and_every_page_is_shot_light_and_dark(server):
+    """The OS dark setting was ignored (theme pinned to light). Screenshots of every page in both."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ("Overview", "Similarity heatmap", "Embedding map", "Failed queries", "Ad-hoc search", "Strategies")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for scheme in ("light", "dark"):
+                page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+                page.goto(server)
+                page.wait_for_selector('[data-testid="stTable"]', timeout=300_000)
+                settle(page)
+                assert (luminance(page) < 0.3) == (scheme == "dark"), (scheme, luminance(page))
+                for i, name in enumerate(pages):
+                    if i:
+                        goto_page(page, name)
+                    shot(page, f"theme-{scheme}-{i}-{name.lower().replace(' ', '-')}")
+                page.close()
+        finally:
+            browser.close()

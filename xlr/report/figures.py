@@ -28,23 +28,23 @@ __all__ = [
 
 _FONT = "Noto Sans, Segoe UI, Arial, sans-serif"
 LANGUAGE_COLOURS = (
-    "#332288",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#999999",
     "#88CCEE",
     "#44AA99",
-    "#117733",
-    "#999933",
     "#DDCC77",
-    "#CC6677",
-    "#882255",
     "#AA4499",
-    "#EE7733",
-    "#888888",
-    "#000000",
 )
-"""One colour per language (in sorted order, then repeated): Paul Tol's *muted* scheme (9 colours
-designed to stay distinct under the common colour-vision deficiencies), plus his vibrant orange,
-grey and black, legible on light and dark backgrounds alike (issue 19: 7 pastel defaults, ar/en/es
-and el/zh hard to tell apart)."""
+"""One colour per language (in sorted order, then repeated): the Okabe-Ito palette (8 colours chosen
+to stay distinct under the common colour-vision deficiencies, black swapped for grey so that it shows
+on a dark background), then four of Paul Tol's muted colours for languages 9-12; mid-tone, so legible
+on the light and the dark theme (issue 19: 7 pastel defaults, ar/en/es and el/zh hard to tell apart)."""
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
