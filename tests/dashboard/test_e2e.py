@@ -324,7 +324,7 @@ def test_state_links_lenient_and_jobs_in_a_browser(server, shared_data, tmp_path
             # wiki6 (not here, no download) then tatoeba: encoders and N are kept
             set_first(page, FIRST - 10)
             choose(page, "Data set", "wiki6 (named)")
-            page.get_by_text("No data set is available yet").wait_for(timeout=60_000)
+            page.get_by_text("wiki6 is not on this machine").wait_for(timeout=60_000)  # (the others are named)
             choose(page, "Data set", "tatoeba (named)")
             page.wait_for_selector('[data-testid="stTable"]', timeout=120_000)
             settle(page)

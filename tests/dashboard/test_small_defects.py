@@ -90,3 +90,25 @@ def test_search_flags_a_language_the_card_lacks_and_shows_encoders_side_by_side(
     assert any("fake1 was not trained on de" in w for w in warnings), warnings
     assert not any("fake0" in w for w in warnings)
     assert not at.get("tab") and len(at.columns) >= 2 and len(at.table) == 2
+
+
+def test_a_missing_data_set_does_not_claim_that_none_is_available(monkeypatch):
+    """wiki6 could not be downloaded: the page said "No data set is available yet" while two were."""
+    from streamlit.testing.v1 import AppTest
+
+    from xlr.dashboard import state
+
+    monkeypatch.setattr(state, "available_datasets", lambda: ["tatoeba", "xquad"], raising=False)
+
+    def script():
+        import streamlit as st
+
+        from xlr.dashboard.no_data import render_no_data
+
+        st.session_state["xlr.load_error"] = ("wiki6", "wiki6 could not be downloaded", True)
+        st.session_state.setdefault("xlr.failed", {})
+        render_no_data()
+
+    at = AppTest.from_function(script).run()
+    shown = " ".join(w.value for w in at.warning)
+    assert "No data set is available" not in shown and "tatoeba" in shown and "xquad" in shown, shown

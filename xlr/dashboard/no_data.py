@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from xlr.dashboard import state
 from xlr.dashboard.state import literal
 from xlr.data.registry import data_dir
 
@@ -18,10 +19,16 @@ def render_no_data() -> None:
         return
     source, message, unavailable = failure
     if unavailable:
+        here = [n for n in state.available_datasets() if n != source]
         st.warning(
-            f"No data set is available yet: {literal(source)} is not on this machine and could not be "
-            "downloaded (offline?). "
-            "Your other settings are kept: choose another data set in the sidebar."
+            (
+                f"{literal(source)} is not on this machine and could not be downloaded (offline?); "
+                f"{literal(', '.join(here))} {'is' if len(here) == 1 else 'are'} here: choose one in the sidebar."
+                if here
+                else f"No data set is available yet: {literal(source)} is not on this machine and could not be "
+                "downloaded (offline?)."
+            )
+            + " Your other settings are kept."
         )
     st.error(literal(message))
     st.markdown(

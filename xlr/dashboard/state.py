@@ -44,6 +44,7 @@ __all__ = [
     "encoder_from_key",
     "encoder_key",
     "error_text",
+    "available_datasets",
     "first_available",
     "ids_phrase",
     "initial_settings",
@@ -320,14 +321,21 @@ def ids_phrase(corpus: Corpus, spec: EvalSpec) -> str:
     return f"first {spec.first} linked ids" if spec.first and spec.first < most else "all linked ids"
 
 
-def first_available() -> str:
-    for name in PREFERRED_DATASETS:
+def available_datasets() -> list[str]:
+    """The named data sets already on this machine (nothing is downloaded), preferred ones first."""
+    out = []
+    for name in dict.fromkeys([*PREFERRED_DATASETS, *DATASETS]):
         try:
             ensure_dataset(name, download_missing=False)
-            return name
+            out.append(name)
         except (ValueError, OSError):
             continue
-    return "wiki6"  # nothing here yet: the smallest download
+    return out
+
+
+def first_available() -> str:
+    here = [n for n in available_datasets() if n in PREFERRED_DATASETS]
+    return here[0] if here else "wiki6"  # nothing here yet: the smallest download
 
 
 def source_stamp(source: str) -> tuple:
