@@ -5,13 +5,14 @@ widgets, the encoding as background jobs (``ui.prepare_strategies``), then one
 ``xlr.strategies.runner.run_strategies`` call on demand, and its table
 (``xlr.report.strategy_table``); encoders, the embedding cache and the lock come from
 ``xlr.dashboard.resources`` like every page's. The first encoder is the baseline; several enable fusion.
+Chat strategies (translate-test, generate-title) come from ``xlr.dashboard.chat_view``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import costs, resources, ui
+from xlr.dashboard import chat_view, costs, resources, ui
 from xlr.report.strategy_table import (
     strategies_json,
     strategies_markdown,
@@ -56,6 +57,8 @@ resamples = c3.select_slider("Resamples", [1000, 2000, 5000, 10000], value=2000,
 with ui.guard():
     plan = plan_split(corpus, directions, Split(first=int(first)))
 st.caption(ui.literal(plan.description))
+with ui.guard():
+    chat_pick = chat_view.chat_choice(corpus, plan, models, resources.embedding_cache())
 
 params = (
     ctx.dkey,
@@ -66,11 +69,12 @@ params = (
     int(scoring_k),
     float(alpha),
     int(resamples),
+    chat_pick.key if chat_pick else (),
 )
 chosen = [choices[p] for p in picked]
 cost = costs.strategy_cost(ctx, models, plan, chosen)
 st.caption(ui.literal(cost))
-if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked):
+if st.button("Run the strategies", type="primary", key="strat.run", disabled=not picked and chat_pick is None):
     st.session_state["strat.requested"] = params
 if st.session_state.get("strat.requested") == params:
     costs.prepare_strategies(
@@ -104,6 +108,17 @@ if st.session_state.get("strat.requested") == params:
             n_resamples=int(resamples),
             progress=progress,
         )
+        if chat_pick is not None:  # translate-test / generate-title, confirmed in the expander above
+            report = chat_view.add_chat_runs(
+                chat_pick,
+                report,
+                corpus,
+                plan,
+                lambda m: resources.encoder(ctx.key(m)),
+                resources.embedding_cache(),
+                alpha=float(alpha),
+                n_resamples=int(resamples),
+            )
     bar.empty()
     cancel_slot.empty()
     st.session_state["strat.report"] = (params, report)

@@ -1,0 +1,46 @@
+"""AppTest of the Strategies page's chat strategies against the fake chat server (fast; no model)."""
+
+from __future__ import annotations
+
+from strategy_fakes import synthetic_app
+
+from tests.encoders.api_servers import FakeChat
+
+PAGE = "pages/6_Strategies.py"
+# the synthetic corpus: texts "<lang> <i>", titles "T<lang> <i>"; fake0 knows every text
+WORDS = {"de": "en", "zh": "en"}
+TITLES = {f"{lang} {i}": f"Ten {i}" for i in range(80) for lang in ("de", "zh")}
+
+
+def test_chat_strategies_cost_first_confirmed_then_run(tmp_path, monkeypatch):
+    with FakeChat(titles=TITLES, words=WORDS).running() as server:
+        at = synthetic_app(tmp_path, monkeypatch, 80, 40, XLR_DASHBOARD_ALLOW_API="1")
+        at.run()
+        at.switch_page(PAGE).run()
+        assert not at.exception, [e.value for e in at.exception]
+        at.multiselect(key="strat.pick").set_value([]).run()
+        at.text_input(key="strat.chat_model").input("chat:fake-llm").run()
+        at.text_input(key="strat.chat_base").input(server.url).run()
+        at.multiselect(key="strat.chat_kinds").set_value(["translate-test", "generate-title"]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        stated = [c.value for c in at.caption if "prompts to send" in c.value]
+        assert len(stated) == 2 and all("80 prompts to send" in s for s in stated)
+        assert at.button(key="strat.run").disabled and server.attempts == 0  # nothing before the confirmation
+        at.checkbox(key="strat.chat_send").check().run()
+        assert server.attempts == 0
+        at.button(key="strat.run").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert server.attempts == 160
+    table = at.dataframe[0].value
+    assert {"translate-test(fake0)", "generate-title"} <= set(table["strategy"])
+    rows = table[(table.strategy == "generate-title") & (table.direction != "verdict")]
+    assert rows["R@1"].tolist() == ["1.000", "1.000"]
+
+
+def test_no_chat_where_the_operator_allows_no_api(tmp_path, monkeypatch):
+    at = synthetic_app(tmp_path, monkeypatch, 80, 40, XLR_DASHBOARD_ALLOW_API="0")
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Not accepted on this server" in c.value for c in at.caption)
+    assert not [w for w in at.text_input if w.key == "strat.chat_model"]
