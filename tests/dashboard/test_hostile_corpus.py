@@ -89,7 +89,8 @@ def rendered_values(at: AppTest) -> list[str]:
 
 
 def figures_json(at: AppTest) -> list[str]:
-    return [el.proto.spec for el in at.get("plotly_chart")]
+    """Each figure's spec with JSON's escapes decoded (Plotly writes ``<`` as ``\\u003c``)."""
+    return [json.dumps(json.loads(el.proto.spec), ensure_ascii=False) for el in at.get("plotly_chart")]
 
 
 @pytest.fixture
