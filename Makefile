@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: setup browser run test lint test-fast test-slow test-e2e bench bench-smoke clean
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-ray.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-ray.txt requirements-onnx.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
