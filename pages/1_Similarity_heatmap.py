@@ -148,7 +148,7 @@ if hubs.size:
             c_a,
             "heatmap",
             ui.literal(f"row {int(q)}: {views.snippet(label(dv.query_positions[q]), 60)}"),
-            url.link(model=model, source=source, target=target, row=int(q)),
+            url.link(model=model, source=source, target=target, row=int(q), hub=int(hub_min), size=int(size)),
         )
         nav.link(c_b, "search", "search this query", url.link(q=qdoc.text[:1500], langs=target, qlang=qdoc.lang))
 else:

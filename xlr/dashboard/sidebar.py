@@ -274,7 +274,7 @@ def sync_url(extra: dict[str, str | None] | None = None) -> None:
 
 
 def flush_url() -> None:
-    """Write the queued parameters (:func:`sync_url`) in one go, changing the URL only if something differs.
+    """Write the queued parameters (:func:`sync_url`) in one go (one browser history entry at most).
 
     Sidebar settings no longer wanted (``lenient``, ``device`` back to default) are removed; other
     parameters (a page's) stay unless queued as ``None``."""
@@ -286,8 +286,9 @@ def flush_url() -> None:
     target = {k: v for k, v in now.items() if k not in SETTING_PARAMS or k in pending}
     target.update(pending)
     target = {k: v for k, v in target.items() if v is not None}
-    if target != now:
-        st.query_params.from_dict(target)
+    # sent even when equal to what the server holds: a same-page link leaves the browser's URL behind;
+    # the browser adds a history entry only when the query string differs from its address bar
+    st.query_params.from_dict(target)
 
 
 def stop() -> NoReturn:
