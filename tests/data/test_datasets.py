@@ -195,15 +195,18 @@ def test_ensure_downloads_then_uses_local_files(mirror: Server, tmp_path: Path, 
     assert len(loaded.corpus) == 10000 and loaded.files == tuple(paths)
 
 
-def test_wrong_size_file_is_downloaded_again(mirror: Server, tmp_path: Path) -> None:
+def test_wrong_size_file_is_named_kept_and_downloaded_once_deleted(mirror: Server, tmp_path: Path) -> None:
     root = tmp_path / "root"
     ensure_dataset("tatoeba", root=root, base_url=mirror.url)
     broken = root / "tatoeba" / "tatoeba.ell-eng.ell"
     broken.write_bytes(broken.read_bytes()[:100])
-    with pytest.raises(DatasetUnavailable) as info:
-        ensure_dataset("tatoeba", root=root, download_missing=False)
-    assert f"{broken} has 100 bytes, expected 52202" in str(info.value)
-    mirror.requests.clear()
+    for download_missing in (False, True):  # the user's file is never downloaded over
+        mirror.requests.clear()
+        with pytest.raises(DatasetUnavailable) as info:
+            ensure_dataset("tatoeba", root=root, base_url=mirror.url, download_missing=download_missing)
+        assert f"found {broken}, 100 bytes, expected 52,202: delete it or download again" in str(info.value)
+        assert mirror.requests == [] and broken.stat().st_size == 100
+    broken.unlink()
     ensure_dataset("tatoeba", root=root, base_url=mirror.url)
     assert mirror.requests == ["/tatoeba/tatoeba.ell-eng.ell"]
     assert file_sha256(broken) == default_files("tatoeba")[6].sha256

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from xlr import settings
 
@@ -142,6 +143,8 @@ def download(
     from xlr import http as xlr_http
 
     dest = Path(dest)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise _fail(url, dest, "invalid address (only http:// and https:// addresses can be downloaded)")
     env_deadline, env_rate = default_limits()
     deadline = env_deadline if deadline is None else deadline
     min_rate = env_rate if min_rate is None else min_rate
@@ -211,6 +214,8 @@ def download(
                         raise  # writing the partial file: reported below
                     if not connected:
                         raise _fail(url, dest, f"no connection ({xlr_http.describe(exc)})") from None
+                    if announced is not None and done < announced:
+                        raise _fail(url, dest, f"the connection closed after {done} of {announced} bytes") from None
                     raise _fail(
                         url,
                         dest,
