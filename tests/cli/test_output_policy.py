@@ -146,7 +146,7 @@ def test_results_written_keep_the_existing_files_mode(tmp_path: Path) -> None:
 
 
 def test_a_long_upload_name_is_shortened_not_an_error(tmp_path: Path) -> None:
-    from xlr.dashboard.state import save_upload
+    from xlr.dashboard.data_source import save_upload
 
     path = save_upload(b'{"id": "1", "lang": "en", "text": "a"}\n', "n" * 300 + ".jsonl", tmp_path)
     assert path.is_file() and path.name.endswith(".jsonl") and len(path.name) <= 120

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 
 def test_an_upload_is_named_by_its_file_after_a_reload_not_by_its_cache_path():
-    from xlr.dashboard.sidebar import _source_labeller
+    from xlr.dashboard.data_source import source_labeller
     from xlr.encoders.cache import default_cache_dir
 
     path = default_cache_dir() / "uploads" / "c11a528e0f1d2b3c" / "my corpus.jsonl"
-    assert _source_labeller({})(str(path)) == "my corpus.jsonl (upload)"
-    assert _source_labeller({})("tatoeba") == "tatoeba (named)"
-    assert _source_labeller({})("/data/elsewhere.jsonl") == "/data/elsewhere.jsonl"
+    assert source_labeller({})(str(path)) == "my corpus.jsonl (upload)"
+    assert source_labeller({})("tatoeba") == "tatoeba (named)"
+    assert source_labeller({})("/data/elsewhere.jsonl") == "/data/elsewhere.jsonl"
 
 
 def test_a_device_this_machine_lacks_is_neither_claimed_nor_offered(tmp_path, monkeypatch):

@@ -9,16 +9,14 @@ bookmark or a pasted link restores the same view on every page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
 import streamlit as st
 
 from xlr import settings
 from xlr.dashboard import resources as res
-from xlr.dashboard.safe import short_name
+from xlr.dashboard.data_source import load_source, on_lenient, on_load_path, source_labeller, try_upload
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
@@ -36,14 +34,10 @@ from xlr.dashboard.state import (
     ids_phrase,
     initial_settings,
     literal,
-    save_upload,
     settings_params,
-    source_stamp,
 )
 from xlr.dashboard.views import selected_ids
-from xlr.data.loaders import load_jsonl
-from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset
-from xlr.encoders.cache import default_cache_dir
+from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset
 from xlr.encoders.catalogue import CATALOGUE, card, short_names
 from xlr.encoders.device import PRECISIONS, check_device
 from xlr.retrieval.directions import all_directions, direction_positions
@@ -64,25 +58,6 @@ _WIDGETS = (
 )
 
 
-def _source_labeller(labels: dict[str, str]) -> Callable[[str], str]:
-    """The data set picker's labels, bound to this run's label table (the format function may be
-    called outside the script run, where ``st.session_state`` is not this session's)."""
-    table = dict(labels)
-    uploads = default_cache_dir() / "uploads"
-
-    def label(source: str) -> str:
-        if source in table:
-            return table[source]
-        if source in DATASETS:
-            return f"{source} (named)"
-        path = Path(source)
-        if path.parent.parent == uploads:  # uploads/<sha256[:16]>/<name>: after a reload, the file's name
-            return f"{path.name} (upload)"
-        return source
-
-    return label
-
-
 def _device_here(device: str) -> bool:
     """Whether ``device`` exists on this machine (``auto`` and ``cpu`` always do)."""
     try:
@@ -97,24 +72,6 @@ def _model_label(name: str) -> str:
     hub = "" if name not in CATALOGUE or CATALOGUE[name].offline else " (hub)"
     facts = f" · {c.size}, {'all' if c.languages is None else len(c.languages)} languages" if c else ""
     return f"{name}{hub}{facts}"
-
-
-class _LazyProgress:
-    """``progress(done, total)`` that draws a bar only once something is really downloaded."""
-
-    def __init__(self, label: str, unit: str = "bytes") -> None:
-        self.label, self.unit = label, unit
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if self.bar is None:
-            self.bar = st.progress(0.0)
-        frac = min(done / total, 1.0) if total else 0.0
-        self.bar.progress(frac, text=f"{self.label}: {done} of {total or '?'} {self.unit}")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.empty()
 
 
 def _url_moved() -> bool:
@@ -154,83 +111,6 @@ def _init_state() -> None:
             "xlr.init": True,
         }
     )
-
-
-def _select_source(source: str, label: str) -> None:
-    ss = st.session_state
-    if source not in ss["xlr.sources"]:
-        ss["xlr.sources"].append(source)
-    ss["xlr.labels"][source] = label
-    ss["w.dataset"], ss["xlr.data_msg"] = source, None
-    ss["xlr.failed"].pop(source, None)
-
-
-def _on_load_path() -> None:
-    ss = st.session_state
-    raw = str(ss.get("w.path", "")).strip()
-    if not raw:
-        ss["xlr.data_msg"] = "Type the path of a JSONL file, an XQuAD folder or a Tatoeba folder first."
-        return
-    refusal = serve_policy().refuse_source(raw, tuple(DATASETS))  # decided before the disk is touched
-    if refusal:
-        ss["xlr.data_msg"] = f"The path was not loaded: {refusal}."
-        return
-    try:
-        source = raw if raw in DATASETS else str(Path(raw).expanduser().resolve())
-        res.dataset(source, source_stamp(source), bool(ss.get("w.lenient")))
-    except (ValueError, OSError, RuntimeError) as exc:
-        ss["xlr.data_msg"] = f"{raw} was not loaded: {error_text(exc)}"
-        ss["xlr.retry"] = ("path", raw)
-        return
-    _select_source(source, raw)
-
-
-def _try_upload() -> None:
-    """Validate and store the chosen upload (again after *lenient* changes); select it when it loads."""
-    ss = st.session_state
-    upload = ss.get("w.upload")
-    if upload is None:
-        return
-    data = upload.getvalue()
-    try:
-        load_jsonl(data, name=upload.name, lenient=bool(ss.get("w.lenient")))
-    except (ValueError, OSError) as exc:
-        ss["xlr.data_msg"] = f"{short_name(upload.name)} was not loaded: {error_text(exc)}"
-        ss["xlr.retry"] = ("upload", upload.name)
-        return
-    try:
-        path = save_upload(data, upload.name, default_cache_dir() / "uploads")
-    except OSError as exc:
-        ss["xlr.data_msg"] = f"{short_name(upload.name)} could not be stored: {exc.strerror or exc}"
-        return
-    ss["xlr.retry"] = None
-    _select_source(str(path), f"{short_name(upload.name)} (upload)")
-
-
-def _on_lenient() -> None:
-    """Ticking *Skip bad lines* re-applies to the file that was just rejected."""
-    retry = st.session_state.get("xlr.retry")
-    if retry and retry[0] == "upload":
-        _try_upload()
-    elif retry and retry[0] == "path":
-        _on_load_path()
-
-
-def _load(source: str, lenient: bool) -> tuple[LoadedDataset, DataKey]:
-    failed = st.session_state["xlr.failed"]
-    if source in DATASETS:
-        if source in failed:
-            raise DatasetUnavailable(failed[source])
-        bar = _LazyProgress(f"Downloading {source}")
-        try:
-            ensure_dataset(source, download_missing=True, progress=bar)
-        except DatasetUnavailable as exc:
-            failed[source] = str(exc)
-            raise
-        finally:
-            bar.close()
-    dkey = (source, source_stamp(source), lenient)
-    return res.dataset(*dkey), dkey
 
 
 def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
@@ -315,17 +195,17 @@ def _settings() -> Settings:
 def _data_widgets(expanded: bool) -> None:
     with st.sidebar.expander("Your own data: a path or an upload", expanded=expanded):
         st.text_input("Local path", key="w.path", placeholder="corpus.jsonl, an XQuAD or a Tatoeba folder")
-        st.button("Load path", key="w.load_path", on_click=_on_load_path)
+        st.button("Load path", key="w.load_path", on_click=on_load_path)
         st.file_uploader(
             "or upload a JSONL file (id, lang, title, url, text)",
             type=["jsonl", "ndjson"],
             key="w.upload",
-            on_change=_try_upload,
+            on_change=try_upload,
         )
         st.checkbox(
             "Skip bad lines (lenient)",
             key="w.lenient",
-            on_change=_on_lenient,
+            on_change=on_lenient,
             help="Leave out lines that cannot be read (counted in the report) instead of rejecting the file.",
         )
 
@@ -346,12 +226,12 @@ def sidebar() -> Context | None:
         "Data set",
         ss["xlr.sources"],
         key="w.dataset",
-        format_func=_source_labeller(ss.get("xlr.labels", {})),
+        format_func=source_labeller(ss.get("xlr.labels", {})),
         help="A named data set (downloaded on first use) or one you loaded below.",
     )
     ss["xlr.load_error"] = None
     try:
-        data, dkey = _load(ss["w.dataset"], bool(ss["w.lenient"]))
+        data, dkey = load_source(ss["w.dataset"], bool(ss["w.lenient"]))
     except (ValueError, OSError) as exc:
         ss["xlr.load_error"] = (ss["w.dataset"], error_text(exc), isinstance(exc, DatasetUnavailable))
         data, dkey = None, None

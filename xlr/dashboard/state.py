@@ -17,7 +17,6 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 
-from xlr.atomic import atomic_write
 from xlr.dashboard.policy import ServePolicy
 from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
@@ -49,7 +48,6 @@ __all__ = [
     "ids_phrase",
     "initial_settings",
     "literal",
-    "save_upload",
     "settings_params",
     "source_stamp",
     "split_key",
@@ -384,23 +382,3 @@ def choose_directions(corpus: Corpus, mode: str, custom: Sequence[str]) -> tuple
         return default_directions(corpus), ""
     note = "" if mode == "all" else "This corpus has no English documents: showing all directions."
     return all_directions(corpus), note
-
-
-def save_upload(data: bytes, name: str, folder: Path) -> Path:
-    """Store uploaded bytes as ``folder/<sha256[:16]>/<name>.jsonl`` (atomic) and return the path.
-
-    ``name`` is reduced to its last component with characters outside ``[\\w.-]`` replaced;
-    ``.jsonl`` is appended unless it ends in ``.jsonl``/``.ndjson``; a name over 100 characters keeps
-    its first 100 (file systems refuse names over 255 bytes). ``OSError`` if unwritable.
-    """
-    safe = re.sub(r"[^\w.-]", "_", Path(name).name).lstrip(".") or "upload"
-    if len(safe) > 100:
-        stem, dot, ext = safe.rpartition(".")
-        safe = f"{stem[:100]}.{ext[:10]}" if dot and stem else safe[:100]
-    path = (
-        folder
-        / hashlib.sha256(data).hexdigest()[:16]
-        / (safe if safe.endswith((".jsonl", ".ndjson")) else safe + ".jsonl")
-    )
-    atomic_write(path, lambda fh: fh.write(data))
-    return path
