@@ -112,3 +112,40 @@ def test_a_missing_data_set_does_not_claim_that_none_is_available(monkeypatch):
     at = AppTest.from_function(script).run()
     shown = " ".join(w.value for w in at.warning)
     assert "No data set is available" not in shown and "tatoeba" in shown and "xquad" in shown, shown
+
+
+def test_the_download_link_of_a_missing_data_set_reads_as_a_plain_address(monkeypatch, tmp_path):
+    """The wiki6 link showed Markdown escapes (``raw\\.githubusercontent\\.com``); the path (user data) stays escaped."""
+    from streamlit.testing.v1 import AppTest
+
+    from xlr.dashboard import state
+
+    monkeypatch.setattr(state, "available_datasets", lambda: [], raising=False)
+    monkeypatch.setenv("XLR_TEST_DEST", str(tmp_path / "my_data [x]" / "sample-6lang.jsonl"))
+
+    def script():
+        import os
+        from pathlib import Path
+
+        import streamlit as st
+
+        from xlr.dashboard.no_data import load_failure, render_no_data
+        from xlr.data.download import DatasetUnavailable
+
+        url = "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl"
+        dest = Path(os.environ["XLR_TEST_DEST"])
+        exc = DatasetUnavailable(
+            f"data set 'wiki6': cannot download {url}: offline. Download it by hand and save it as {dest}",
+            ((url, dest),),
+        )
+        st.session_state["xlr.load_error"] = load_failure("wiki6", exc)
+        st.session_state.setdefault("xlr.failed", {})
+        render_no_data()
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
+    url = "https://raw.githubusercontent.com/dasmiq/cs6120-assignment5/refs/heads/main/sample-6lang.jsonl"
+    assert f"<{url}>" in shown or f"]({url})" in shown, shown  # a real link to the exact address
+    assert "raw\\.githubusercontent" not in shown and "\u2060" not in shown.split("save it as")[0], shown
+    assert "my\\_data \\[x\\]" in shown, shown  # the path is data: still escaped

@@ -17,6 +17,7 @@ import streamlit as st
 from xlr import settings
 from xlr.dashboard import resources as res
 from xlr.dashboard.data_source import load_source, on_lenient, on_load_path, source_labeller, try_upload
+from xlr.dashboard.no_data import load_failure
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
@@ -37,7 +38,7 @@ from xlr.dashboard.state import (
     settings_params,
 )
 from xlr.dashboard.views import selected_ids
-from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset
+from xlr.data.registry import DATASETS, LoadedDataset
 from xlr.encoders.catalogue import CATALOGUE, card, short_names
 from xlr.encoders.device import PRECISIONS, check_device
 from xlr.retrieval.directions import all_directions, direction_positions
@@ -233,7 +234,7 @@ def sidebar() -> Context | None:
     try:
         data, dkey = load_source(ss["w.dataset"], bool(ss["w.lenient"]))
     except (ValueError, OSError) as exc:
-        ss["xlr.load_error"] = (ss["w.dataset"], error_text(exc), isinstance(exc, DatasetUnavailable))
+        ss["xlr.load_error"] = load_failure(ss["w.dataset"], exc)
         data, dkey = None, None
     _data_widgets(data is None or bool(ss.get("xlr.data_msg")))
     if ss.get("xlr.data_msg"):
