@@ -636,8 +636,16 @@ def test_detect_format_and_load_corpus(tmp_path: Path) -> None:
         load_corpus(tmp_path)
 
 
-def test_integer_ids_are_read_as_text(tmp_path):
+def test_numeric_ids_are_refused_as_the_docs_require_strings(tmp_path):
+    """``"id": 1490`` was read as "1490" although docs/dashboard.md requires strings (issue 19)."""
     f = tmp_path / "ints.jsonl"
-    f.write_text('{"id": 42, "lang": "en", "text": "x"}\n{"id": "42", "lang": "de", "text": "y"}\n')
-    c = load_jsonl(f)
-    assert c.ids == ("42",) and c.linked_ids("de", "en") == ("42",)
+    f.write_text(
+        '{"id": "7", "lang": "en", "text": "x"}\n{"id": 1490, "lang": "en", "text": "x"}\n'
+        '{"id": "7", "lang": "de", "text": "y"}\n'
+    )
+    err = strict_error(f)
+    assert f"{f}, line 2, field 'id': expected a string, got a JSON number (1490)" in str(err)
+    c = load_jsonl(f, lenient=True)
+    assert c.ids == ("7",)
+    assert [(i.line, i.field) for i in c.report.skipped] == [(2, "id")]
+    assert "expected a string" in c.report.skipped[0].message

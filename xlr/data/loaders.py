@@ -52,8 +52,6 @@ def _check_record(obj: Any, label: str, line: int) -> Document | LoadIssue:
         if field not in obj:
             return LoadIssue(label, line, field, "missing (required)")
         value = obj[field]
-        if field == "id" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # numeric ids (e.g. Wikidata numbers) are read as their decimal text
         if isinstance(value, OversizedInt):
             return LoadIssue(label, line, field, f"expected a string, got {value}")
         if value is None:
@@ -96,11 +94,10 @@ def load_jsonl(source: PathLike | bytes, *, name: str | None = None, lenient: bo
     name used in messages (default ``"<upload>"``). The corpus is named after the stem of
     ``name`` if given, else of the path (``sample-6lang.jsonl`` -> ``"sample-6lang"``).
 
-    Rules: ``id``, ``lang``, ``text`` are required non-empty strings (an integer ``id`` is
-    read as its decimal text); ``id`` and ``lang``
-    must not have leading/trailing whitespace (``text`` is kept as given). ``title`` and
-    ``url`` may be missing or null (then ``""``). Other keys are ignored. Blank lines are
-    skipped silently; ``\\r\\n`` endings and a UTF-8 BOM are accepted. A repeated
+    Rules: ``id``, ``lang``, ``text`` are required non-empty strings (a numeric ``id`` such as
+    ``1490`` is refused: write ``"1490"``); ``id`` and ``lang`` must not have leading/trailing
+    whitespace (``text`` is kept as given). ``title`` and ``url`` may be missing or null (then
+    ``""``). Other keys are ignored. Blank lines are skipped silently; ``\\r\\n`` endings and a UTF-8 BOM are accepted. A repeated
     ``(id, lang)`` is an error naming the line where it first appeared.
 
     Strict mode (default) checks every line and raises :class:`CorpusError` holding all
