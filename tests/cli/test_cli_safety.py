@@ -94,7 +94,9 @@ def test_deep_nesting_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest
     )
     rc = main(["eval", "--dataset", str(corpus), "--model", "e5-small", "--lenient"])  # skipped like any bad line
     err = capsys.readouterr().err
-    assert rc == 2 and err.startswith(f"xlr: note: {corpus}: 1 document from 2 lines; 1 line skipped (line 2)")
+    assert rc == 2 and err.startswith(
+        f"xlr: note: {corpus}: 1 document from 2 lines; 1 line skipped (line 2: JSON nested too deeply"
+    )
     assert "Traceback" not in err and "encoded" not in err  # stops at the directions, before any encoder
 
 

@@ -149,3 +149,22 @@ def test_the_download_link_of_a_missing_data_set_reads_as_a_plain_address(monkey
     assert f"<{url}>" in shown or f"]({url})" in shown, shown  # a real link to the exact address
     assert "raw\\.githubusercontent" not in shown and "\u2060" not in shown.split("save it as")[0], shown
     assert "my\\_data \\[x\\]" in shown, shown  # the path is data: still escaped
+
+
+def test_lenient_mode_says_why_each_skipped_line_was_skipped(tmp_path, monkeypatch):
+    """The sidebar listed skipped line numbers ("lines 41, 42") without their reasons."""
+    from strategy_fakes import synthetic_app
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    path = tmp_path / "synthetic.jsonl"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": 1490, "lang": "en", "text": "x"}\n{"id": "z", "lang": "en"}\n')
+    at.run()
+    lenient = at.sidebar.get("checkbox") + at.sidebar.get("toggle")
+    next(w for w in lenient if w.key == "w.lenient").set_value(True)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")
+    assert "2 lines skipped (line " in shown, shown
+    assert "field 'id': expected a string, got a JSON number (1490)" in shown, shown
+    assert "field 'text': missing (required)" in shown, shown

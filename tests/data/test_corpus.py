@@ -423,7 +423,20 @@ def test_jsonl_lenient_records_skipped() -> None:
         ("Q2", "de", "zwei"),
     ]
     assert c.report.unlinked == (("Q2", "de"),)
-    assert "3 documents from 8 lines; 4 lines skipped (lines 2, 4, 5, 7)" in c.report.summary()
+    summary = c.report.summary()
+    assert "3 documents from 8 lines; 4 lines skipped (line 2, field 'text': empty value; " in summary, summary
+    assert "line 5, field 'id': expected a string, got a JSON number (2.5); and 1 more: line 7)" in summary, summary
+
+
+def test_lenient_summary_gives_each_skipped_line_its_reason_then_a_count(tmp_path: Path) -> None:
+    """Lenient mode listed skipped line numbers without their reasons (issue 19)."""
+    f = tmp_path / "bad.jsonl"
+    good = '{"id": "a", "lang": "en", "text": "x"}'
+    f.write_text("\n".join([good, *(f'{{"id": {n}, "lang": "en", "text": "x"}}' for n in range(2, 9))]) + "\n")
+    summary = load_jsonl(f, lenient=True).report.summary()
+    assert "7 lines skipped (line 2, field 'id': expected a string, got a JSON number (2); line 3, " in summary
+    assert "line 4, field 'id': expected a string, got a JSON number (4); and 4 more: lines 5, 6, 7, 8)" in summary
+    assert str(f) not in summary.partition("skipped")[2]  # the file is named once, at the start
 
 
 @pytest.mark.parametrize(

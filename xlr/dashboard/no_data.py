@@ -18,7 +18,7 @@ _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
 
 
 def load_failure(source: str, exc: BaseException) -> tuple[str, str, bool, tuple[str, ...]]:
-    """``(source, message, unavailable, urls)`` kept in ``xlr.load_error``; ``urls`` are the download
+    """``(source, message, unavailable, urls)`` kept in the session for the page; ``urls`` are the download
     addresses the app itself built (:attr:`DatasetUnavailable.missing`), never text from the data."""
     urls = tuple(u for u, _ in getattr(exc, "missing", ())) if isinstance(exc, DatasetUnavailable) else ()
     return source, error_text(exc), isinstance(exc, DatasetUnavailable), urls

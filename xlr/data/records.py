@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 TEXT_FIELDS = ("text", "title+text")
+SHOWN_REASONS = 3  # skipped lines whose reason a load summary gives; the rest are counted and numbered
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,17 @@ class LoadIssue:
     message: str
 
     def __str__(self) -> str:
-        parts = [self.path]
+        located = self.line is not None or self.field is not None
+        return f"{self.path}{', ' if located else ': '}{self.reason()}"
+
+    def reason(self) -> str:
+        """The issue without its file: ``"line 7, field 'id': expected a string, got a JSON number (1490)"``."""
+        parts = []
         if self.line is not None:
             parts.append(f"line {self.line}")
         if self.field is not None:
             parts.append(f"field {self.field!r}")
-        return f"{', '.join(parts)}: {self.message}"
+        return f"{', '.join(parts)}: {self.message}" if parts else self.message
 
 
 class CorpusError(ValueError):
@@ -117,17 +123,22 @@ class LoadReport:
     sha256: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def summary(self) -> str:
-        """One sentence, e.g. ``"data.jsonl: 12 documents from 14 lines; 1 line skipped (line 7); ..."``."""
+        """One sentence, e.g. ``"data.jsonl: 12 documents from 14 lines; 1 line skipped (line 7, field 'id':
+        expected a string, got a JSON number (1490)); ..."``: the reasons of the first :data:`SHOWN_REASONS`
+        skipped lines, then ``"and N more: lines ..."`` (the CLI note and the dashboard sidebar show this)."""
 
         def plural(n: int, word: str) -> str:
             return f"{n} {word}{'' if n == 1 else 's'}"
 
         text = f"{self.path}: {plural(self.n_documents, 'document')} from {plural(self.n_lines, self.unit)}"
         if self.skipped:
-            lines = [str(i.line) for i in self.skipped if i.line is not None]
-            shown = ", ".join(lines[:5]) + (", ..." if len(lines) > 5 else "")
-            where = f" ({'line' if len(lines) == 1 else 'lines'} {shown})" if lines else ""
-            text += f"; {plural(len(self.skipped), 'line')} skipped{where}"
+            shown = [i.reason() for i in self.skipped[:SHOWN_REASONS]]
+            rest = self.skipped[SHOWN_REASONS:]
+            if rest:
+                lines = [str(i.line) for i in rest if i.line is not None]
+                where = f": {'line' if len(lines) == 1 else 'lines'} {', '.join(lines)}" if lines else ""
+                shown.append(f"and {len(rest)} more{where}")
+            text += f"; {plural(len(self.skipped), 'line')} skipped ({'; '.join(shown)})"
         elif self.unit == "line":
             text += "; no line skipped"
         if self.unlinked:
