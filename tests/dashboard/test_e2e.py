@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,12 @@ def _serve(tmp_path_factory):
     for var in ("XLR_DEFAULT_KS", "XLR_DEFAULT_DIRECTIONS"):
         env.pop(var, None)
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    yield from served(env, log)
+
+
+def served(env: dict[str, str], log: Path) -> Iterator[str]:
+    """Yield the URL of a real app server started with ``env`` (a fixture's body: ``yield from served(...)``);
+    fail the test if it does not start, and fail it if the server's log shows a traceback afterwards."""
     try:
         with app_server(env, log) as url:
             yield url

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.app_server import AppDidNotStart, app_server
-from tests.dashboard.test_e2e import ARGS, CHROMIUM, settle
+from tests.dashboard.test_e2e import ARGS, CHROMIUM, served, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -88,12 +87,7 @@ def hostile_server(tmp_path_factory):
     )
     env.pop("XLR_DEFAULT_KS", None)
     log = folder / "streamlit.log"
-    try:
-        with app_server(env, log) as url:
-            yield url
-    except AppDidNotStart as exc:
-        pytest.fail(str(exc))
-    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+    yield from served(env, log)
 
 
 def test_hostile_corpus_renders_as_text_in_a_browser(hostile_server):

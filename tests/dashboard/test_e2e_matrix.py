@@ -16,8 +16,7 @@ import re
 
 import pytest
 
-from bench.app_server import AppDidNotStart, app_server
-from tests.dashboard.test_e2e import ARGS, CHROMIUM, settle
+from tests.dashboard.test_e2e import ARGS, CHROMIUM, served, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +56,7 @@ def server(tmp_path_factory):
     )
     env.pop("XLR_DEFAULT_KS", None)
     log = folder / "streamlit.log"
-    try:
-        with app_server(env, log) as url:
-            yield url
-    except AppDidNotStart as exc:
-        pytest.fail(str(exc))
-    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+    yield from served(env, log)
 
 
 def grids(page) -> dict[str, dict]:
