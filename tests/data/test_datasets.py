@@ -371,3 +371,25 @@ def test_errors_are_value_errors_and_pickle() -> None:
     assert isinstance(err, ValueError)
     again = pickle.loads(pickle.dumps(err))
     assert str(again) == str(err) and again.missing == err.missing
+
+
+def test_tatoeba_files_found_in_the_112_language_folder(tmp_path: Path) -> None:
+    """A data directory laid out like ../shared/data holds the whole test set in ``tatoeba-112/``:
+    a pair missing from ``tatoeba/`` is taken from there (pinned size checked), never downloaded;
+    a file in ``tatoeba/`` still comes first."""
+    root = tmp_path / "root"
+    (root / "tatoeba-112").mkdir(parents=True)
+    swh = selected_files(DATASETS["tatoeba"], "swh")
+    for f in swh:
+        (root / "tatoeba-112" / Path(f.relpath).name).write_bytes(b"x" * (f.size or 1))
+    paths = ensure_dataset("tatoeba", root=root, languages="swh", download_missing=False)
+    assert paths == [root / "tatoeba-112" / Path(f.relpath).name for f in swh]
+
+    (root / "tatoeba").mkdir()
+    own = root / "tatoeba" / Path(swh[0].relpath).name
+    own.write_bytes(b"y" * (swh[0].size or 1))
+    assert ensure_dataset("tatoeba", root=root, languages="swh", download_missing=False)[0] == own
+
+    (root / "tatoeba-112" / Path(swh[1].relpath).name).write_bytes(b"short")  # wrong size: not used
+    with pytest.raises(DatasetUnavailable, match="expected"):
+        ensure_dataset("tatoeba", root=root, languages="swh", download_missing=False)

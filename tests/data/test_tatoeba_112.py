@@ -66,6 +66,14 @@ def test_tatoeba_112_loads_as_the_named_tatoeba(tatoeba_112: Path) -> None:
     assert default.corpus.languages == ("ar", "de", "el", "en", "fr", "zh") and len(default.corpus) == 10000
 
 
+def test_the_shared_data_layout_serves_every_language_as_the_named_tatoeba(shared_data: Path) -> None:
+    """``XLR_DATA_DIR=../shared/data``: five pairs in ``tatoeba/``, all 112 in ``tatoeba-112/``; a pair only in the
+    second is read from there (nothing downloaded, nothing written), the five from the first."""
+    data = resolve_dataset("tatoeba", root=shared_data, languages="swh,amh,ara", download_missing=False)
+    assert data.corpus.languages == ("am", "ar", "en", "sw")
+    assert sorted(p.parent.name for p in data.files) == ["tatoeba"] * 2 + ["tatoeba-112"] * 4
+
+
 @pytest.mark.parametrize("pair", list(MTEB_1_12_75_ACCURACY))
 def test_e5_small_accuracy_matches_mteb_1_12_75(scores: dict[str, dict[str, float]], pair: str) -> None:
     got = scores[pair]["bitext_accuracy"]

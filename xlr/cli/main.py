@@ -18,7 +18,7 @@ from xlr.cli.evaluate import add_eval_command, cmd_eval
 from xlr.cli.options import OUTPUT_FLAGS, add_common, encoding_progress, load_data, run_inputs, unique_noted
 from xlr.cli.price import add_price_command, cmd_price
 from xlr.cli.runtime import load_with_runtime, one_line_warnings
-from xlr.data.registry import DATASETS, data_dir, selected_files, wrong_size
+from xlr.data.registry import DATASETS, data_dir, local_path, selected_files, wrong_size
 from xlr.encoders.cache import EmbeddingCache
 from xlr.encoders.catalogue import catalogue_lines
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
@@ -79,12 +79,12 @@ def _cmd_datasets() -> int:
     print(f"data directory: {root}")
     for spec in DATASETS.values():
         default = selected_files(spec)
-        have = sum((root / f.relpath).is_file() and not wrong_size(root / f.relpath, f) for f in default)
+        have = sum(local_path(root, f).is_file() and not wrong_size(local_path(root, f), f) for f in default)
         state = "present" if have == len(default) else f"{have}/{len(default)} files"
         if len(default) < len(spec.files):
-            every = sum((root / f.relpath).is_file() and not wrong_size(root / f.relpath, f) for f in spec.files)
+            every = sum(local_path(root, f).is_file() and not wrong_size(local_path(root, f), f) for f in spec.files)
             state += f"; {every}/{len(spec.files)} files of every language"
-        wrong = [w for f in spec.files if (w := wrong_size(root / f.relpath, f))]
+        wrong = [w for f in spec.files if (w := wrong_size(local_path(root, f), f))]
         if wrong:
             state += f"; wrong size: {'; '.join(wrong)}"
         print(f"{spec.name:10} [{state}] {spec.description}")

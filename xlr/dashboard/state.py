@@ -19,7 +19,7 @@ import numpy as np
 
 from xlr.dashboard.policy import ServePolicy
 from xlr.data.records import Corpus, CorpusError
-from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset
+from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset, local_path
 from xlr.encoders.base import Encoder
 from xlr.encoders.catalogue import CATALOGUE
 from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
@@ -339,7 +339,7 @@ def first_available() -> str:
 def source_stamp(source: str) -> tuple:
     """(path, mtime_ns, size) of every file behind a source, so an edited file is reloaded."""
     if source in DATASETS:
-        paths = [data_dir() / f.relpath for f in DATASETS[source].files]
+        paths = [local_path(data_dir(), f) for f in DATASETS[source].files]
     else:
         p = Path(source)
         paths = sorted(c for c in p.iterdir() if c.is_file()) if p.is_dir() else [p]

@@ -118,6 +118,24 @@ def _present(path: Path, remote: RemoteFile) -> bool:
     return path.is_file() and (remote.size is None or path.stat().st_size == remote.size)
 
 
+LOCAL_ALIASES = {"tatoeba/": "tatoeba-112/"}
+"""Second local folders: a data directory laid out like ``../shared/data`` keeps the five default Tatoeba
+pairs in ``tatoeba/`` and the whole 112-language test set (same upstream, same names) in ``tatoeba-112/``."""
+
+
+def local_path(base: Path, remote: RemoteFile) -> Path:
+    """Where ``remote`` is read under ``base``: ``base/relpath``, or its :data:`LOCAL_ALIASES` twin when only
+    the twin is there. A file at ``base/relpath`` always comes first; a twin of another size than the pinned
+    one is returned too, so that :func:`wrong_size` names it (it is never used, nor downloaded over)."""
+    path = base / remote.relpath
+    for prefix, alias in LOCAL_ALIASES.items():
+        if not path.exists() and remote.relpath.startswith(prefix):
+            twin = base / (alias + remote.relpath[len(prefix) :])
+            if twin.is_file():
+                return twin
+    return path
+
+
 def wrong_size(path: Path, remote: RemoteFile) -> str:
     """``found PATH, N bytes, expected M: delete it or download again`` when ``path`` is a file of another
     size than the pinned one; ``""`` otherwise (absent, or the right size, or no pinned size)."""
@@ -161,7 +179,7 @@ def ensure_dataset(
     base = user_path(root) if root is not None else data_dir()
     mirror = base_url if base_url is not None else settings.data_base_url()
     files = selected_files(spec, languages)
-    paths = [base / f.relpath for f in files]
+    paths = [local_path(base, f) for f in files]
     todo = [
         (f, p, f"{mirror.rstrip('/')}/{f.relpath}" if mirror else f.url)
         for f, p in zip(files, paths, strict=True)
