@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import nav, safe, ui, url, views
+from xlr.dashboard import nav, resources, safe, translation_view, ui, url, views
 
 ctx = ui.context()
 corpus = ctx.data.corpus
@@ -26,9 +26,13 @@ dv = ui.direction_vectors(ctx, model, result.direction)
 failed = views.failed_queries(result, dv.queries, dv.pool, int(k), corpus)
 failed = failed.sort_values("gold_rank" if order == "gold rank" else "gap", ascending=False, kind="stable")
 st.subheader(f"{len(failed)} of {result.n_queries} queries fail at k = {k}")
+translations = translation_view.pick_translations(corpus, result.direction, resources.embedding_cache().root)
+if translations:
+    failed = views.with_translations(failed, {i: t.translation for i, t in translations.items()})
 NAMES = {
     "id": "id",
     "query_text": "query",
+    "translation": "translation",
     "gold_rank": "gold rank",
     "gold_score": "gold score",
     "top1_id": "top-1 id",
@@ -42,6 +46,8 @@ st.dataframe(
     key="fq.table",
     column_config={NAMES[c]: st.column_config.NumberColumn(format="%.3f") for c in ("gold_score", "top1_score", "gap")},
 )
+if translations:
+    translation_view.translation_downloads(st, translations, result.direction)
 opened = ""
 if len(failed):
     choices = {int(q): f"{i} (rank {r})" for q, i, r in zip(failed["query"], failed["id"], failed["gold_rank"])}
@@ -58,6 +64,7 @@ if len(failed):
         f"**{int(result.ranks[query])}** of {result.pool_positions.size}"
     )
     st.text(f"{qdoc.title}\n{qdoc.text}" if qdoc.title else qdoc.text)
+    translation_view.show_translation(translations, opened)
     row = int(query)  # failed-query index = heatmap row (both in the direction's id order)
     l1, l2 = st.columns(2)
     nav.link(

@@ -79,3 +79,33 @@ def test_cli_budget_and_no_titles(tmp_path, monkeypatch, capsys):
         assert "generate-title does not apply" in err and "nothing was sent" in err
         assert main([*args, "--strategies", "generate-title"]) == 0
         assert server.attempts == 0
+
+
+def test_cli_translations_out_csv_and_jsonl(tmp_path, monkeypatch, capsys):
+    """``--translations-out``: every translation of the run (CSV by name, else JSONL), never over an input."""
+    import csv
+    import io
+
+    from xlr.strategies.generative import TRANSLATE
+
+    path = _setup(tmp_path, monkeypatch)
+    with FakeChat(translations=TRANSLATIONS, words=WORDS).running() as server:
+        base = _args(path, tmp_path, server.url, "--strategies", "translate-test")
+        assert main([*base, "--translations-out", str(tmp_path / "t.csv"), "--json", str(tmp_path / "s.json")]) == 0
+        assert main([*base, "--translations-out", str(tmp_path / "t.jsonl")]) == 0
+        assert main([*base, "--translations-out", str(path)]) == 2  # the data set: refused
+        assert main([*base, "--strategies", "csls", "--translations-out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--translations-out needs translate-test" in err and not (tmp_path / "x.csv").exists()
+    used = json.loads((tmp_path / "s.json").read_text())["strategies"]["candidates"][0]["details"]["translations"]
+    expected = []
+    for i, (_t_en, _x_en, _t_el, x_el) in ROWS.items():  # the cleaned answer; "" where the model answered nothing
+        expected.append([i, "el", "en", x_el, "" if i == "sun" else used["el->en"][i], "chat:fake-llm", TRANSLATE.hash])
+    want = io.StringIO()
+    w = csv.writer(want, lineterminator="\n")
+    w.writerow(["id", "source_lang", "target_lang", "original", "translation", "model", "template_hash"])
+    w.writerows(expected)
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == want.getvalue()
+    rows = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [list(r.values()) for r in rows] == expected
+    assert path.read_text(encoding="utf-8").count("\n") == 14  # the data set is intact

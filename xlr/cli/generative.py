@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from xlr.cli.api_options import api_settings, finite
 from xlr.cli.options import metrics_from
@@ -20,6 +21,7 @@ from xlr.encoders.base import Encoder
 from xlr.encoders.cache import CacheStats, EmbeddingCache
 from xlr.encoders.chat import ChatModel, ChatParams
 from xlr.report.sanitize import terminal_text
+from xlr.report.translations import direction_translations, translations_csv, translations_jsonl
 from xlr.retrieval.directions import Direction
 from xlr.strategies.generative import (
     GENERATIVE,
@@ -49,6 +51,13 @@ def add_chat_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chat-max-answer-tokens", type=int, default=64, help="max_tokens of an answer (default 64)")
     g.add_argument("--chat-seed", type=int, default=0, help="seed sent with every request (default 0)")
     g.add_argument("--chat-price-in", type=finite(positive=False), default=None, help="USD per million input tokens")
+    g.add_argument(
+        "--translations-out",
+        type=Path,
+        default=None,
+        help="write translate-test's translations (id, languages, original, translation, model, template hash): "
+        "CSV when the name ends in .csv, else JSONL",
+    )
     g.add_argument("--chat-price-out", type=finite(positive=False), default=None, help="USD per million output tokens")
 
 
@@ -104,6 +113,17 @@ def run_generative(
         run, st = translate_test(corpus, plan, chat, retriever, cache=EmbeddingCache(args.cache_dir))
         runs.append(run)
         stats.append((retriever, st))
+        if args.translations_out:
+            scope = chat.cached(TRANSLATE)
+            rows = [
+                t
+                for i, d in enumerate(plan.directions)
+                for t in direction_translations(corpus, d, scope, plan.evaluated[i])
+            ]
+            text = (
+                translations_csv(rows) if args.translations_out.suffix.lower() == ".csv" else translations_jsonl(rows)
+            )
+            args.output_plan.stage(args.translations_out, text)
     if "generate-title" in kinds:
         runs.append(generate_title(corpus, plan, chat))
     print(

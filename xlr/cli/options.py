@@ -54,6 +54,7 @@ OUTPUT_FLAGS = (
     "trec_run",
     "trec_qrels",
     "mteb_json",
+    "translations_out",
 )  # argparse dests of output files, checked before any work
 
 

@@ -142,6 +142,8 @@ def _split(args: argparse.Namespace, corpus: Any, directions: Any, fits: bool) -
 
 
 def _cmd_strategies(args: argparse.Namespace) -> int:
+    if args.translations_out and "translate-test" not in split_names(args.strategies)[1]:
+        raise ValueError("--translations-out needs translate-test in --strategies")
     data = load_data(args)
     corpus = data.corpus
     directions = directions_from(args, corpus)

@@ -11,7 +11,7 @@ order), ``pool`` those of ``result.pool_positions``; ``result.gold[i]`` indexes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,10 @@ __all__ = [
     "selected_ids",
     "similarity_window",
     "snippet",
+    "with_translations",
 ]
+
+NO_ANSWER = "(no answer: translate-test used the original)"
 
 FAILED_COLUMNS = [
     "query",
@@ -157,6 +160,24 @@ def failed_queries(
         },
         columns=FAILED_COLUMNS,
     )
+
+
+def with_translations(failed: pd.DataFrame, translations: Mapping[str, str]) -> pd.DataFrame:
+    """``failed`` (:func:`failed_queries`) with a ``translation`` column after ``query_text``.
+
+    ``translations``: query id -> translation (:class:`xlr.report.translations.Translation`'s text).
+    A row's cell is the translation as a one-line :func:`snippet`, :data:`NO_ANSWER` when it is
+    empty, ``None`` when the id was not translated. The frame is a copy; its rows are unchanged.
+    """
+    cells = [
+        None if (t := translations.get(str(i))) is None else (snippet(t) if t.strip() else NO_ANSWER)
+        for i in failed["id"]
+    ]
+    out = failed.copy()
+    out.insert(
+        list(out.columns).index("query_text") + 1, "translation", pd.Series(cells, index=out.index, dtype=object)
+    )
+    return out
 
 
 def candidates(

@@ -14,11 +14,10 @@ deterministic only as far as they are), ``max_tokens`` = :attr:`ChatParams.max_a
 An answer is plain text: read from ``choices[0].message.content``, cut to
 :attr:`ChatParams.max_answer_chars` characters, never executed nor rendered.
 
-Cache: one JSONL shard per *scope* (endpoint label, model, prompt template hash, parameters),
-``<cache>/chat/<scope hash>/generations.jsonl``, one line ``{"k": input hash, "a": answer,
-"pt": prompt tokens, "ct": completion tokens}`` per prompt, appended under
-:func:`xlr.atomic.file_lock` and fsynced after every batch of :attr:`ChatParams.batch` prompts
-(durable per batch; a torn last line is skipped when read).  A second run sends nothing.
+Cache (:mod:`xlr.encoders.chat_cache`): one JSONL shard per *scope* (endpoint label, model, prompt
+template hash, parameters), ``<cache>/chat/<scope hash>/generations.jsonl``, appended and fsynced
+after every batch of :attr:`ChatParams.batch` prompts (durable per batch; a torn last line is
+skipped when read).  A second run sends nothing.
 
 Cost (:class:`ChatCost`): input tokens estimated as
 :func:`~xlr.encoders.api_cost.estimate_tokens` of the system and the user message of every prompt
@@ -30,7 +29,6 @@ endpoint on this machine costs 0 unless prices are given, any other without pric
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -40,11 +38,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from xlr.atomic import atomic_write_text, file_lock
 from xlr.encoders.api import DEFAULT_BASE_URL, ApiResponseError, ApiSettings, insecure_allowed, resolve_base_url
 from xlr.encoders.api_cost import BudgetError, estimate_tokens
 from xlr.encoders.api_http import Endpoint, post_json, read_api_key, redact
 from xlr.encoders.cache import default_cache_dir
+from xlr.encoders.chat_cache import CachedScope, append_answers, input_hash, read_answers, scope_folder
 
 __all__ = ["ChatCost", "ChatModel", "ChatParams", "PromptTemplate", "chat_model_name"]
 
@@ -161,10 +159,6 @@ class ChatCost:
         }
 
 
-def _input_hash(system: str, user: str) -> str:
-    return hashlib.sha256(f"{system}\0{user}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 class ChatModel:
     """A chat model behind an OpenAI-compatible endpoint, with the on-disk generation cache.
 
@@ -209,38 +203,18 @@ class ChatModel:
         }
 
     def _folder(self, template: PromptTemplate) -> Path:
-        scope = json.dumps(self.scope(template), sort_keys=True)
-        return self._root / "chat" / hashlib.sha256(scope.encode()).hexdigest()[:24]
+        return scope_folder(self._root, self.scope(template))
 
     def _read(self, template: PromptTemplate) -> dict[str, str]:
-        path = self._folder(template) / "generations.jsonl"
-        out: dict[str, str] = {}
-        try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return out
-        for line in lines:
-            try:
-                row = json.loads(line)
-                if isinstance(row, dict) and isinstance(row.get("k"), str) and isinstance(row.get("a"), str):
-                    out[row["k"]] = row["a"]
-            except ValueError:  # a torn last line of a killed run: that prompt is asked again
-                continue
-        return out
+        return read_answers(self._folder(template))
 
     def _append(self, template: PromptTemplate, rows: list[dict[str, Any]]) -> None:
+        append_answers(self._folder(template), self.scope(template), rows)
+
+    def cached(self, template: PromptTemplate) -> CachedScope:
+        """This model's cache scope of ``template`` with the answers it holds now (nothing is sent)."""
         folder = self._folder(template)
-        try:
-            with file_lock(folder / "lock"):
-                scope_file = folder / "scope.json"
-                if not scope_file.exists():
-                    atomic_write_text(scope_file, json.dumps(self.scope(template), indent=1))
-                with open(folder / "generations.jsonl", "a", encoding="utf-8") as fh:
-                    fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-        except OSError:  # a read-only cache: answers are used, not kept
-            pass
+        return CachedScope(folder, self.scope(template), self._read(template), 0.0)
 
     def _prompts(self, template: PromptTemplate, fields: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
         return [template.render(f) for f in fields]
@@ -248,7 +222,7 @@ class ChatModel:
     def missing(self, template: PromptTemplate, fields: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
         """The distinct rendered prompts the cache has no answer for (nothing is sent)."""
         known = self._read(template)
-        todo = {_input_hash(*p): p for p in self._prompts(template, fields)}
+        todo = {input_hash(*p): p for p in self._prompts(template, fields)}
         return [p for k, p in todo.items() if k not in known]
 
     def estimate(self, template: PromptTemplate, fields: Sequence[Mapping[str, str]]) -> ChatCost:
@@ -306,7 +280,7 @@ class ChatModel:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e15
             counts.append(int(v) if ok else 0)
         answer = redact(content[: p.max_answer_chars * 4], self._key)[: p.max_answer_chars]
-        return {"k": _input_hash(system, user), "a": answer, "pt": counts[0], "ct": counts[1]}
+        return {"k": input_hash(system, user), "a": answer, "pt": counts[0], "ct": counts[1]}
 
     def generate(
         self,
@@ -325,7 +299,7 @@ class ChatModel:
         prompts = self._prompts(template, fields)
         self.estimate(template, fields).check(max_usd)
         known = self._read(template)
-        todo = list({_input_hash(*p): p for p in prompts if _input_hash(*p) not in known}.values())
+        todo = list({input_hash(*p): p for p in prompts if input_hash(*p) not in known}.values())
         deadline = time.monotonic() + self.settings.total_timeout
         step = self.params.batch
         with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
@@ -345,7 +319,7 @@ class ChatModel:
                     raise errors[0]
                 if progress is not None:
                     progress(start + len(chunk), len(todo))
-        return [known[_input_hash(*p)] for p in prompts]
+        return [known[input_hash(*p)] for p in prompts]
 
     def usage(self) -> tuple[int, int, int]:
         """``(requests, prompt_tokens, completion_tokens)`` so far (a snapshot for :meth:`manifest`'s ``since``)."""

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from xlr.data.languages import describe
-from xlr.data.records import Corpus
+from xlr.data.records import Corpus, Document
 from xlr.encoders.base import Encoder
 from xlr.encoders.cache import CacheStats, EmbeddingCache
 from xlr.encoders.chat import ChatCost, ChatModel, PromptTemplate
-from xlr.retrieval.directions import n_dropped
+from xlr.retrieval.directions import Direction, n_dropped
 from xlr.retrieval.evaluate import DirectionResult
 from xlr.retrieval.ranks import gold_ranks
 from xlr.stats.compare import DEFAULT_METRICS, compare_results
@@ -59,6 +59,7 @@ __all__ = [
     "title_not_applicable",
     "title_prompts",
     "title_ranks",
+    "translate_fields",
     "translate_prompts",
     "translate_test",
 ]
@@ -197,13 +198,17 @@ def _name(lang: str) -> str:
     return info.name if info.known else lang
 
 
+def translate_fields(doc: Document, direction: Direction) -> dict[str, str]:
+    """The :data:`TRANSLATE` prompt fields of query ``doc`` in ``direction`` (its text cut at :data:`MAX_DOC_CHARS`)."""
+    return {"source": _name(direction.source), "target": _name(direction.target), "text": doc.text[:MAX_DOC_CHARS]}
+
+
 def translate_prompts(corpus: Corpus, plan: SplitPlan) -> list[dict[str, str]]:
     """The prompt fields of every evaluated query, direction after direction."""
     out = []
     for i, d in enumerate(plan.directions):
         q_pos, _ = plan.positions(corpus, i)
-        src, tgt = _name(d.source), _name(d.target)
-        out += [{"source": src, "target": tgt, "text": corpus.documents[q].text[:MAX_DOC_CHARS]} for q in q_pos]
+        out += [translate_fields(corpus.documents[q], d) for q in q_pos]
     return out
 
 
