@@ -144,7 +144,7 @@ def test_device_and_precision_from_the_url_or_xlr_device():
     assert (s.device, s.precision) == ("auto", "fp32")
     assert warnings == [
         "XLR_DEVICE must be auto, cpu, cuda, cuda:N or mps, got 'tpu'",
-        "query parameter 'precision' must be one of fp32, fp16, bf16, got 'fp8'",
+        "query parameter 'precision' must be one of fp32, fp16, bf16, int8, got 'fp8'",  # int8: onnx/openvino
     ]
 
 

@@ -141,7 +141,8 @@ def render(ctx: Context, results: list[DirectionResult], table: pd.DataFrame, me
     if len(shown) < 2:
         st.info("Fewer than two languages pass the filters: widen them to see a matrix.")
         return
-    key = (ctx.dkey, tuple(ctx.key(m) for m in models), ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
+    directions = tuple(d.label for d in ctx.spec.directions)
+    key = (ctx.dkey, tuple(ctx.key(m) for m in models), ctx.spec.first, directions, ctx.spec.vectors.label)
     with ui.guard():
         mat = _matrix(results, key, model, metric, shown)
     st.plotly_chart(matrix_heatmap(mat), key="ov.matrix")

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xlr.dashboard import matrix_view, mixed_view, ui, url
+from xlr.dashboard import matrix_view, mixed_view, price_view, ui, url
 from xlr.dashboard import resources as res
 from xlr.dashboard.state import Context, DataKey, ids_phrase
 from xlr.encoders.catalogue import MTEB_SOURCE
@@ -100,7 +100,7 @@ def ranking_sentence(comp: EncoderComparison) -> str:
 def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> EncoderComparison:
     # the encoder keys, not only the names: fp16 and fp32 results of one model must not share an entry
     models = tuple(ctx.key(m) for m in dict.fromkeys(r.model for r in results))
-    key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions))
+    key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions), ctx.spec.vectors.label)
     url.from_url("unfair", "ov.unfair", url.parse_flag, default=False)
     every = bool(st.session_state.get("ov.unfair", False))
     comp = _compare(results, key, metric, ctx.data.name, not every)
@@ -170,7 +170,12 @@ def page() -> None:
     with st.expander("What the numbers mean"):
         st.markdown(HELP)
     with ui.guard():
-        results, pending = ui.evaluation(ctx)
+        pair = price_view.comparison(ctx)
+        if pair is None:
+            results, pending = ui.evaluation(ctx)
+            keys = {m: ctx.key(m) for m in ctx.models}
+        else:
+            results, pending, keys = price_view.evaluation(ctx, pair)
     ui.show_jobs(pending)
     if not results:
         st.info("The table fills in as soon as the first encoder is encoded.")
@@ -182,8 +187,8 @@ def page() -> None:
     url.url_params(metric=("ov.metric", metric, names[0]))
     evaluated = EvalResults(tuple(results), ctx.spec)
     table = evaluated.to_frame()
-    _downloads(ctx, evaluated, table, c2, c3)
-    if matrix_view.choose_view(ctx, results) == "matrix":
+    _downloads(ctx, evaluated, table, c2, c3, keys)
+    if pair is None and matrix_view.choose_view(ctx, results) == "matrix":
         _dropped_note(ctx, results)
         matrix_view.render(ctx, results, table, metric)
         mixed_view.render(ctx)
@@ -192,6 +197,9 @@ def page() -> None:
     with ui.guard():
         comp = _comparison(ctx, results, metric)
     _dropped_note(ctx, results)
+    if pair is not None:
+        with ui.guard():
+            price_view.summary(ctx, pair, results, metric)
     several = len(ctx.spec.directions) > 1
     left, right = st.columns([3, 2]) if several else (st.container(), None)
     left.plotly_chart(figures.metric_bars(table, metric, intervals=comp.cells), key="ov.bars")
@@ -206,14 +214,14 @@ DEFER_DOWNLOADS_ABOVE = 200_000
 rerun: the JSON of 16,256 directions x 1997 queries takes seconds to write."""
 
 
-def _downloads(ctx: Context, results: EvalResults, table: pd.DataFrame, c2: Any, c3: Any) -> None:
+def _downloads(ctx: Context, results: EvalResults, table: pd.DataFrame, c2: Any, c3: Any, keys: dict[str, str]) -> None:
     """CSV and JSON of the full results (every direction, whatever the view shows); the JSON is
     :meth:`EvalResults.to_json` with the run's manifest, so ``xlr.read_results`` reads it back.
-    Above :data:`DEFER_DOWNLOADS_ABOVE` per-query ranks both are built when clicked."""
+    Above :data:`DEFER_DOWNLOADS_ABOVE` per-query ranks both are built when clicked. ``keys``: each
+    result label's encoder key."""
     corpus = ctx.data.corpus
-    runs = [
-        (ui.embeddings(ctx, m).encoder, ui.embeddings(ctx, m).stats) for m in dict.fromkeys(r.model for r in results)
-    ]
+    embs = [res.embeddings(ctx.dkey, keys[m]) for m in dict.fromkeys(r.model for r in results)]
+    runs = [(e.encoder, e.stats) for e in embs]
 
     def csv_text() -> str:
         return results_csv(table)

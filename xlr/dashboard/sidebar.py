@@ -16,12 +16,12 @@ import streamlit as st
 
 from xlr import settings
 from xlr.dashboard import resources as res
+from xlr.dashboard import settings_view
 from xlr.dashboard.data_source import load_source, on_lenient, on_load_path, source_labeller, try_upload
 from xlr.dashboard.no_data import load_failure
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
     DEFAULT_FIRST,
-    DEVICE_CHOICES,
     DIRECTION_MODES,
     K_CHOICES,
     SETTING_PARAMS,
@@ -40,9 +40,10 @@ from xlr.dashboard.state import (
 from xlr.dashboard.views import selected_ids
 from xlr.data.registry import DATASETS, LoadedDataset
 from xlr.encoders.catalogue import CATALOGUE, card, short_names
-from xlr.encoders.device import PRECISIONS, check_device
+from xlr.encoders.device import check_device
 from xlr.retrieval.directions import all_directions, direction_positions
 from xlr.retrieval.evaluate import EvalSpec
+from xlr.retrieval.quantized import VectorSpec
 
 __all__ = ["flush_url", "sidebar", "stop", "sync_url"]
 
@@ -54,8 +55,7 @@ _WIDGETS = (
     "w.directions",
     "w.custom",
     "w.first",
-    "w.device",
-    "w.precision",
+    *settings_view.WIDGETS,
 )
 
 
@@ -107,8 +107,7 @@ def _init_state() -> None:
             "w.directions": s.directions,
             "w.custom": list(s.custom),
             "w.first": s.first or 0,
-            "w.device": s.device,
-            "w.precision": s.precision,
+            **settings_view.widget_values(s),
             "xlr.init": True,
         }
     )
@@ -120,7 +119,7 @@ def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
     failed = st.session_state.setdefault("xlr.enc_failed", {})
     policy = serve_policy()
     trusted = {m.strip() for m in (settings.env("XLR_DEFAULT_MODELS") or "").split(",")}  # the operator's choice
-    keys = {name: encoder_key(name, s.device, s.precision) for name in s.models}
+    keys = {name: encoder_key(name, s.device, s.precision, s.backend) for name in s.models}
     for key in [k for k in failed if k not in keys.values()]:
         del failed[key]
     ok, errors = [], []
@@ -188,8 +187,7 @@ def _settings() -> Settings:
         tuple(ss["w.custom"]),
         int(ss["w.first"]) or None,
         bool(ss["w.lenient"]),
-        str(ss["w.device"]),
-        str(ss["w.precision"]),
+        **settings_view.panel_values(ss),
     )
 
 
@@ -281,20 +279,7 @@ def sidebar() -> Context | None:
         help=f"Keep the first N linked ids of each direction, like the CLI's --first. The default "
         f"({DEFAULT_FIRST}) keeps a first run to seconds; the seed protocol uses 1000.",
     )
-    with sb.expander("Device and precision", expanded=(ss["w.device"], ss["w.precision"]) != ("auto", "fp32")):
-        st.selectbox(
-            "Device",
-            list(dict.fromkeys([*(d for d in DEVICE_CHOICES if _device_here(d)), ss["w.device"]])),
-            key="w.device",
-            help="auto: cuda, then mps, then cpu (also $XLR_DEVICE). The bundled e5-small and use-m3 run on the "
-            "CPU only; an encoder that cannot use the choice says why.",
-        )
-        st.selectbox(
-            "Precision",
-            PRECISIONS,
-            key="w.precision",
-            help="fp32 gives the published figures; fp16/bf16 on a GPU encode faster. Part of the cache key.",
-        )
+    settings_view.draw(ss["w.models"], _device_here)
     if not _device_here(ss["w.device"]):
         try:
             check_device(ss["w.device"])
@@ -312,7 +297,7 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     s = ss["xlr.settings"]
     try:
         directions, note = choose_directions(corpus, s.directions, s.custom)
-        spec = EvalSpec(directions, s.ks or (1,), s.first)
+        spec = EvalSpec(directions, s.ks or (1,), s.first, vectors=VectorSpec(s.vectors))
     except ValueError as exc:
         sb.error(literal(error_text(exc)))
         return None
@@ -327,12 +312,17 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
     if not models:
         sb.error("Choose at least one encoder that loads.")
         return None
-    runtime = "" if (s.device, s.precision) == ("auto", "fp32") else f" (on {s.device}, {s.precision})"
+    engine = s.precision if s.backend == "torch" else f"{s.backend} {s.precision}"
+    runtime = "" if (s.device, engine) == ("auto", "fp32") else f" (on {s.device}, {engine})"
     if not _device_here(s.device):  # never claim a device this machine lacks (warned under the widget)
-        runtime = f" (on the CPU: {s.device} is not available here; {s.precision})"
+        runtime = f" (on the CPU: {s.device} is not available here; {engine})"
+    if s.vectors != "float32":
+        runtime += f" with {s.vectors} vectors"
     on_gpu = s.device not in ("auto", "cpu")  # the encoders below were built by _load_encoders (cached)
     cpu_bound = [
-        m for m in models if on_gpu and getattr(res.encoder(encoder_key(m, s.device, s.precision)), "cpu_only", False)
+        m
+        for m in models
+        if on_gpu and getattr(res.encoder(encoder_key(m, s.device, s.precision, s.backend)), "cpu_only", False)
     ]
     if cpu_bound:
         runtime += f"; {', '.join(cpu_bound)} on the CPU (CPU-only engines)"

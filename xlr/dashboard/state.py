@@ -18,12 +18,17 @@ from urllib.parse import quote, unquote
 import numpy as np
 
 from xlr.dashboard.policy import ServePolicy
+from xlr.dashboard.runtime_state import (
+    DEVICE_CHOICES,
+    RUNTIME_PARAMS,
+    encoder_from_key,
+    encoder_key,
+    read_runtime,
+    split_key,
+)
 from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset, local_path
-from xlr.encoders.base import Encoder
 from xlr.encoders.catalogue import CATALOGUE
-from xlr.encoders.device import PRECISIONS, Runtime, apply_runtime
-from xlr.encoders.registry import load_encoder
 from xlr.report.sanitize import markdown_text
 from xlr.retrieval.directions import Direction, all_directions, default_directions
 from xlr.retrieval.evaluate import EvalSpec
@@ -63,9 +68,7 @@ DIRECTION_MODES = {
 PREFERRED_DATASETS = ("tatoeba", "xquad", "wiki6")
 """First-visit data set: the first one on this machine. Tatoeba first: short sentences encode fast on
 2 CPU cores, and its ar/el/zh directions are below the ceiling at 50 ids (measured: docs/dashboard.md)."""
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-"""The sidebar's devices (``cuda:N`` from a URL or ``$XLR_DEVICE`` is kept too); ``auto``: cuda, then mps, then cpu."""
-SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient", "device", "precision")
+SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient", *RUNTIME_PARAMS)
 """Query parameters that mirror the sidebar (:func:`settings_params`, read back by :func:`initial_settings`)."""
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
@@ -86,38 +89,12 @@ class Settings:
     lenient: bool = False
     device: str = "auto"
     precision: str = "fp32"
-
-
-def encoder_key(name: str, device: str = "auto", precision: str = "fp32") -> str:
-    """The dashboard's name for encoder ``name`` set to a device and precision: the name alone for
-    ``auto``/``fp32``, else ``name | device/precision``. Caches, jobs and the encoding child process
-    are keyed on it, so two runtimes never share vectors (fp16 ones differ)."""
-    return name if (device, precision) == ("auto", "fp32") else f"{name} | {device}/{precision}"
-
-
-def split_key(key: str) -> tuple[str, Runtime]:
-    """``(name, runtime)`` of an :func:`encoder_key`; a bad device or precision is a ``ValueError``."""
-    name, sep, tail = key.rpartition(" | ")
-    if sep and "/" in tail:
-        device, _, precision = tail.partition("/")
-        return name, Runtime(device, precision)
-    return key, Runtime()
-
-
-def encoder_from_key(key: str) -> Encoder:
-    """The encoder an :func:`encoder_key` names (not loaded); a device that is not there is one sentence.
-
-    The sidebar's device applies to every encoder that can use it: a CPU-only engine (the bundled
-    e5-small and use-m3, ``cpu_only``) asked for a GPU in fp32 keeps running on the CPU, where its
-    vectors (and cache keys) are the same; asked for fp16/bf16 it refuses, since it computes in fp32.
-    """
-    name, runtime = split_key(key)
-    encoder = load_encoder(name)
-    if runtime == Runtime():
-        return encoder
-    if getattr(encoder, "cpu_only", False) and runtime.precision == "fp32":
-        runtime = Runtime("cpu", "fp32", runtime.batch_size)
-    return apply_runtime(encoder, runtime)
+    backend: str = "torch"
+    vectors: str = "float32"
+    compare: str = ""
+    """the second setting of *Compare two settings* (``backend/precision/vectors``; ``""``: off)"""
+    compare_model: str = ""
+    """the encoder compared at two settings (``""``: the first encoder)"""
 
 
 @dataclass(frozen=True)
@@ -133,8 +110,9 @@ class Context:
     """ids taking part in at least one evaluated direction (the working selection)"""
 
     def key(self, model: str) -> str:
-        """``model`` set to the sidebar's device and precision (see :func:`encoder_key`)."""
-        return encoder_key(model, self.settings.device, self.settings.precision)
+        """``model`` set to the sidebar's device, precision and backend (see :func:`encoder_key`)."""
+        s = self.settings
+        return encoder_key(model, s.device, s.precision, s.backend)
 
 
 @dataclass(frozen=True)
@@ -195,7 +173,8 @@ def initial_settings(
     default_dataset: str,
     policy: ServePolicy | None = None,
 ) -> tuple[Settings, list[str]]:
-    """Settings from query ``params`` (``dataset, models, first, k, directions, device, precision``), then ``env``.
+    """Settings from query ``params`` (``dataset, models, first, k, directions``, the device panel's
+    :data:`~xlr.dashboard.runtime_state.RUNTIME_PARAMS`), then ``env``.
 
     Returns the settings and one warning per value that could not be read or is not allowed (the
     default is kept). ``first``: a positive integer (ASCII digits, at most 1,000,000), or ``all``/``0``.
@@ -272,26 +251,16 @@ def initial_settings(
             except ValueError as exc:
                 warnings.append(f"{got[1]}: {exc}")
     lenient = str(params.get("lenient", "")).strip().lower() in ("1", "true", "yes")
-    device, precision = "auto", "fp32"
-    if got := pick("device", "XLR_DEVICE"):
-        value = got[0].lower()
-        if value in DEVICE_CHOICES or re.fullmatch(r"cuda:[0-9]{1,3}", value):
-            device = value
-        else:
-            warnings.append(f"{got[1]} must be auto, cpu, cuda, cuda:N or mps, got {got[0]!r}")
-    if got := pick("precision", "XLR_PRECISION"):
-        if got[0].lower() in PRECISIONS:
-            precision = got[0].lower()
-        else:
-            warnings.append(f"{got[1]} must be one of {', '.join(PRECISIONS)}, got {got[0]!r}")
-    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, device, precision), warnings
+    rt = read_runtime(pick, warnings)
+    panel = (rt["device"], rt["precision"], rt["backend"], rt["vectors"], rt["compare"], rt["compare_model"])
+    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, *panel), warnings
 
 
 def settings_params(s: Settings) -> dict[str, str]:
     """The URL query parameters of ``s``; :func:`initial_settings` reads them back to the same settings.
 
     ``first=None`` is written ``all``; custom directions as ``ar->en,zh-TW->en`` (codes percent-encoded
-    where needed); ``lenient``, ``device`` and ``precision`` only when not the default.
+    where needed); ``lenient`` and the device panel's (:data:`RUNTIME_PARAMS`) only when not the default.
     """
     out = {
         "dataset": s.dataset,
@@ -304,10 +273,10 @@ def settings_params(s: Settings) -> dict[str, str]:
         out["directions"] = "to-en"
     if s.lenient:
         out["lenient"] = "1"
-    if s.device != "auto":
-        out["device"] = s.device
-    if s.precision != "fp32":
-        out["precision"] = s.precision
+    defaults = Settings(s.dataset)
+    for param in RUNTIME_PARAMS:
+        if getattr(s, param) != getattr(defaults, param) and (param != "compare_model" or s.compare):
+            out[param] = str(getattr(s, param))
     return out
 
 
@@ -357,6 +326,8 @@ _SIDEBAR_WORDS = (
         r"does not take --device, --precision, --backend or --encode-batch-size",
         "does not take another Device or Precision (sidebar: Device and precision; auto and fp32 work)",
     ),
+    (r"--backend onnx or openvino", "the onnx or openvino Backend"),
+    (r"--backend (\w+)", r"the \1 Backend"),
 )
 """The core's CLI wording of device/precision refusals, said the dashboard's way (issue 19)."""
 

@@ -37,6 +37,7 @@ from xlr.dashboard.state import (
     error_text,
     initial_settings,
     literal,
+    split_key,
 )
 from xlr.data.records import Corpus
 from xlr.encoders.base import Role
@@ -44,6 +45,7 @@ from xlr.encoders.corpus_vectors import CorpusEmbeddings
 from xlr.report.projection import project
 from xlr.retrieval.directions import Direction, direction_positions
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
+from xlr.retrieval.quantized import VectorSpec
 from xlr.retrieval.ranks import top_k
 from xlr.retrieval.results import EvalResults
 from xlr.retrieval.search import SearchResult, search
@@ -56,6 +58,7 @@ __all__ = [
     "context",
     "direction_vectors",
     "embeddings",
+    "evaluate_setting",
     "evaluation",
     "flush_url",
     "guard",
@@ -165,12 +168,18 @@ def require(jobs: Sequence[Job | None]) -> None:
 
 @st.cache_data(show_spinner="Ranking the pools…", max_entries=64)
 def _evaluate(
-    dkey: DataKey, model: str, pairs: tuple[tuple[str, str], ...], ks: tuple[int, ...], first: int | None
+    dkey: DataKey,
+    model: str,
+    pairs: tuple[tuple[str, str], ...],
+    ks: tuple[int, ...],
+    first: int | None,
+    vectors: tuple[str, int] = ("float32", 0),
+    label: str = "",
 ) -> EvalResults:
-    spec = EvalSpec(tuple(Direction(s, t) for s, t in pairs), ks, first)
+    spec = EvalSpec(tuple(Direction(s, t) for s, t in pairs), ks, first, vectors=VectorSpec(*vectors))
     emb = res.embeddings(dkey, model)
     with res.lock_of(emb):
-        return evaluate(res.dataset(*dkey).corpus, emb, spec)
+        return evaluate(res.dataset(*dkey).corpus, emb, spec, model=label or split_key(model)[0])
 
 
 def needs_of(corpus: Corpus, spec: EvalSpec) -> list[tuple[np.ndarray, Role]]:
@@ -179,18 +188,27 @@ def needs_of(corpus: Corpus, spec: EvalSpec) -> list[tuple[np.ndarray, Role]]:
     return [(np.concatenate([p[1] for p in plans]), "query"), (np.concatenate([p[2] for p in plans]), "document")]
 
 
+def evaluate_setting(
+    ctx: Context, key: str, vectors: VectorSpec, label: str = ""
+) -> tuple[list[DirectionResult], Job | None]:
+    """Results of encoder ``key`` with ``vectors`` over ``ctx.spec``'s directions, labelled ``label`` (default:
+    the encoder's name, as the pages list it), or no results and the job still encoding."""
+    job = prepare(ctx.dkey, key, needs_of(ctx.data.corpus, ctx.spec))
+    if job is not None:
+        return [], job
+    pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
+    spec = (vectors.precision, int(vectors.rescore))
+    return list(_evaluate(ctx.dkey, key, pairs, ctx.spec.ks, ctx.spec.first, spec, label)), None
+
+
 def evaluation(ctx: Context) -> tuple[list[DirectionResult], list[Job]]:
     """Results of every encoder whose vectors are ready, and the jobs still encoding for the others."""
     out: list[DirectionResult] = []
     pending: list[Job] = []
-    needs = needs_of(ctx.data.corpus, ctx.spec)
     for model in map(ctx.key, ctx.models):
-        job = prepare(ctx.dkey, model, needs)
-        if job is not None:
-            pending.append(job)
-            continue
-        pairs = tuple((d.source, d.target) for d in ctx.spec.directions)
-        out.extend(_evaluate(ctx.dkey, model, pairs, ctx.spec.ks, ctx.spec.first))
+        results, job = evaluate_setting(ctx, model, ctx.spec.vectors)
+        out.extend(results)
+        pending.extend([job] if job is not None else [])
     return out, pending
 
 

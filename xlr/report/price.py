@@ -38,7 +38,18 @@ from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate, model_la
 from xlr.retrieval.quantized import VECTOR_PRECISIONS, VectorSpec, bytes_per_vector
 from xlr.stats.significance import RandomState
 
-__all__ = ["MARGINAL_DELTA_COLUMNS", "PriceReport", "Setting", "SpeedFacts", "price_of_speed"]
+__all__ = [
+    "MARGINAL_DELTA_COLUMNS",
+    "PriceReport",
+    "Setting",
+    "SpeedFacts",
+    "price_of_speed",
+    "price_report",
+    "setting_facts",
+    "speed_table",
+    "time_encoders",
+    "timing_sample",
+]
 
 MARGINAL_DELTA_COLUMNS = ["language", "role", "mean_delta", "n_directions", "worst", "worst_delta", "worst_effect"]
 
@@ -102,6 +113,9 @@ class SpeedFacts:
 
     @property
     def texts_per_second(self) -> float:
+        """``nan`` when not measured (``texts == 0``: memory only, see :func:`setting_facts`)."""
+        if self.texts == 0:
+            return float("nan")
         return self.texts / self.seconds if self.seconds > 0 else float("inf")
 
 
@@ -119,7 +133,7 @@ class PriceReport:
 
     @property
     def speed_ratio(self) -> float:
-        """Candidate texts/s over baseline texts/s (> 1: the candidate is faster)."""
+        """Candidate texts/s over baseline texts/s (> 1: the candidate is faster; ``nan``: not measured)."""
         return self.speed[1].texts_per_second / self.speed[0].texts_per_second
 
     def sentence(self) -> str:
@@ -134,6 +148,8 @@ class PriceReport:
             out += f", but {abs(float(worst['delta'])) * 100:.1f} in {where} ({sig})"
         degraded = int((d["effect"] == "degraded").sum())
         out += f"; {degraded} direction{'s' if degraded != 1 else ''} significantly worse after Holm"
+        if self.speed_ratio != self.speed_ratio:  # nan: speed not measured
+            return out
         return out + f"; {self.speed_ratio:.2f}x the speed of {self.baseline}"
 
 
@@ -169,7 +185,7 @@ def _weights_bytes(encoder: Encoder) -> int | None:
     return None
 
 
-def _timing_texts(corpus: Corpus, spec: EvalSpec, n: int) -> list[str]:
+def timing_sample(corpus: Corpus, spec: EvalSpec, n: int) -> list[str]:
     """The first ``n`` distinct query texts of the evaluation, in direction order."""
     out: dict[str, None] = {}
     for d in spec.directions:
@@ -181,7 +197,7 @@ def _timing_texts(corpus: Corpus, spec: EvalSpec, n: int) -> list[str]:
     return list(out)
 
 
-def _time_encoders(encoders: Sequence[Encoder], texts: list[str], rounds: int = 2) -> list[float]:
+def time_encoders(encoders: Sequence[Encoder], texts: list[str], rounds: int = 2) -> list[float]:
     """Best-of-``rounds`` seconds per encoder on ``texts``, rounds alternating (after one warm-up batch)."""
     for enc in encoders:
         enc.encode(texts[:8], role="query")  # loads (or exports) the engine outside the clock
@@ -227,24 +243,44 @@ def price_of_speed(
     if labels[0] == labels[1]:
         labels = [f"{labels[0]} ({baseline.label})", f"{labels[1]} ({candidate.label})"]
         results = [dataclasses.replace(r, model=labels[i // len(spec.directions)]) for i, r in enumerate(results)]
+    texts = timing_sample(corpus, spec, timing_texts)
+    seconds = time_encoders(encoders, texts) if texts else [float("nan")] * 2
+    speed = setting_facts((baseline, candidate), encoders, len(texts), seconds)
+    return price_report(
+        tuple(results), labels[0], labels[1], metric, speed, alpha=alpha, n_resamples=n_resamples,
+        random_state=random_state,
+    )  # fmt: skip
+
+
+def setting_facts(
+    settings: Sequence[Setting], encoders: Sequence[Encoder], texts: int = 0, seconds: Sequence[float] = (0.0, 0.0)
+) -> tuple[SpeedFacts, SpeedFacts]:
+    """Speed and memory of two settings' encoders (``texts == 0``: memory only, speed not measured)."""
+    facts = [
+        SpeedFacts(st.label, texts, sec, bytes_per_vector(st.vectors, enc.identity.dim), _weights_bytes(enc))
+        for st, enc, sec in zip(settings, encoders, seconds)
+    ]
+    return facts[0], facts[1]
+
+
+def price_report(
+    results: Sequence[DirectionResult],
+    baseline: str,
+    candidate: str,
+    metric: str,
+    speed: tuple[SpeedFacts, SpeedFacts],
+    *,
+    alpha: float = 0.05,
+    n_resamples: int = 10_000,
+    random_state: RandomState = 0,
+) -> PriceReport:
+    """The report from both settings' ``results`` (models labelled ``baseline`` and ``candidate``):
+    the paired test per direction with Holm (:func:`~xlr.report.matrix.difference_matrix`) and the
+    per-language marginals (:func:`marginal_deltas`)."""
     directions = difference_matrix(
-        results, labels[0], labels[1], metric, alpha=alpha, n_resamples=n_resamples, random_state=random_state
+        list(results), baseline, candidate, metric, alpha=alpha, n_resamples=n_resamples, random_state=random_state
     )
-    texts = _timing_texts(corpus, spec, timing_texts)
-    seconds = _time_encoders(encoders, texts) if texts else [float("nan")] * 2
-    speed = tuple(
-        SpeedFacts(st.label, len(texts), sec, bytes_per_vector(st.vectors, enc.identity.dim), _weights_bytes(enc))
-        for st, enc, sec in zip((baseline, candidate), encoders, seconds)
-    )
-    return PriceReport(
-        labels[0],
-        labels[1],
-        metric,
-        directions,
-        marginal_deltas(directions),
-        (speed[0], speed[1]),
-        tuple(results),
-    )
+    return PriceReport(baseline, candidate, metric, directions, marginal_deltas(directions), speed, tuple(results))
 
 
 def speed_table(report: PriceReport) -> pd.DataFrame:
@@ -254,8 +290,8 @@ def speed_table(report: PriceReport) -> pd.DataFrame:
         [
             {
                 "setting": s.setting,
-                "texts/s": round(s.texts_per_second, 1),
-                "speed ratio": round(s.texts_per_second / base, 2),
+                "texts/s": None if s.texts == 0 else round(s.texts_per_second, 1),
+                "speed ratio": None if s.texts == 0 else round(s.texts_per_second / base, 2),
                 "bytes/vector": s.bytes_per_vector,
                 "weights MB": None if s.weights_bytes is None else round(s.weights_bytes / 1e6, 1),
             }

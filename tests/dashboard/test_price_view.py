@@ -1,0 +1,97 @@
+"""The Overview with one encoder at two settings as columns and the price of speed (issue 20, item 3):
+fast AppTests with lookup encoders; the figures equal xlr.report.price's on the same results."""
+
+from __future__ import annotations
+
+import pytest
+from strategy_fakes import synthetic_app
+
+from tests.dashboard.test_app import ok
+from xlr.dashboard.state import settings_params
+
+
+@pytest.fixture()
+def at(tmp_path, monkeypatch):
+    return synthetic_app(tmp_path, monkeypatch, 40, 20)
+
+
+BASE, BINARY = "fake1 · torch fp32", "fake1 · torch fp32 ubinary"
+
+
+def _markdown(at) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_one_encoder_at_two_vector_precisions_side_by_side_with_the_price(at):
+    from xlr.encoders.cache import EmbeddingCache
+    from xlr.report.price import Setting, price_of_speed
+
+    ok(at.run())
+    ok(at.toggle(key="w.compare_on").set_value(True).run())
+    at.selectbox(key="w.compare_model").set_value("fake1")
+    ok(at.run())
+    table = at.table[0].value
+    assert list(table.columns[1:3]) == [BASE, BINARY]  # the two settings as the Overview's columns
+    assert at.query_params["compare"] in ("torch/fp32/ubinary", ["torch/fp32/ubinary"])
+    assert at.query_params["compare_model"] in ("fake1", ["fake1"])
+    assert [h.value for h in at.subheader] == ["The price of speed"]
+    # the same report as xlr price on the same corpus, encoder and queries
+    ctx = at.session_state["xlr.context"]
+    from xlr.dashboard import resources
+
+    encoder = resources.encoder("fake1")
+    want = price_of_speed(
+        ctx.data.corpus, lambda _s: encoder, ctx.spec, Setting(), Setting(vectors="ubinary"), EmbeddingCache(None),
+        timing_texts=4,
+    )  # fmt: skip
+    sentence = want.sentence().rsplit("; ", 1)[0].replace("fake1+ubinary", BINARY) + "."  # speed: not measured
+    assert sentence in [m.replace("\\", "").replace("\u2060", "") for m in _markdown(at)]
+    shown = at.table[1].value
+    assert list(shown["direction"]) == [
+        f"{s}→{t}" for s, t in zip(want.directions["source"], want.directions["target"])
+    ]
+    assert list(shown["change"]) == [f"{v * 100:+.1f}" for v in want.directions["delta"]]
+    assert list(shown["p (Holm)"]) == [f"{v:.4f}" for v in want.directions["p_holm"]]
+    languages = at.table[2].value
+    assert list(languages["worst"]) == list(want.marginals["worst"])
+    memory = at.table[3].value
+    assert list(memory["bytes/vector"]) == ["64", "2"]  # 16 float32 vs 16 bits
+    assert "pv.measure" not in [b.key for b in at.button]  # one encoder, same weights: nothing to time
+
+
+def test_the_comparison_is_in_the_url_and_a_link_restores_it(at, tmp_path, monkeypatch):
+    ok(at.run())
+    ok(at.toggle(key="w.compare_on").set_value(True).run())
+    at.selectbox(key="w.cmp_vectors").set_value("int8")
+    ok(at.run())
+    params = settings_params(at.session_state["xlr.settings"])
+    assert params["compare"] == "torch/fp32/int8" and params["compare_model"] == "fake0"
+    fresh = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    for k, v in params.items():
+        fresh.query_params[k] = v
+    ok(fresh.run())
+    assert fresh.toggle(key="w.compare_on").value and fresh.selectbox(key="w.cmp_vectors").value == "int8"
+    assert list(fresh.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 int8"]
+    # off again: the plain Overview, and the parameters leave the URL
+    fresh.toggle(key="w.compare_on").set_value(False)
+    ok(fresh.run())
+    assert list(fresh.table[0].value.columns[1:3]) == ["fake0", "fake1"] and "compare" not in fresh.query_params
+
+
+def test_a_setting_the_encoder_cannot_run_is_one_sentence(at):
+    ok(at.run())
+    ok(at.toggle(key="w.compare_on").set_value(True).run())
+    at.selectbox(key="w.cmp_backend").set_value("onnx")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("fake0 does not take" in e.value for e in at.error)
+    assert at.selectbox(key="w.cmp_precision").options == ["fp32", "int8"]
+
+
+def test_the_same_setting_twice_shows_the_plain_overview(at):
+    ok(at.run())
+    ok(at.toggle(key="w.compare_on").set_value(True).run())
+    at.selectbox(key="w.cmp_vectors").set_value("float32")
+    ok(at.run())
+    assert list(at.table[0].value.columns[1:3]) == ["fake0", "fake1"]
+    assert any("the second setting is the sidebar's own" in i.value for i in at.info)
