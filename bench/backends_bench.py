@@ -12,7 +12,10 @@ Sections, side by side in one run (the machine's load average is recorded before
   ``../shared/data/tatoeba-112``, including swh, amh, tel), the first ``first`` ids each:
   ``xlr.report.price.price_of_speed`` of onnx int8 and openvino int8 weights, and of int8 and
   ubinary vectors, against torch fp32 / float32 vectors: per-direction delta, paired test with
-  Holm, and the largest |delta| (goal: <= 0.01 everywhere).
+  Holm, and the largest |delta| (goal: <= 0.01 everywhere).  ``--model`` and ``--candidates``
+  change the encoder and the settings (``--only quality --model e5-small --candidates
+  torch/fp32/ubinary,torch/fp32/cbinary --out bench/results.vectors_e5.json``: vector precision on a
+  multilingual encoder).
 * ``vectors``: bytes per vector and ranking time (best of 3) of 1,000 x 1,000 de->en vectors:
   float32 (the kernel), int8 and ubinary through the kernel, ubinary by the popcount kernel.
 
@@ -143,7 +146,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
 
 def _quality(args: argparse.Namespace, corpus: Any) -> dict[str, Any]:
     from xlr.encoders.cache import EmbeddingCache
-    from xlr.encoders.device import Runtime
+    from xlr.encoders.device import Runtime, apply_runtime
     from xlr.encoders.registry import load_encoder
     from xlr.report.price import Setting, price_of_speed, speed_table
     from xlr.retrieval.directions import Direction
@@ -155,17 +158,13 @@ def _quality(args: argparse.Namespace, corpus: Any) -> dict[str, Any]:
         cache = EmbeddingCache(Path(tmp) / "c")
 
         def make(setting: Setting) -> Any:
-            enc = load_encoder("minilm-en").with_runtime(Runtime("cpu", setting.precision, backend=setting.backend))
-            enc.export_root = Path(tmp) / "models"
+            enc = apply_runtime(load_encoder(args.model), Runtime("cpu", setting.precision, backend=setting.backend))
+            if hasattr(enc, "export_root"):
+                enc.export_root = Path(tmp) / "models"
             return enc
 
-        for cand in (
-            "onnx/int8",
-            "openvino/int8",
-            "torch/fp32/int8",
-            "torch/fp32/ubinary",
-            "torch/fp32/ubinary/rescore10",
-        ):
+        out["model"] = args.model
+        for cand in [c.strip() for c in args.candidates.split(",") if c.strip()]:
             t0 = time.perf_counter()
             rep = price_of_speed(
                 corpus, make, spec, Setting(), Setting.parse(cand), cache, n_resamples=2000, timing_texts=args.timing
@@ -249,7 +248,11 @@ def _markdown(results: dict[str, Any]) -> str:
     if "quality" in sec:
         q = sec["quality"]
         names = list(q["comparisons"])
-        lines += [f"## recall@1 delta vs torch fp32 / float32, first {q['first']} ids (* = significant, Holm)", ""]
+        lines += [
+            f"## {q.get('model', 'minilm-en')}: recall@1 delta vs torch fp32 / float32, first {q['first']} ids "
+            "(* = significant, Holm)",
+            "",
+        ]
         lines += ["| direction | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
         rows = {n: {f"{d['source']}->{d['target']}": d for d in q["comparisons"][n]["directions"]} for n in names}
         for direction in rows[names[0]]:
@@ -285,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2, help="cold: alternating rounds (default 2)")
     p.add_argument("--first", type=int, default=300, help="quality: first N ids per direction (default 300)")
     p.add_argument("--timing", type=int, default=100, help="quality: texts timed per setting (default 100)")
+    p.add_argument("--model", default="minilm-en", help="quality: the encoder (default minilm-en)")
+    p.add_argument(
+        "--candidates",
+        default="onnx/int8,openvino/int8,torch/fp32/int8,torch/fp32/ubinary,torch/fp32/ubinary/rescore10",
+        help="quality: settings compared with torch/fp32 (xlr price's syntax)",
+    )
     p.add_argument("--data", type=Path, default=Path(os.environ.get("XLR_DATA_DIR", ROOT.parent / "shared" / "data")))
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.backends.json")
     args = p.parse_args(argv)

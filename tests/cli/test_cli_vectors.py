@@ -37,6 +37,10 @@ def test_vectors_change_the_label_and_the_manifest_says_how(fake_data, capsys):
     b = binary["manifest"]["vectors"][0]
     assert b["bytes_per_vector"] == 2 and b["calibration_sha256"] is None and b["key"] != v["key"]
     assert "vectors" not in plain["manifest"]
+    centred = _run(path, tmp, "--vectors", "cbinary")
+    c = centred["manifest"]["vectors"][0]
+    assert {r["model"] for r in centred["rows"]} == {"fake0+cbinary"}
+    assert c["bytes_per_vector"] == 2 and c["calibration_sha256"] == v["calibration_sha256"] and c["key"] != b["key"]
     # the second and third runs encoded nothing: quantization is applied to the cached float vectors
     assert "0 texts encoded" in capsys.readouterr().err.splitlines()[-1]
 

@@ -159,3 +159,49 @@ def test_codes_equal_sentence_transformers_quantize_embeddings() -> None:
     ref = quantize_embeddings(x, "int8", calibration_embeddings=cal)
     assert np.array_equal(quantize(x, "int8", calibrate(cal).ranges), ref)
     assert np.array_equal(quantize(x, "ubinary"), quantize_embeddings(x, "ubinary"))
+
+
+def _anisotropic(n: int, d: int, seed: int) -> np.ndarray:
+    """Unit vectors sharing a large common component, as multilingual-e5's do."""
+    x = _unit(n, d, seed) * 0.3 + 1.0
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_cbinary_ranks_equal_a_naive_centred_hamming_reference() -> None:
+    q, p = _anisotropic(25, 13, 20), _anisotropic(40, 13, 21)
+    gold = np.arange(25)
+    cal = calibrate(p)
+    mu = p.astype(np.float64).mean(axis=0)
+    assert np.allclose(cal.center, mu, atol=1e-6)
+    ranks = quantized_ranker(VectorSpec("cbinary"), cal)(q, p, gold)
+    qb, pb = (q - mu > 0).tolist(), (p - mu > 0).tolist()
+    for i in range(25):
+        neg_hamming = [-float(sum(a != b for a, b in zip(qb[i], row))) for row in pb]
+        assert ranks[i] == _naive_rank(neg_hamming, i)
+    qc, pc = quantize(q, "cbinary", center=cal.center), quantize(p, "cbinary", center=cal.center)
+    assert pc.shape == (40, 2) and bytes_per_vector("cbinary", 13) == 2
+    assert hamming_gold_ranks(qc, pc, gold).tolist() == ranks.tolist()
+    # on these vectors plain ubinary is all ones: every document ties, every gold ranks last
+    assert quantized_ranker(VectorSpec("ubinary"), None)(q, p, gold).tolist() == [40] * 25
+
+
+def test_cbinary_rescoring_scores_the_centred_query_against_the_sign_code() -> None:
+    q, p = _anisotropic(30, 16, 22), _anisotropic(60, 16, 23)
+    gold, r = np.arange(30), 5
+    cal = calibrate(p)
+    ranks = quantized_ranker(VectorSpec("cbinary", rescore=r), cal)(q, p, gold)
+    coarse = quantized_ranker(VectorSpec("cbinary"), cal)(q, p, gold)
+    mu = cal.center.astype(np.float64)
+    qs, ps = np.where(q - mu > 0, 1.0, -1.0), np.where(p - mu > 0, 1.0, -1.0)
+    for i in range(30):
+        s = (qs[i] * ps).sum(axis=1)
+        cand = sorted(range(60), key=lambda j: (-s[j], j))[:r]
+        if i in cand:
+            fine = [float((q[i].astype(np.float64) - mu) @ ps[j]) for j in cand]
+            assert ranks[i] == _naive_rank(fine, cand.index(i))
+        else:
+            assert ranks[i] == max(coarse[i], r + 1)
+    with pytest.raises(VectorPrecisionError, match="calibration"):
+        quantized_ranker(VectorSpec("cbinary"), None)
+    with pytest.raises(VectorPrecisionError, match="mean"):
+        quantize(q, "cbinary")

@@ -125,14 +125,15 @@ def add_eval_command(sub: Any) -> None:
         "--vectors",
         choices=VECTOR_PRECISIONS,
         default="float32",
-        help="store and rank the vectors as float32 (default), calibrated int8 or ubinary (Hamming); "
+        help="store and rank the vectors as float32 (default), calibrated int8, ubinary (Hamming) or cbinary "
+        "(Hamming of bits centred on the pool mean); "
         "quantized after encoding (docs/encoding.md)",
     )
     ev.add_argument(
         "--rescore",
         type=int,
         default=0,
-        help="with int8/ubinary vectors: rescore the N best candidates with the float32 query (default 0: off)",
+        help="with int8/ubinary/cbinary vectors: rescore the N best candidates with the float32 query (default 0: off)",
     )
     ev.add_argument(
         "--engine",
@@ -164,7 +165,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if value is not None and len(args.model) != 1:
             raise ValueError(f"{flag} writes one encoder's results: give one --model")
     if args.vectors != "float32" and (args.query_pool or args.pool == "all"):
-        raise ValueError("--vectors int8/ubinary applies to the directions' pools, not to --query-pool or --pool all")
+        raise ValueError(
+            "--vectors int8/ubinary/cbinary applies to the directions' pools, not to --query-pool or --pool all"
+        )
     if args.query_pool:
         if any(v is not None for v in (args.trec_run, args.trec_qrels, args.mteb_json)):
             raise ValueError("--trec-run, --trec-qrels and --mteb-json apply to directions, not to --query-pool")
@@ -184,7 +187,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         seed=args.sample_seed if args.sample is not None else None,
     )
     if spec.vectors.precision != "float32" and args.engine != "local":
-        raise ValueError("--vectors int8/ubinary runs on the local engine only; leave out --engine ray")
+        raise ValueError("--vectors int8/ubinary/cbinary runs on the local engine only; leave out --engine ray")
     cache = EmbeddingCache(args.cache_dir)
     encoders = [load_with_runtime(name, args, api=api_settings(args)) for name in args.model]
     for est in api_cost_estimates(corpus, spec, encoders, price=args.api_price):  # said before anything is sent

@@ -233,7 +233,7 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks, 
     label = model or model_label(embeddings.encoder.identity.label, spec)
     if spec.vectors.precision != "float32":
         if ranker is not gold_ranks:
-            raise ValueError("int8/ubinary vectors are ranked by the local kernel only; leave out --engine ray")
+            raise ValueError("quantized vectors are ranked by the local kernel only; leave out --engine ray")
         ranker = quantized_ranker(spec.vectors, vector_calibration(corpus, embeddings, spec))
     results = evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker, pairwise=pairwise)
     enc = embeddings.encoder
@@ -244,10 +244,10 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks, 
 
 
 def vector_calibration(corpus: Corpus, embeddings: CorpusEmbeddings, spec: EvalSpec) -> Calibration | None:
-    """The int8 calibration of an evaluation: min/max per dimension over every pool document of
-    every direction (document role, float32; each document once, in corpus order), as a vector
-    store calibrates on the documents it indexes.  ``None`` unless ``spec.vectors`` is int8."""
-    if spec.vectors.precision != "int8":
+    """The int8 / cbinary calibration of an evaluation: min, max and mean per dimension over every pool
+    document of every direction (document role, float32; each document once, in corpus order), as a
+    vector store calibrates on the documents it indexes.  ``None`` unless ``spec.vectors`` is int8 or cbinary."""
+    if spec.vectors.precision not in ("int8", "cbinary"):
         return None
     pools = [direction_positions(corpus, d, spec.first, random_state=spec.seed)[2] for d in spec.directions]
     return calibrate(embeddings.vectors(np.unique(np.concatenate(pools)), "document"))

@@ -9,6 +9,11 @@ Quantization follows sentence-transformers' ``quantize_embeddings`` exactly:
 * ``ubinary``: ``packbits(x > 0)`` (``ceil(dim / 8)`` uint8 per vector).  Similarity:
   ``-hamming(a, b)``; on ``±1`` vectors ``a.b = dim - 2 hamming``, so ranking by the dot
   product of the ``±1`` vectors is ranking by Hamming distance, exactly (integers).
+* ``cbinary`` (centred binary, xlr's; not in sentence-transformers): ``packbits(x - mu > 0)``
+  with ``mu_j`` the calibration mean per dimension, then Hamming as ``ubinary``.  Anisotropic
+  encoders (multilingual-e5: mean cosine of unrelated texts about 0.77) put most dimensions on
+  one side of 0 for nearly every text, so ``x > 0`` carries few bits; thresholding at the mean
+  gives each bit about half the texts.  Same bytes as ``ubinary`` plus one shared ``mu``.
 
 Both sides (queries and pool) are quantized with the same ranges, so the ranks come from the
 one ranking kernel (:func:`~xlr.retrieval.ranks.gold_ranks`) with its pessimistic tie rule; the
@@ -18,7 +23,7 @@ that sums may round, as any float32 BLAS product does).
 Rescoring (``rescore = R > 0``), as sentence-transformers' ``semantic_search_*`` does: the
 R best pool documents by the quantized similarity (score desc, index asc) are rescored with
 the float32 query against the stored document (int8 dequantized to the calibration grid;
-ubinary unpacked to ``{0, 1}``).  A gold among the R candidates gets its pessimistic rank among
+ubinary unpacked to ``{0, 1}``; cbinary: the centred query ``q - mu`` against the ``±1`` code).  A gold among the R candidates gets its pessimistic rank among
 them by the rescored score; a gold outside them keeps its quantized rank (at least ``R + 1``).
 """
 
@@ -48,7 +53,8 @@ __all__ = [
     "scoring_vectors",
 ]
 
-VECTOR_PRECISIONS = ("float32", "int8", "ubinary")
+VECTOR_PRECISIONS = ("float32", "int8", "ubinary", "cbinary")
+BINARY = ("ubinary", "cbinary")
 
 
 class VectorPrecisionError(ValueError):
@@ -83,10 +89,12 @@ class VectorSpec:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per-dimension ``(2, dim)`` float32 ranges (row 0 min, row 1 max) and the hash of the data."""
+    """Per-dimension ``(2, dim)`` float32 ranges (row 0 min, row 1 max), the hash of the data and the
+    per-dimension mean ``(dim,)`` (the ``cbinary`` threshold)."""
 
     ranges: np.ndarray
     data_sha256: str
+    center: np.ndarray | None = None
 
     def key(self, float_key: str, spec: VectorSpec) -> str:
         """See :func:`quantized_key`."""
@@ -100,12 +108,13 @@ def quantized_key(float_key: str, spec: VectorSpec, calibration: Calibration | N
 
 
 def calibrate(data: np.ndarray) -> Calibration:
-    """Ranges (min and max per dimension) of ``data`` ``(n, dim)``, n >= 2 (as sentence-transformers)."""
+    """Ranges (min and max per dimension, as sentence-transformers) and mean of ``data`` ``(n, dim)``, n >= 2."""
     data = np.ascontiguousarray(data, dtype=np.float32)
     if data.ndim != 2 or data.shape[0] < 2:
         raise VectorPrecisionError(f"int8 calibration needs at least 2 vectors (n, dim), got shape {data.shape}")
     ranges = np.vstack((data.min(axis=0), data.max(axis=0))).astype(np.float32)
-    return Calibration(ranges, hashlib.sha256(data.tobytes()).hexdigest())
+    center = data.mean(axis=0, dtype=np.float64).astype(np.float32)
+    return Calibration(ranges, hashlib.sha256(data.tobytes()).hexdigest(), center)
 
 
 def _steps(ranges: np.ndarray) -> np.ndarray:
@@ -113,10 +122,12 @@ def _steps(ranges: np.ndarray) -> np.ndarray:
     return np.where(steps == 0, 1, steps).astype(np.float32)
 
 
-def quantize(x: np.ndarray, precision: str, ranges: np.ndarray | None = None) -> np.ndarray:
+def quantize(
+    x: np.ndarray, precision: str, ranges: np.ndarray | None = None, *, center: np.ndarray | None = None
+) -> np.ndarray:
     """``x`` ``(n, dim)`` float as stored: float32 (n, dim), int8 (n, dim) or uint8 (n, ceil(dim / 8)).
 
-    ``ranges`` (``(2, dim)``, from :func:`calibrate`) is required for int8.
+    ``ranges`` (``(2, dim)``, from :func:`calibrate`) is required for int8, ``center`` (``(dim,)``) for cbinary.
     """
     x = np.asarray(x, dtype=np.float32)
     if precision == "float32":
@@ -131,12 +142,18 @@ def quantize(x: np.ndarray, precision: str, ranges: np.ndarray | None = None) ->
     if precision == "ubinary":
         bits: np.ndarray = np.packbits(x > 0, axis=-1)
         return bits
+    if precision == "cbinary":
+        if center is None:
+            raise VectorPrecisionError("cbinary quantization needs the calibration mean (see calibrate)")
+        centred: np.ndarray = np.packbits(x - np.asarray(center, dtype=np.float32) > 0, axis=-1)
+        return centred
     raise VectorPrecisionError(f"unknown vector precision {precision!r}; choose {', '.join(VECTOR_PRECISIONS)}")
 
 
 def dequantize(codes: np.ndarray, precision: str, dim: int, ranges: np.ndarray | None = None) -> np.ndarray:
     """What rescoring multiplies the float query with: int8 back on the calibration grid
-    (``(code + 128) * step + lo``), ubinary unpacked to ``{0, 1}`` (as sentence-transformers)."""
+    (``(code + 128) * step + lo``), ubinary unpacked to ``{0, 1}`` (as sentence-transformers), cbinary
+    to ``±1`` (scored against the centred query)."""
     if precision == "int8":
         if ranges is None:
             raise VectorPrecisionError("dequantizing int8 needs the calibration ranges")
@@ -145,13 +162,15 @@ def dequantize(codes: np.ndarray, precision: str, dim: int, ranges: np.ndarray |
         return grid
     if precision == "ubinary":
         return np.unpackbits(codes, axis=-1)[..., :dim].astype(np.float32)
+    if precision == "cbinary":
+        return scoring_vectors(codes, precision, dim)
     return np.asarray(codes, dtype=np.float32)
 
 
 def scoring_vectors(codes: np.ndarray, precision: str, dim: int) -> np.ndarray:
     """Float32 rows whose dot products rank as the stored codes do: int8 codes as floats (the
-    integer dot product), ubinary as ``±1`` (``dim - 2 hamming``); float32 unchanged."""
-    if precision == "ubinary":
+    integer dot product), ubinary and cbinary as ``±1`` (``dim - 2 hamming``); float32 unchanged."""
+    if precision in BINARY:
         signs: np.ndarray = np.unpackbits(codes, axis=-1)[..., :dim].astype(np.float32) * 2 - 1
         return signs
     return np.asarray(codes, dtype=np.float32)
@@ -159,7 +178,7 @@ def scoring_vectors(codes: np.ndarray, precision: str, dim: int) -> np.ndarray:
 
 def bytes_per_vector(precision: str, dim: int) -> int:
     """Stored bytes of one ``dim``-wide vector: ``4 dim``, ``dim`` or ``ceil(dim / 8)``."""
-    return {"float32": 4 * dim, "int8": dim, "ubinary": (dim + 7) // 8}[precision]
+    return {"float32": 4 * dim, "int8": dim, "ubinary": (dim + 7) // 8, "cbinary": (dim + 7) // 8}[precision]
 
 
 def hamming_gold_ranks(
@@ -196,20 +215,25 @@ def quantized_ranker(spec: VectorSpec, calibration: Calibration | None) -> Calla
     ``calibration`` and ranks the stored codes; float32 gives :func:`gold_ranks` itself."""
     if spec.precision == "float32":
         return gold_ranks
-    if spec.precision == "int8" and calibration is None:  # checked here, not at the first direction
-        raise VectorPrecisionError("int8 vectors need a calibration (see calibrate)")
+    if spec.precision in ("int8", "cbinary") and calibration is None:  # checked here, not at the first direction
+        raise VectorPrecisionError(f"{spec.precision} vectors need a calibration (see calibrate)")
     ranges = calibration.ranges if calibration is not None else None
+    center = calibration.center if calibration is not None else None
+    if spec.precision == "cbinary" and center is None:
+        raise VectorPrecisionError("cbinary vectors need the calibration mean (see calibrate)")
 
     def ranker(
         queries: np.ndarray, pool: np.ndarray, gold: np.ndarray, *, scoring: ScoringSpec | None = None
     ) -> np.ndarray:
         dim = pool.shape[1]
-        q_codes, p_codes = quantize(queries, spec.precision, ranges), quantize(pool, spec.precision, ranges)
+        q_codes = quantize(queries, spec.precision, ranges, center=center)
+        p_codes = quantize(pool, spec.precision, ranges, center=center)
         qs, ps = scoring_vectors(q_codes, spec.precision, dim), scoring_vectors(p_codes, spec.precision, dim)
         ranks = gold_ranks(qs, ps, gold, scoring=scoring)
         if not spec.rescore:
             return ranks
-        return _rescore(queries, qs, ps, dequantize(p_codes, spec.precision, dim, ranges), gold, ranks, spec.rescore)
+        fine_q = queries - center if spec.precision == "cbinary" else queries
+        return _rescore(fine_q, qs, ps, dequantize(p_codes, spec.precision, dim, ranges), gold, ranks, spec.rescore)
 
     return ranker
 
