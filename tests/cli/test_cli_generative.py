@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.encoders.api_servers import FakeChat
 from tests.strategies.test_generative import (
     KEY,
@@ -109,3 +111,21 @@ def test_cli_translations_out_csv_and_jsonl(tmp_path, monkeypatch, capsys):
     rows = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [list(r.values()) for r in rows] == expected
     assert path.read_text(encoding="utf-8").count("\n") == 14  # the data set is intact
+
+
+def test_cli_title_match_encoder(tmp_path, monkeypatch, capsys):
+    """``--title-match encoder``: the --retriever (here the first --model) ranks the titles after the exact match."""
+    from tests.strategies.test_title_match import ENCODER_RANKS
+
+    path = _setup(tmp_path, monkeypatch)
+    out = tmp_path / "s.json"
+    with FakeChat(titles=TITLES).running() as server:
+        args = _args(path, tmp_path, server.url, "--strategies", "generate-title", "--json", str(out))
+        assert main([*args, "--title-match", "encoder"]) == 0
+        with pytest.raises(SystemExit):  # argparse: not a choice
+            main([*args, "--title-match", "bigram"])
+    doc = json.loads(out.read_text())
+    assert doc["per_query"]["generate-title(chat:fake-llm, words)"]["el->en"]["ranks"] == ENCODER_RANKS
+    match = doc["strategies"]["candidates"][0]["details"]["title_match"]
+    assert match["method"] == "encoder" and match["encoder"] == "words"
+    assert "words: 12 texts encoded" in capsys.readouterr().err

@@ -44,3 +44,32 @@ def test_no_chat_where_the_operator_allows_no_api(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Not accepted on this server" in c.value for c in at.caption)
     assert not [w for w in at.text_input if w.key == "strat.chat_model"]
+
+
+def test_generate_title_matched_by_the_retriever_encoder(tmp_path, monkeypatch):
+    import numpy as np
+
+    from xlr.encoders.catalogue import CATALOGUE
+
+    class Known(dict):  # fake0 knows the corpus texts; generated and pool titles get a vector of their own
+        def __missing__(self, text):
+            return np.random.default_rng(len(text)).standard_normal(16).astype(np.float32)
+
+    with FakeChat(titles=TITLES).running() as server:
+        at = synthetic_app(tmp_path, monkeypatch, 80, 40, XLR_DASHBOARD_ALLOW_API="1")
+        card = CATALOGUE["fake0"]
+        enc = card.loader(card)
+        enc.table = Known(enc.table)
+        at.run()
+        at.switch_page(PAGE).run()
+        at.multiselect(key="strat.pick").set_value([]).run()
+        at.text_input(key="strat.chat_model").input("chat:fake-llm").run()
+        at.text_input(key="strat.chat_base").input(server.url).run()
+        at.multiselect(key="strat.chat_kinds").set_value(["generate-title"]).run()
+        at.radio(key="strat.chat_title_match").set_value("encoder").run()
+        at.checkbox(key="strat.chat_send").check().run()
+        at.button(key="strat.run").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    rows = table[(table.strategy == "generate-title(fake0)") & (table.direction != "verdict")]
+    assert rows["R@1"].tolist() == ["1.000", "1.000"]  # "Ten i" matches its title exactly

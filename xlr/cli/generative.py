@@ -37,6 +37,7 @@ from xlr.strategies.generative import (
 )
 from xlr.strategies.runner import StrategyReport, StrategyRun
 from xlr.strategies.split import Split, plan_split
+from xlr.strategies.title_match import TITLE_MATCHES
 
 __all__ = ["add_chat_flags", "run_generative", "split_names"]
 
@@ -47,7 +48,18 @@ def add_chat_flags(p: argparse.ArgumentParser) -> None:
         "--chat-model",
         help="chat:<model> (or the bare name) behind the --api-base chat-completions endpoint, e.g. chat:llama3.1",
     )
-    g.add_argument("--retriever", help="encoder that ranks the translated queries (default: the first --model)")
+    g.add_argument(
+        "--retriever",
+        help="encoder that ranks the translated queries and, with --title-match encoder, matches the generated "
+        "titles (default: the first --model)",
+    )
+    g.add_argument(
+        "--title-match",
+        choices=TITLE_MATCHES,
+        default="trigram",
+        help="generate-title: after the exact normalised match, rank the pool's titles by character-trigram "
+        "similarity (default) or by the --retriever encoder's cosine over the titles",
+    )
     g.add_argument("--chat-max-answer-tokens", type=int, default=64, help="max_tokens of an answer (default 64)")
     g.add_argument("--chat-seed", type=int, default=0, help="seed sent with every request (default 0)")
     g.add_argument("--chat-price-in", type=finite(positive=False), default=None, help="USD per million input tokens")
@@ -125,7 +137,12 @@ def run_generative(
             )
             args.output_plan.stage(args.translations_out, text)
     if "generate-title" in kinds:
-        runs.append(generate_title(corpus, plan, chat))
+        matcher = load(args.retriever or args.model[0]) if args.title_match == "encoder" else None
+        run = generate_title(corpus, plan, chat, title_encoder=matcher, cache=EmbeddingCache(args.cache_dir))
+        runs.append(run)
+        if matcher is not None:
+            m = run.details["title_match"]
+            stats.append((matcher, CacheStats(m["texts_encoded"], m["texts_cached"])))
     print(
         terminal_text(
             f"{chat.name}: {chat.requests} requests, {chat.prompt_tokens:,} prompt + "

@@ -36,6 +36,7 @@ from xlr.strategies.generative import (
 )
 from xlr.strategies.runner import StrategyReport
 from xlr.strategies.split import SplitPlan
+from xlr.strategies.title_match import TITLE_MATCHES
 
 __all__ = ["ChatChoice", "add_chat_runs", "chat_choice"]
 
@@ -48,10 +49,11 @@ class ChatChoice:
     base_url: str
     kinds: tuple[str, ...]
     retriever: str
+    title_match: str = "trigram"
 
     @property
     def key(self) -> tuple[str, ...]:
-        return (self.model, self.base_url, self.retriever, *self.kinds)
+        return (self.model, self.base_url, self.retriever, self.title_match, *self.kinds)
 
     def chat(self, cache_dir: object = None) -> ChatModel:
         return ChatModel(self.model, ApiSettings(base_url=self.base_url), cache_dir=cache_dir)  # type: ignore[arg-type]
@@ -72,9 +74,16 @@ def chat_choice(corpus: Corpus, plan: SplitPlan, models: Sequence[str], cache: E
         if why := title_not_applicable(corpus):
             st.caption(literal(why))
         retriever = st.selectbox("Retriever of the translated queries", list(models), key="strat.chat_retriever")
+        match = st.radio(
+            "generate-title: match the generated titles by",
+            TITLE_MATCHES,
+            horizontal=True,
+            key="strat.chat_title_match",
+            help="After the exact normalised match: character trigrams, or the retriever's cosine over the titles.",
+        )
         if not model or not kinds:
             return None
-        choice = ChatChoice(model, base, kinds, str(retriever))
+        choice = ChatChoice(model, base, kinds, str(retriever), str(match))
         try:
             chat = choice.chat(cache.root)
             costs = [chat.estimate(TRANSLATE, translate_prompts(corpus, plan))] if "translate-test" in kinds else []
@@ -115,5 +124,6 @@ def add_chat_runs(
         runs.append(run)
         stats.append((retriever, st_))
     if "generate-title" in choice.kinds:
-        runs.append(generate_title(corpus, plan, chat))
+        matcher = encoder(choice.retriever) if choice.title_match == "encoder" else None
+        runs.append(generate_title(corpus, plan, chat, title_encoder=matcher, cache=cache))
     return add_runs(report, runs, stats=stats, alpha=alpha, random_state=0, n_resamples=n_resamples)

@@ -9,13 +9,10 @@ back to the untranslated text (counted in the run's details).
 **generate-title** (:func:`generate_title`): the prompt (:data:`TITLE`) gives the query document
 (its title when it has one, and its text) and asks for the title of the matching document in the
 target language.  The answer (:func:`clean_answer`: Markdown fences, a ``Title:`` label, wrapping
-quotes/asterisks removed, first line only) and every pool title are normalised
-(:func:`normalise_title`: Unicode NFKC, case-folded, punctuation and symbols -> space,
-whitespace collapsed).  Score of pool document j: 2 when the normalised answer equals its
-normalised title, else the Jaccard similarity ``|A ∩ T_j| / |A ∪ T_j|`` of the sets of character
-trigrams of ``" " + normalised + " "`` (0 for an empty answer or title).  Every pool document
-gets a score, so recall@k and MRR are defined; the gold rank counts every pool document scoring
-at least the gold's (pessimistic ties: an empty answer ranks the gold last).  A corpus without
+quotes/asterisks removed, first line only) is matched against the pool's titles
+(:mod:`xlr.strategies.title_match`): an exact match after normalisation first, then character
+trigram similarity (the default) or the cosine of an encoder over the titles, a full ranking
+with pessimistic ties, so recall@k and MRR are defined.  A corpus without
 titles: :func:`title_not_applicable` says why it does not apply.
 
 Answers are data: they are parsed as plain text, capped, never executed, evaluated as code or
@@ -26,7 +23,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,6 +41,7 @@ from xlr.stats.compare import DEFAULT_METRICS, compare_results
 from xlr.strategies.runner import StrategyReport, StrategyRun
 from xlr.strategies.spec import Strategy
 from xlr.strategies.split import SplitPlan
+from xlr.strategies.title_match import encoder_title_cosines, normalise_title, title_ranks
 
 __all__ = [
     "GENERATIVE",
@@ -102,55 +99,6 @@ def clean_answer(raw: str, *, max_chars: int, one_line: bool) -> str:
     return " ".join(t.split())[:max_chars]
 
 
-def normalise_title(text: str) -> str:
-    """NFKC, case-folded, punctuation/symbols/controls -> space, whitespace collapsed.
-
-    >>> normalise_title("  **Ａthens**, Greece! ")
-    'athens greece'
-    """
-    t = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join("".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in t).split())
-
-
-def _grams(norm: str) -> set[str]:
-    if not norm:
-        return set()
-    s = f" {norm} "
-    return {s[i : i + 3] for i in range(len(s) - 2)}
-
-
-def title_ranks(answers: Sequence[str], titles: Sequence[str], gold: np.ndarray) -> np.ndarray:
-    """1-based gold rank of each answer among ``titles`` (the module docstring's score; pessimistic ties).
-
-    Shapes: ``answers`` (n,), ``titles`` (m,), ``gold`` (n,) indices into ``titles``; returns (n,) int64
-    in ``[1, m]``.
-    """
-    m = len(titles)
-    norm = [normalise_title(t) for t in titles]
-    sizes = np.array([len(_grams(t)) for t in norm], dtype=np.float64)
-    index: dict[str, list[int]] = {}
-    exact: dict[str, list[int]] = {}
-    for j, t in enumerate(norm):
-        for g in _grams(t):
-            index.setdefault(g, []).append(j)
-        if t:
-            exact.setdefault(t, []).append(j)
-    out = np.empty(len(answers), dtype=np.int64)
-    for i, (answer, g) in enumerate(zip(answers, np.asarray(gold, dtype=np.int64))):
-        a = normalise_title(answer)
-        grams = _grams(a)
-        inter = np.zeros(m)
-        for x in grams:
-            if x in index:
-                inter[index[x]] += 1
-        union = len(grams) + sizes - inter
-        score = np.divide(inter, union, out=np.zeros(m), where=union > 0)
-        if a in exact:
-            score[exact[a]] = 2.0
-        out[i] = int(np.sum(score >= score[g]))  # the gold counts itself once: ties go against it
-    return out
-
-
 def title_not_applicable(corpus: Corpus) -> str | None:
     """One sentence when generate-title does not apply to ``corpus`` (no document has a title), else None."""
     if any(d.title.strip() for d in corpus.documents):
@@ -168,6 +116,8 @@ class GenerativeStrategy(Strategy):
     kind: str = "generate-title"
     retriever: str = ""
     chat: str = ""
+    title_encoder: str = ""
+    """generate-title: the encoder whose cosine matches the titles ("": character trigrams)"""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -178,12 +128,18 @@ class GenerativeStrategy(Strategy):
 
     @property
     def name(self) -> str:
-        return f"translate-test({self.retriever})" if self.kind == "translate-test" else "generate-title"
+        if self.kind == "translate-test":
+            return f"translate-test({self.retriever})"
+        return f"generate-title({self.title_encoder})" if self.title_encoder else "generate-title"
 
     def label(self, baseline_encoder: str = "", encoders: Sequence[str] = ()) -> str:
         if self.kind == "translate-test":
             return f"{self.retriever}+translate-test({self.chat})"
-        return f"generate-title({self.chat})"
+        return (
+            f"generate-title({self.chat}, {self.title_encoder})"
+            if self.title_encoder
+            else f"generate-title({self.chat})"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,8 +228,19 @@ def translate_test(
     return run, stats
 
 
-def generate_title(corpus: Corpus, plan: SplitPlan, chat: ChatModel, *, max_usd: float | None = None) -> GenerativeRun:
-    """Ask ``chat`` for the target-language title of every evaluated query; rank by :func:`title_ranks`.
+def generate_title(
+    corpus: Corpus,
+    plan: SplitPlan,
+    chat: ChatModel,
+    *,
+    max_usd: float | None = None,
+    title_encoder: Encoder | None = None,
+    cache: EmbeddingCache | None = None,
+    batch_size: int | None = None,
+) -> GenerativeRun:
+    """Ask ``chat`` for the target-language title of every evaluated query; rank by
+    :func:`~xlr.strategies.title_match.title_ranks`: character trigrams, or with ``title_encoder`` the
+    cosine of its vectors of the answers and the titles (embedded through ``cache``).
 
     ValueError with :func:`title_not_applicable`'s sentence for a corpus without titles.
     """
@@ -281,22 +248,33 @@ def generate_title(corpus: Corpus, plan: SplitPlan, chat: ChatModel, *, max_usd:
     if why:
         raise ValueError(why)
     start = time.perf_counter()
-    strategy = GenerativeStrategy(kind="generate-title", chat=chat.name)
+    enc_name = title_encoder.identity.name if title_encoder is not None else ""
+    strategy = GenerativeStrategy(kind="generate-title", chat=chat.name, title_encoder=enc_name)
     label = strategy.label()
     fields = title_prompts(corpus, plan)
     cost, since = chat.estimate(TITLE, fields), chat.usage()
     raw = chat.generate(TITLE, fields, max_usd=max_usd)
-    results, answers, at = [], {}, 0
+    results, answers, at, stats = [], {}, 0, CacheStats(0, 0)
     for i, (d, ids) in enumerate(zip(plan.directions, plan.evaluated)):
         q_pos, p_pos = plan.positions(corpus, i)
         got = [clean_answer(a, max_chars=chat.params.max_answer_chars, one_line=True) for a in raw[at : at + len(ids)]]
         at += len(ids)
         answers[d.label] = dict(zip(ids, got))
         gold = np.arange(len(ids), dtype=np.int64)
-        ranks = title_ranks(got, [corpus.documents[p].title for p in p_pos], gold)
+        titles = [corpus.documents[p].title for p in p_pos]
+        cosines = None
+        if title_encoder is not None:
+            cache = cache or EmbeddingCache()
+            cosines, st = encoder_title_cosines(title_encoder, got, titles, cache=cache, batch_size=batch_size)
+            stats = stats + st
+        ranks = title_ranks(got, titles, gold, cosines=cosines)
         results.append(DirectionResult(label, d, tuple(ids), q_pos, p_pos, gold, ranks, n_dropped(corpus, d)))
-    details = {"chat": chat.manifest(TITLE, cost, since), "answers": answers}
-    return GenerativeRun(strategy, label, tuple(results), (), time.perf_counter() - start, details)
+    match: dict[str, Any] = {"method": "encoder" if enc_name else "trigram"}
+    if enc_name:
+        match |= {"encoder": enc_name, "texts_encoded": stats.encoded, "texts_cached": stats.cached}
+    details = {"chat": chat.manifest(TITLE, cost, since), "title_match": match, "answers": answers}
+    encoders = (enc_name,) if enc_name else ()
+    return GenerativeRun(strategy, label, tuple(results), encoders, time.perf_counter() - start, details)
 
 
 def total_cost(costs: Sequence[ChatCost]) -> float | None:
