@@ -77,7 +77,7 @@ def test_the_panel_reads_and_writes_its_url_parameters():
         "query parameter 'vectors' must be one of float32, int8, ubinary, got 'float16'",
         "the torch backend runs fp32/fp16/bf16 weights, not int8: fp32 kept",
         "query parameter 'compare': setting 'onnx': expected backend/precision[/vectors[/rescoreN]], e.g. onnx/int8 "
-        "or torch/fp32/ubinary (vectors: float32, int8, ubinary)",
+        "or torch/fp32/ubinary (vectors: float32, int8, ubinary, cbinary)",
     ]
 
 
