@@ -74,7 +74,7 @@ def test_the_panel_reads_and_writes_its_url_parameters():
     assert (s.backend, s.precision, s.vectors, s.compare) == ("torch", "fp32", "float32", "")
     assert warnings == [
         "query parameter 'backend' must be one of torch, onnx, openvino, got 'tensorrt'",
-        "query parameter 'vectors' must be one of float32, int8, ubinary, got 'float16'",
+        "query parameter 'vectors' must be one of float32, int8, ubinary, cbinary, got 'float16'",
         "the torch backend runs fp32/fp16/bf16 weights, not int8: fp32 kept",
         "query parameter 'compare': setting 'onnx': expected backend/precision[/vectors[/rescoreN]], e.g. onnx/int8 "
         "or torch/fp32/ubinary (vectors: float32, int8, ubinary, cbinary)",
