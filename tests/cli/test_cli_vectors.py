@@ -36,6 +36,7 @@ def test_vectors_change_the_label_and_the_manifest_says_how(fake_data, capsys):
     assert v["precision"] == "int8" and v["bytes_per_vector"] == 16 and len(v["calibration_sha256"]) == 64
     b = binary["manifest"]["vectors"][0]
     assert b["bytes_per_vector"] == 2 and b["calibration_sha256"] is None and b["key"] != v["key"]
+    assert v["codes"] != b["codes"] and (tmp / "c" / v["codes"]).is_dir()
     assert "vectors" not in plain["manifest"]
     centred = _run(path, tmp, "--vectors", "cbinary")
     c = centred["manifest"]["vectors"][0]

@@ -289,6 +289,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[str, Any]:
     """The manifest entry of quantized vectors: precision, rescore, bytes per vector, calibration hash, key."""
+    from xlr.retrieval.code_cache import codes_key
     from xlr.retrieval.quantized import bytes_per_vector, quantized_key
 
     ident = emb.encoder.identity
@@ -301,6 +302,7 @@ def _vector_facts(corpus: Any, emb: CorpusEmbeddings, spec: EvalSpec) -> dict[st
         "calibration": "pool documents of every direction (document role)" if cal is not None else None,
         "calibration_sha256": cal.data_sha256 if cal is not None else None,
         "key": quantized_key(ident.cache_key("document"), spec.vectors, cal),
+        "codes": codes_key(ident, spec.vectors.precision, cal),  # the cache folder of the stored codes
     }
     return out
 

@@ -122,7 +122,8 @@ def draw(models: Sequence[str], device_here: Callable[[str], bool]) -> None:
             VECTOR_CHOICES,
             key="w.vectors",
             help="How the vectors are stored and ranked (the CLI's --vectors): float32, calibrated int8 "
-            "(4x smaller) or ubinary (32x smaller, Hamming distance). Applied after encoding.",
+            "(4x smaller), ubinary or cbinary (bits centred on the mean; 32x smaller, Hamming distance). "
+            "Applied after encoding; the codes are cached separately.",
         )
     if ss["w.backend"] != "torch":
         _extras_warning(str(ss["w.backend"]))

@@ -131,8 +131,9 @@ class EmbeddingCache:
         )
         return False
 
-    def _open_folder(self, folder: Path, encoder: Encoder, role: Role) -> bool:
-        """Create/repair the namespace folder; True when it can be written."""
+    def _open_folder(self, folder: Path, desc: dict[str, object]) -> bool:
+        """Create/repair the namespace folder (``identity.json`` says what it holds: ``desc``); True when
+        it can be written."""
         if self.root.exists() and not self.root.is_dir():
             return self._bypass(f"the cache root {self.root} is a file, not a folder")
         if folder.exists() and not folder.is_dir():
@@ -150,7 +151,6 @@ class EmbeddingCache:
         if not os.access(folder, os.W_OK | os.X_OK):
             return self._bypass(f"{folder} is read-only")
         if not ident.exists():
-            desc = encoder.identity.describe() | {"prefix": encoder.identity.prefix(role)}
             try:
                 atomic_write_text(ident, json.dumps(desc, indent=1))
             except OSError as exc:
@@ -163,18 +163,32 @@ class EmbeddingCache:
             return self._namespaces.get(key) or self._open_namespace(key, encoder, role)
 
     def _open_namespace(self, key: str, encoder: Encoder, role: Role) -> Namespace:
+        desc = encoder.identity.describe() | {"prefix": encoder.identity.prefix(role)}
+        ident = encoder.identity
+        return self._open(key, desc, ident.dim, normalized=ident.normalize)
+
+    def _open(
+        self, key: str, desc: dict[str, object], dim: int, *, normalized: bool, dtype: type[np.generic] = np.float32
+    ) -> Namespace:
         ns = self._namespaces.get(key)
         if ns is None:
             folder = self.root / key
             linked = folder.is_symlink()  # never followed: not read, not repaired, not written
             if linked:
                 self._bypass(f"{folder} is a symbolic link (to {os.readlink(folder)}); it is not followed")
-            writable = not linked and self._open_folder(folder, encoder, role)
-            ns = Namespace(
-                folder, encoder.identity.dim, writable, normalized=encoder.identity.normalize, readable=not linked
-            )
+            writable = not linked and self._open_folder(folder, desc)
+            ns = Namespace(folder, dim, writable, normalized=normalized, readable=not linked, dtype=dtype)
             ns.warned = not writable  # _open_folder said why already
             self._namespaces[key] = ns
+        return ns
+
+    def derived(self, key: str, desc: dict[str, object], width: int, dtype: type[np.generic]) -> Namespace:
+        """The namespace ``<root>/<key>/`` of arrays derived from cached vectors (e.g. quantized codes,
+        :mod:`xlr.retrieval.code_cache`): rows of ``width`` ``dtype`` values, published, verified and
+        locked as the vectors' shards are; ``identity.json`` holds ``desc``."""
+        with self._opening:
+            ns = self._namespaces.get(key) or self._open(key, desc, width, normalized=False, dtype=dtype)
+        ns.refresh(repair=False)
         return ns
 
     @staticmethod

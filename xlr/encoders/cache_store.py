@@ -101,14 +101,23 @@ class Namespace:
 
     ``writable`` is False for a read-only folder: vectors are then kept in memory only;
     ``readable`` is False for a folder that must not be looked into (a symbolic link).
-    ``normalized``: rows must have norm 1 (or 0), as the encoder's identity says.
+    ``normalized``: rows must have norm 1 (or 0), as the encoder's identity says. ``dtype``: of the
+    rows (float32 vectors; int8 or uint8 for quantized codes, :mod:`xlr.retrieval.code_cache`).
     """
 
     def __init__(
-        self, folder: Path, dim: int, writable: bool, *, normalized: bool = False, readable: bool = True
+        self,
+        folder: Path,
+        dim: int,
+        writable: bool,
+        *,
+        normalized: bool = False,
+        readable: bool = True,
+        dtype: type[np.generic] = np.float32,
     ) -> None:
         self.folder = folder
         self.dim = dim
+        self.dtype = np.dtype(dtype)
         self.writable = writable
         self.normalized = normalized
         self.readable = readable
@@ -171,9 +180,9 @@ class Namespace:
             n = int(meta["n"])
             if keys.shape != (n, 16) or keys.dtype != np.uint8:
                 raise ValueError("bad keys array")
-            if vecs.shape != (n, self.dim) or vecs.dtype != np.float32:
+            if vecs.shape != (n, self.dim) or vecs.dtype != self.dtype:
                 raise ValueError("bad vectors array")
-            if not np.isfinite(vecs).all():
+            if self.dtype.kind == "f" and not np.isfinite(vecs).all():
                 raise ValueError("non-finite vectors")
             if self.normalized and n:
                 norms = np.linalg.norm(vecs, axis=1)
@@ -191,7 +200,7 @@ class Namespace:
             self.index[key.tobytes()] = (shard, row)
 
     def gather(self, keys: Sequence[bytes]) -> np.ndarray:
-        out = np.empty((len(keys), self.dim), dtype=np.float32)
+        out = np.empty((len(keys), self.dim), dtype=self.dtype)
         with self._mem:
             for i, key in enumerate(keys):
                 shard, row = self.index[key]
@@ -315,7 +324,7 @@ class Namespace:
     def _write(self, keys: list[bytes], vecs: np.ndarray) -> None:
         stem = uuid.uuid4().hex
         karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        vecs = np.ascontiguousarray(vecs, dtype=self.dtype)
         if self.writable:
             kpath = self.folder / f"{stem}.keys.npy"
             vpath = self.folder / f"{stem}.vecs.npy"

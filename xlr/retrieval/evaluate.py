@@ -20,6 +20,7 @@ import pandas as pd
 from xlr.data.records import Corpus
 from xlr.encoders.base import Role, runtime_info
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
+from xlr.retrieval.code_cache import CodeCache
 from xlr.retrieval.directions import Direction, direction_positions, n_dropped, sampling_label
 from xlr.retrieval.metrics import metric_names, summarize
 from xlr.retrieval.pairwise import PairBuffer, pair_gold_ranks
@@ -212,7 +213,8 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks, 
     field the embeddings encode (the vectors would not be what the label says).
 
     With int8/ubinary ``spec.vectors`` both sides are quantized after encoding (int8 calibrated
-    by :func:`vector_calibration`) and ranked by ``ranker`` only if it is the local kernel.
+    by :func:`vector_calibration`; the codes cached separately, :mod:`xlr.retrieval.code_cache`) and
+    ranked by ``ranker`` only if it is the local kernel.
     ``pairwise``: one product per language pair (see :func:`evaluate_vectors`).
     """
     if len(args) == 2:
@@ -234,7 +236,9 @@ def evaluate(*args: Any, model: str | None = None, ranker: RankFn = gold_ranks, 
     if spec.vectors.precision != "float32":
         if ranker is not gold_ranks:
             raise ValueError("quantized vectors are ranked by the local kernel only; leave out --engine ray")
-        ranker = quantized_ranker(spec.vectors, vector_calibration(corpus, embeddings, spec))
+        calibration = vector_calibration(corpus, embeddings, spec)
+        codes = CodeCache(embeddings.cache, embeddings.encoder, spec.vectors, calibration)  # cached separately
+        ranker = quantized_ranker(spec.vectors, calibration, codes.quantize)
     results = evaluate_vectors(corpus, embeddings.vectors, spec, label, ranker=ranker, pairwise=pairwise)
     enc = embeddings.encoder
     stats = embeddings.stats

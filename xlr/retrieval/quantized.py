@@ -209,10 +209,14 @@ def hamming_gold_ranks(
     return out
 
 
-def quantized_ranker(spec: VectorSpec, calibration: Calibration | None) -> Callable[..., np.ndarray]:
+def quantized_ranker(
+    spec: VectorSpec, calibration: Calibration | None, quantizer: Callable[..., np.ndarray] | None = None
+) -> Callable[..., np.ndarray]:
     """A ``ranker(queries, pool, gold, *, scoring)`` (float32 inputs, as
     :func:`~xlr.retrieval.evaluate.evaluate_vectors` passes them) that quantizes both sides with
-    ``calibration`` and ranks the stored codes; float32 gives :func:`gold_ranks` itself."""
+    ``calibration`` and ranks the stored codes; float32 gives :func:`gold_ranks` itself.
+    ``quantizer``: what turns float rows into codes (default :func:`quantize`; the embedding cache's
+    :meth:`~xlr.retrieval.code_cache.CodeCache.quantize` gives the same codes, stored)."""
     if spec.precision == "float32":
         return gold_ranks
     if spec.precision in ("int8", "cbinary") and calibration is None:  # checked here, not at the first direction
@@ -226,8 +230,9 @@ def quantized_ranker(spec: VectorSpec, calibration: Calibration | None) -> Calla
         queries: np.ndarray, pool: np.ndarray, gold: np.ndarray, *, scoring: ScoringSpec | None = None
     ) -> np.ndarray:
         dim = pool.shape[1]
-        q_codes = quantize(queries, spec.precision, ranges, center=center)
-        p_codes = quantize(pool, spec.precision, ranges, center=center)
+        quant = quantizer or quantize
+        q_codes = quant(queries, spec.precision, ranges, center=center)
+        p_codes = quant(pool, spec.precision, ranges, center=center)
         qs, ps = scoring_vectors(q_codes, spec.precision, dim), scoring_vectors(p_codes, spec.precision, dim)
         ranks = gold_ranks(qs, ps, gold, scoring=scoring)
         if not spec.rescore:
