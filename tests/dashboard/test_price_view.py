@@ -95,3 +95,26 @@ def test_the_same_setting_twice_shows_the_plain_overview(at):
     ok(at.run())
     assert list(at.table[0].value.columns[1:3]) == ["fake0", "fake1"]
     assert any("the second setting is the sidebar's own" in i.value for i in at.info)
+
+
+@pytest.mark.slow  # minilm-en on 20 Tatoeba ids per direction, exported to onnx int8 once (about 30 s)
+def test_minilm_at_torch_fp32_and_onnx_int8_side_by_side(monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from tests.dashboard.test_app import app
+
+    at = app(monkeypatch, XLR_DEFAULT_MODELS="minilm-en", XLR_DEFAULT_FIRST="20")
+    at.query_params.update({"compare": "onnx/int8/float32", "compare_model": "minilm-en"})  # a link
+    ok(at.run())
+    base, fast = "minilm-en · torch fp32", "minilm-en · onnx int8"
+    assert list(at.table[0].value.columns[1:3]) == [base, fast]
+    plain = [m.replace("\\", "").replace("\u2060", "") for m in _markdown(at)]  # Markdown escapes off
+    sentence = next(m for m in plain if m.startswith(fast))
+    assert "of recall@1 on average over 5 directions" in sentence
+    memory = at.table[3].value.set_index("setting")
+    assert float(memory.loc["onnx int8", "weights MB"]) < float(memory.loc["torch fp32", "weights MB"])  # the export
+    assert list(memory["bytes/vector"]) == ["1536", "1536"]  # the same float32 vectors (384-d)
+    at.button(key="pv.measure").click()
+    ok(at.run())
+    speed = at.table[3].value
+    assert all(v != "–" for v in speed["texts/s"])
+    assert any(c.value.startswith("Speed: ") for c in at.caption)

@@ -117,3 +117,20 @@ def test_the_sentence_names_the_mean_and_the_largest_loss():
         "m[onnx int8] costs 0.3 points of recall@1 on average over 3 directions, but 4.0 in am->en (significant); "
         "1 direction significantly worse after Holm; 4.00x the speed of m"
     )
+
+
+def test_weights_of_an_exported_backend_are_its_export_or_unknown(tmp_path):
+    """The dashboard's encoder object never loads (a child process encodes): its export is found by path."""
+    from types import SimpleNamespace
+
+    from xlr.report.price import _weights_bytes
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"w" * 90)
+    enc = SimpleNamespace(export_dir=None, export_target=tmp_path / "export", _folder=folder)
+    assert _weights_bytes(enc) is None  # not exported yet: unknown, never the torch weights
+    enc.export_target.mkdir()
+    (enc.export_target / "model.onnx").write_bytes(b"q" * 40)
+    assert _weights_bytes(enc) == 40
+    assert _weights_bytes(SimpleNamespace(export_dir=None, export_target=None, _folder=folder)) == 90  # torch

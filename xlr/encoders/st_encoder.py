@@ -200,6 +200,18 @@ class SentenceTransformerEncoder(BatchEncoder):
             "max_tokens": self.max_seq_length,
         }
 
+    @property
+    def export_target(self) -> Path | None:
+        """The folder this encoder's onnx/openvino export is cached in (built or not yet); ``None`` for torch."""
+        from xlr.encoders.cache import default_cache_dir
+        from xlr.encoders.exported import export_key
+
+        rt = self._runtime
+        if rt.backend == "torch":
+            return None
+        root = self.export_root or default_cache_dir() / "models"
+        return root / export_key(self.identity.version.split(";", 1)[0], rt.backend, rt.precision)
+
     def _load_exported(self) -> Any:
         """The onnx/openvino engine: the cached export of the model folder, exported first if absent."""
         from xlr.encoders.cache import default_cache_dir

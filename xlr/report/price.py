@@ -174,10 +174,11 @@ def marginal_deltas(directions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _weights_bytes(encoder: Encoder) -> int | None:
-    """Bytes on disk of what the engine runs: the exported model, else the folder's weight files."""
-    export = getattr(encoder, "export_dir", None)
-    if isinstance(export, Path) and (export / "model.onnx").is_file():
-        return (export / "model.onnx").stat().st_size
+    """Bytes on disk of what the engine runs: the exported model (``None`` before it is exported, even if
+    this process has not loaded it), else the folder's weight files."""
+    export = getattr(encoder, "export_dir", None) or getattr(encoder, "export_target", None)
+    if isinstance(export, Path):  # an exported backend: its model, or unknown until exported
+        return (export / "model.onnx").stat().st_size if (export / "model.onnx").is_file() else None
     folder = getattr(encoder, "_folder", None)
     if isinstance(folder, Path) and folder.is_dir():
         files = [p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file()]
