@@ -118,3 +118,16 @@ def test_minilm_at_torch_fp32_and_onnx_int8_side_by_side(monkeypatch):
     speed = at.table[3].value
     assert all(v != "–" for v in speed["texts/s"])
     assert any(c.value.startswith("Speed: ") for c in at.caption)
+
+
+def test_one_job_bar_when_only_the_vectors_differ(at, monkeypatch):
+    """Both settings of a vectors-only comparison wait on the same encoding job: one progress bar (two drew
+    the same Cancel button twice: StreamlitDuplicateElementKey, seen in the browser)."""
+    from xlr.dashboard import ui
+
+    monkeypatch.setattr(ui, "_QUICK", 0.0)  # draw the bar at once, while the job still runs
+    at.query_params.update({"compare": "torch/fp32/ubinary", "compare_model": "fake0"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    ok(at)
+    assert list(at.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 ubinary"]

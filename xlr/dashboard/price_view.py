@@ -68,7 +68,8 @@ def evaluation(ctx: Context, comp: Comparison) -> tuple[list[DirectionResult], l
         res.encoder(key)  # refuses a setting the encoder cannot run, or a missing package, in one sentence
         results, job = ui.evaluate_setting(ctx, key, setting.vector_spec, label)
         out.extend(results)
-        pending.extend([job] if job is not None else [])
+        if job is not None and job not in pending:  # one job when only the vectors differ
+            pending.append(job)
         keys[label] = key
     return out, pending, keys
 
