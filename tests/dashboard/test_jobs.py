@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from xlr.dashboard.jobs import JobBoard, missing_texts
+from xlr.dashboard.rates import RateBook, bucket
 from xlr.dashboard.state import Settings, encoder_from_key, ids_phrase, initial_settings, settings_params
 from xlr.data.records import Corpus, Document
 from xlr.encoders.base import BatchEncoder, EncoderIdentity
@@ -179,7 +180,7 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     texts = [f"sentence number {i} about the weather in town {i % 7}" for i in range(400)]
     big = Corpus("c", [Document(f"i{i}", "en", "", t) for i, t in enumerate(texts)])
     emb = CorpusEmbeddings(big, e5, EmbeddingCache(tmp_path))
-    board = JobBoard()
+    board = JobBoard(RateBook(tmp_path / "rates.json"))
     job = board.submit("k", "Encoding", emb, [(np.arange(400), "document")], encoder_name="e5-small")
     while job.process is None and job.state == "running":
         job.thread.join(0.05)
@@ -196,6 +197,9 @@ def test_process_job_encodes_in_a_child_and_cancel_kills_it(tmp_path, e5):
     small.thread.join(240)
     assert small.state == "done" and small.process is not None and small.process.exitcode == 0
     assert not server_side.loaded
+    # the child's start-up (interpreter, imports, model) is booked apart from its encoding (issue 19)
+    assert board.rates is not None and board.rates.startup(key) > 0
+    assert board.rates.rate(key, bucket(texts[0])) is not None
     np.testing.assert_allclose(emb.vectors(np.arange(100), "query"), e5.encode(texts[:100], role="query"), atol=1e-5)
 
 
@@ -247,3 +251,33 @@ def test_a_job_nobody_watches_stops_after_the_grace_period_unless_kept(tmp_path)
     resumed = board.restart(job)
     resumed.thread.join(30)
     assert resumed.state == "done"
+
+
+def test_roles_that_share_a_cache_count_and_book_their_texts_once(tmp_path):
+    """Issue 19 (bench/strategies_estimate.py): e5-small puts one prefix on both roles, so its queries
+    and documents share a cache; a job needing the same texts in both roles encoded them once, yet the
+    estimate counted them twice and the rate book booked them twice (the second time in no time), so
+    the Strategies estimate came out 2.6 times the measured time."""
+    from xlr.dashboard.jobs import texts_to_encode
+
+    enc = GatedEncoder()  # prefix_mode "none": one namespace for both roles
+    enc.gate.set()
+    emb = CorpusEmbeddings(corpus(), enc, EmbeddingCache(tmp_path), batch_size=4)
+    both = [(np.arange(40), "query"), (np.arange(40), "document")]
+
+    def counts(emb):  # (texts needed, missing, processes a job starts)
+        needed, missing, starts = texts_to_encode(emb, both)
+        return needed, len(missing), starts
+
+    assert counts(emb) == (40, 40, 1)
+    board = JobBoard(RateBook(tmp_path / "rates.json"))
+    job = board.submit("k", "Encoding", emb, both)
+    job.thread.join(30)
+    assert job.state == "done" and enc.batches == 10
+    assert board.rates is not None and board.rates._data["gated"][bucket("x")][0] == 40
+    assert counts(emb) == (40, 0, 0)
+
+    asym = GatedEncoder()
+    asym.identity = EncoderIdentity("asym", "test", "1", "asymmetric", True, 8)
+    emb2 = CorpusEmbeddings(corpus(), asym, EmbeddingCache(tmp_path), batch_size=4)
+    assert counts(emb2) == (80, 80, 2)  # two prefixes: two namespaces

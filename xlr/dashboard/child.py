@@ -12,6 +12,7 @@ import importlib.machinery
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 from xlr.encoders.base import Role
@@ -49,17 +50,29 @@ def start_without_main(proc: Any) -> None:
 
 
 def encode_worker(
-    name: str, root: str, texts: list[str], role: Role, chunk: int, batch: int, done: Any, nice: int = 0
+    name: str,
+    root: str,
+    texts: list[str],
+    role: Role,
+    chunk: int,
+    batch: int,
+    done: Any,
+    nice: int = 0,
+    ready: Any = None,
 ) -> None:
     """Child process: encode ``texts`` with encoder ``name`` into the cache at ``root``, ``chunk`` at a time,
     ``nice`` steps below the server's CPU priority. ``name`` is an encoder key (name, device, precision:
-    :func:`~xlr.dashboard.state.encoder_key`), so the child's vectors land under the server's cache keys."""
+    :func:`~xlr.dashboard.state.encoder_key`), so the child's vectors land under the server's cache keys.
+    ``ready`` (a shared double) gets the wall-clock time (``time.time()``) at which the encoder was loaded:
+    the job books the start-up before it apart from the encoding (:mod:`xlr.dashboard.rates`)."""
     from xlr.dashboard.state import encoder_from_key
 
     if nice:
         os.nice(nice)
 
     encoder, cache = encoder_from_key(name), EmbeddingCache(root)
+    if ready is not None:
+        ready.value = time.time()
     for start in range(0, len(texts), chunk):
         part = texts[start : start + chunk]
 

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from xlr.dashboard import resources as res
-from xlr.dashboard.jobs import missing_texts
+from xlr.dashboard.jobs import texts_to_encode
 from xlr.dashboard.rates import Estimate
 from xlr.dashboard.state import Context, DataKey, digest
 from xlr.dashboard.ui import prepare, require, search_pool
@@ -29,14 +29,10 @@ __all__ = ["pool_cost", "prepare_strategies", "strategy_cost"]
 @st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
 def _uncached(dkey: DataKey, model: str, needs_key: str, _needs: list[tuple[np.ndarray, Role]]) -> tuple[int, Estimate]:
     """(distinct texts needed, estimate for those the cache lacks) of ``model`` on the whole data set."""
-    corpus, emb = res.dataset(*dkey).corpus, res.embeddings(dkey, model)
-    total, missing = 0, []
-    for pos, role in _needs:
-        texts = corpus.texts(pos, field=emb.text_field)
-        total += len(set(texts))
-        missing += missing_texts(emb, texts, role)
+    emb = res.embeddings(dkey, model)
+    total, missing, starts = texts_to_encode(emb, _needs)
     rates = res.board().rates
-    est = rates.estimate(model, missing) if rates is not None else Estimate(model, len(missing), None)
+    est = rates.estimate(model, missing, starts) if rates is not None else Estimate(model, len(missing), None)
     return total, est
 
 

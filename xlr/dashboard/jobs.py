@@ -30,7 +30,8 @@ from xlr.dashboard.rates import RateBook, duration_text, rate_text
 from xlr.encoders.base import Progress, Role
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
 
-__all__ = ["GRACE", "EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker", "missing_texts"]
+__all__ = ["GRACE", "EncodingStopped", "Job", "JobBoard", "JobSnapshot", "encode_worker"]
+__all__ += ["missing_texts", "texts_to_encode"]
 
 _LOG = logging.getLogger(__name__)
 CHUNK = 64
@@ -149,19 +150,19 @@ class Job:
         emb = self.emb
         assert emb is not None  # a job runs once, before it finishes
         try:
-            plan, lacking = [], 0
+            lacking = 0
             for positions, role in self.needs:
                 texts = emb.corpus.texts(positions, field=emb.text_field)
-                missing = missing_texts(emb, texts, role)
-                absent = set(missing)
+                absent = set(missing_texts(emb, texts, role))
                 lacking += sum(t in absent for t in texts)
-                plan.append((positions, role, missing))
             self.done = self.total - lacking  # a resumed job starts where the cancelled one stopped
-            for positions, role, missing in plan:
-                began = time.monotonic()
+            for positions, role in self.needs:
+                began, encoding = time.monotonic(), None
+                texts = emb.corpus.texts(positions, field=emb.text_field)
+                missing = missing_texts(emb, texts, role)  # not those an earlier role of one namespace encoded
                 if missing and self.encoder_name and _loadable(emb):
                     try:
-                        self._encode_elsewhere(emb, missing, role, self.done)
+                        encoding = self._encode_elsewhere(emb, missing, role, self.done)
                     except ChildFailed as exc:  # e.g. an encoder registered at run time only: encode here
                         _LOG.warning("%s; encoding in the server process instead", exc)
                     with self.lock:  # the child wrote the disk cache: index its new shards (only those)
@@ -177,7 +178,9 @@ class Job:
                         finally:
                             emb.progress = None
                 if missing and self.rates is not None:  # refine the rate of this encoder on such texts
-                    self.rates.record(self.encoder_name or emb.encoder.identity.name, missing, time.monotonic() - began)
+                    took = time.monotonic() - began  # a child's start-up and the read-back are booked apart:
+                    rest = None if encoding is None else max(took - encoding, 0.0)
+                    self.rates.record(self.encoder_name or emb.encoder.identity.name, missing, encoding or took, rest)
             self.done, self.state = self.total, "done"
         except EncodingStopped:
             self.state = "cancelled"
@@ -187,15 +190,17 @@ class Job:
         finally:
             self._finish()
 
-    def _encode_elsewhere(self, emb: CorpusEmbeddings, texts: list[str], role: Role, base: int) -> None:
+    def _encode_elsewhere(self, emb: CorpusEmbeddings, texts: list[str], role: Role, base: int) -> float | None:
         """Encode ``texts`` in a child process (its own interpreter: the server's threads keep the GIL),
-        committing every ``chunk`` texts to the disk cache; cancel terminates the child."""
+        committing every ``chunk`` texts to the disk cache; cancel terminates the child. Returns the
+        seconds the child encoded (from its encoder loaded to its end), ``None`` if it never said."""
         ctx = mp.get_context("spawn")
-        done = ctx.Value("q", 0)
+        done, ready = ctx.Value("q", 0), ctx.Value("d", 0.0)
+        spawned = time.time()  # wall clock: the child's ``ready`` is another process's reading of it
         proc = ctx.Process(
             target=encode_worker,
             args=(self.encoder_name, str(emb.cache.root), texts, role, self.chunk, emb.batch_size, done),
-            kwargs={"nice": 10 if len(texts) > LONG else 0},
+            kwargs={"nice": 10 if len(texts) > LONG else 0, "ready": ready},
             name=f"xlr-encode {self.label}",
             daemon=True,
         )
@@ -214,12 +219,30 @@ class Job:
                 raise EncodingStopped(f"{self.label}: cancelled")
         if proc.exitcode != 0:
             raise ChildFailed(f"{self.label}: the encoding process exited with code {proc.exitcode}")
+        return max(time.time() - ready.value, 0.0) if ready.value >= spawned else None
 
 
 def _loadable(emb: CorpusEmbeddings) -> bool:
     """Whether a fresh interpreter can load this encoder by name: xlr's own backends can; an encoder object
     made at run time elsewhere (a test double, a notebook class) cannot, and is run in the job's thread."""
     return type(emb.encoder).__module__.startswith("xlr.")
+
+
+def texts_to_encode(emb: CorpusEmbeddings, needs: Sequence[tuple[np.ndarray, Role]]) -> tuple[int, list[str], int]:
+    """(how many distinct texts ``needs`` asks of ``emb``, those the cache lacks, the encoding processes a
+    job would start).
+
+    Counted per cache namespace: roles with one prefix (e5-small's ``query:`` on both) share one, so a text
+    needed as a query and as a document is one text, encoded once by one process."""
+    wanted: dict[str, set[str]] = {}
+    lacking: dict[str, dict[str, None]] = {}
+    for positions, role in needs:
+        texts = emb.corpus.texts(positions, field=emb.text_field)
+        ns = emb.encoder.identity.cache_key(role)
+        wanted.setdefault(ns, set()).update(texts)
+        lacking.setdefault(ns, {}).update(dict.fromkeys(missing_texts(emb, texts, role)))
+    missing = [t for m in lacking.values() for t in m]
+    return sum(map(len, wanted.values())), missing, sum(1 for m in lacking.values() if m)
 
 
 def missing_texts(emb: CorpusEmbeddings, texts: list[str], role: Role) -> list[str]:
