@@ -83,7 +83,18 @@ def test_price_prints_the_sentence_and_writes_json(fake_data, capsys):
     assert printed.splitlines()[0] == doc["sentence"] + "."
     assert doc["candidate"] == "fake0+ubinary" and [r["source"] for r in doc["directions"]] == ["de", "zh"]
     assert [r["setting"] for r in doc["speed"]] == ["torch fp32", "torch fp32 ubinary"]
-    assert "Per language" in printed and "Speed" in printed
+    assert "Per language" in printed and "only the stored vectors differ: speed not timed" in printed
+    assert "the speed of" not in printed.splitlines()[0]  # one engine: no speed-up to report
+
+
+def test_price_help_states_its_one_metric(capsys):
+    """``xlr price --help`` said "--metric: repeatable; default recall@1 and mrr"; price tests one metric,
+    recall@1 by default, and refuses a second."""
+    with pytest.raises(SystemExit):
+        main(["price", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert "repeatable" not in helptext.split("--metric METRIC")[-1].split("--alpha")[0]
+    assert "one metric to test (default recall@1)" in helptext
 
 
 def test_price_refuses_backend_flags(fake_data, capsys):

@@ -121,13 +121,14 @@ def add_split(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-all", action="store_true", help="evaluate every linked id (nothing left to fit on)")
 
 
-def add_significance(p: argparse.ArgumentParser) -> None:
-    """``--metric``, ``--alpha``, ``--seed``, ``--resamples`` of the paired tests."""
+def add_significance(p: argparse.ArgumentParser, metric_help: str = "") -> None:
+    """``--metric``, ``--alpha``, ``--seed``, ``--resamples`` of the paired tests (``metric_help``: the
+    ``--metric`` help of a command that reads it differently, e.g. one metric only)."""
     p.add_argument(
         "--metric",
         action="append",
         default=None,
-        help=f"metric to test (repeatable; default {' and '.join(DEFAULT_METRICS)})",
+        help=metric_help or f"metric to test (repeatable; default {' and '.join(DEFAULT_METRICS)})",
     )
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default 0.05)")
     p.add_argument("--seed", type=int, default=0, help="random seed of bootstrap and permutation (default 0)")

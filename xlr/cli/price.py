@@ -49,7 +49,7 @@ def add_price_command(sub: Any) -> None:
     )
     add_directions(p)
     p.add_argument("--first", type=first_ids, default=None, help="keep the first N linked ids (0 = all)")
-    add_significance(p)
+    add_significance(p, "one metric to test (default recall@1), e.g. mrr or recall@10")
     p.add_argument("--timing-texts", type=int, default=200, help="texts timed per setting (default 200)")
     p.add_argument("--json", type=Path, help="write the sentence, the tables and the speed as JSON")
 
@@ -98,7 +98,10 @@ def cmd_price(args: argparse.Namespace) -> int:
     print_table(report.directions.round(4))
     print("\nPer language (mean delta over its directions; the worst one and its verdict):")
     print_table(report.marginals.round(4))
-    print(f"\nSpeed (texts/s on {report.speed[0].texts} uncached texts, best of 2) and memory:")
+    if report.speed[0].texts:
+        print(f"\nSpeed (texts/s on {report.speed[0].texts} uncached texts, best of 2) and memory:")
+    else:
+        print("\nMemory (one engine at both settings, only the stored vectors differ: speed not timed):")
     print_table(speed_table(report))
     if args.json:
         doc = {

@@ -10,7 +10,8 @@ queries and reports
 * per language: the mean delta over the directions with the language as query (and as
   document), the worst such direction and whether it is significant after Holm;
 * speed: texts per second of each setting's engine on the same texts, not cached (the load or
-  export is done first, outside the clock), and its ratio; memory: bytes per stored vector
+  export is done first, outside the clock), and its ratio; not timed when both settings run the
+  same engine (only the vectors differ: a ratio would be noise); memory: bytes per stored vector
   and bytes of the weights on disk.
 
 The one sentence (:meth:`PriceReport.sentence`) reads like "onnx int8 costs 0.3 points of
@@ -145,7 +146,8 @@ class PriceReport:
         if float(worst["delta"]) < 0:
             sig = "significant" if worst["effect"] == "degraded" else "not significant"
             where = f"{worst['source']}->{worst['target']}"
-            out += f", but {abs(float(worst['delta'])) * 100:.1f} in {where} ({sig})"
+            loses = "" if mean <= 0 else "loses "  # after "gains X on average", a bare "but Y" reads as a gain
+            out += f", but {loses}{abs(float(worst['delta'])) * 100:.1f} in {where} ({sig})"
         degraded = int((d["effect"] == "degraded").sum())
         out += f"; {degraded} direction{'s' if degraded != 1 else ''} significantly worse after Holm"
         if self.speed_ratio != self.speed_ratio:  # nan: speed not measured
@@ -244,8 +246,10 @@ def price_of_speed(
     if labels[0] == labels[1]:
         labels = [f"{labels[0]} ({baseline.label})", f"{labels[1]} ({candidate.label})"]
         results = [dataclasses.replace(r, model=labels[i // len(spec.directions)]) for i, r in enumerate(results)]
-    texts = timing_sample(corpus, spec, timing_texts)
-    seconds = time_encoders(encoders, texts) if texts else [float("nan")] * 2
+    # one engine at both settings (only the vectors differ): timing it twice would report noise as a speed-up
+    same_engine = encoders[0].identity == encoders[1].identity
+    texts = [] if same_engine else timing_sample(corpus, spec, timing_texts)
+    seconds = time_encoders(encoders, texts) if texts else [0.0, 0.0]
     speed = setting_facts((baseline, candidate), encoders, len(texts), seconds)
     return price_report(
         tuple(results), labels[0], labels[1], metric, speed, alpha=alpha, n_resamples=n_resamples,
