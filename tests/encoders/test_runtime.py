@@ -196,3 +196,19 @@ def test_cpu_engines_refuse_a_gpu_in_one_sentence():
         apply_runtime(enc, Runtime("cuda"))
     assert apply_runtime(enc, Runtime("cpu", batch_size=7)).preferred_batch_size == 7
     assert not enc.loaded
+
+
+def test_a_cpu_engine_asked_for_another_backend_names_the_backend_first():
+    """e5-small at onnx/int8 (the sidebar's Backend onnx, Precision int8) is refused for its backend, the
+    cause a user can act on, not with "computes in fp32 only" (int8 is what onnx offers)."""
+    from xlr.encoders.backends import _CpuEngine
+
+    class Tiny(_CpuEngine):
+        def __init__(self) -> None:
+            self.identity = EncoderIdentity("tiny", "tinyengine", "1", "none", True, 4)
+
+    for precision in ("fp32", "int8"):
+        with pytest.raises(DeviceUnavailable, match=r"runs on its own engine \(tinyengine\); --backend onnx applies"):
+            Tiny().with_runtime(Runtime("cpu", precision, backend="onnx"))
+    with pytest.raises(DeviceUnavailable, match="computes in fp32 only"):
+        Tiny().with_runtime(Runtime("cpu", "fp16"))

@@ -50,13 +50,13 @@ class _CpuEngine(BatchEncoder):
             raise DeviceUnavailable(
                 f"{self.identity.name} ({self.identity.backend}) runs on the CPU only; use --device cpu or auto"
             )
-        if runtime.precision != "fp32":
-            raise DeviceUnavailable(f"{self.identity.name} ({self.identity.backend}) computes in fp32 only")
-        if runtime.backend != "torch":
+        if runtime.backend != "torch":  # first: onnx/int8 is refused for the backend, not for onnx's precision
             raise DeviceUnavailable(
                 f"{self.identity.name} runs on its own engine ({self.identity.backend}); --backend "
                 f"{runtime.backend} applies to sentence-transformers models (e.g. minilm-en, st:<folder>)"
             )
+        if runtime.precision != "fp32":
+            raise DeviceUnavailable(f"{self.identity.name} ({self.identity.backend}) computes in fp32 only")
         new = copy.copy(self)
         new._batch_cap = runtime.batch_size
         return new
