@@ -131,3 +131,32 @@ def test_one_job_bar_when_only_the_vectors_differ(at, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     ok(at)
     assert list(at.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 ubinary"]
+
+
+def test_a_refused_second_setting_keeps_the_overview_and_says_what_it_shows(at):
+    """e5-small at onnx/int8 (a CPU engine) was one red line and an empty page: no table at all, nothing to
+    go on with. The refusal stays one sentence; the Overview of the chosen encoders is still there."""
+    ok(at.run())
+    ok(at.toggle(key="w.compare_on").set_value(True).run())
+    at.selectbox(key="w.cmp_backend").set_value("onnx")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value.replace("\\", "") for e in at.error]  # literal() escapes Markdown
+    assert any(e.startswith("Compare two settings: fake0 at onnx fp32 ubinary: fake0 does not take") for e in errors)
+    assert any("The Overview shows the chosen encoders without the comparison." in e for e in errors), errors
+    assert list(at.table[0].value.columns[1:3]) == ["fake0", "fake1"]
+    assert not at.subheader or "The price of speed" not in [h.value for h in at.subheader]
+
+
+def test_a_link_comparing_an_encoder_that_is_not_chosen_says_so(tmp_path, monkeypatch):
+    """?compare=...&compare_model=use-m3 with use-m3 not among the encoders silently compared another encoder
+    (and rewrote the link); an unreadable value is reported in the sidebar, as every other one is."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params.update({"compare": "torch/fp32/ubinary", "compare_model": "labse"})
+    ok(at.run())
+    assert any(
+        "query parameter 'compare_model': labse is not among the chosen encoders (fake0, fake1): fake0 compared"
+        in w.value.replace("\\", "")
+        for w in [*at.sidebar.warning, *at.sidebar.error, *at.sidebar.info]
+    ), [w.value for w in [*at.sidebar.warning, *at.sidebar.error]]
+    assert list(at.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 ubinary"]

@@ -52,7 +52,8 @@ def test_the_panel_reads_and_writes_its_url_parameters():
         "precision": "int8",
         "vectors": "ubinary",
         "compare": "torch/fp32/int8/rescore20",
-        "compare_model": "fake1",
+        "compare_model": "minilm-en",
+        "models": "e5-small,minilm-en",
     }
     s, warnings = initial_settings({}, params, "tatoeba")
     assert warnings == []
@@ -61,7 +62,7 @@ def test_the_panel_reads_and_writes_its_url_parameters():
         "int8",
         "ubinary",
         "torch/fp32/int8/rescore20",
-        "fake1",
+        "minilm-en",
     )
     written = settings_params(s)
     assert {k: written[k] for k in params} == {**params, "backend": "onnx"}

@@ -20,7 +20,7 @@ from xlr.dashboard import resources as res
 from xlr.dashboard import ui
 from xlr.dashboard.jobs import Job
 from xlr.dashboard.runtime_state import Comparison
-from xlr.dashboard.state import Context, literal
+from xlr.dashboard.state import Context, error_text, literal
 from xlr.report.price import (
     PriceReport,
     Setting,
@@ -54,6 +54,17 @@ def comparison(ctx: Context) -> Comparison | None:
             )
         )
         return None
+    for setting in comp.settings:
+        try:
+            res.encoder(comp.key(setting))  # a setting the encoder cannot run, or a missing package
+        except ValueError as exc:
+            st.error(
+                literal(
+                    f"Compare two settings: {model} at {setting.label}: {error_text(exc).rstrip('.')}. "
+                    "The Overview shows the chosen encoders without the comparison."
+                )
+            )
+            return None
     return comp
 
 

@@ -252,6 +252,12 @@ def initial_settings(
                 warnings.append(f"{got[1]}: {exc}")
     lenient = str(params.get("lenient", "")).strip().lower() in ("1", "true", "yes")
     rt = read_runtime(pick, warnings)
+    if rt["compare_model"] and rt["compare_model"] not in s.models:  # else another encoder is compared, unsaid
+        warnings.append(
+            f"query parameter 'compare_model': {rt['compare_model']} is not among the chosen encoders "
+            f"({', '.join(s.models)}): {s.models[0]} compared"
+        )
+        rt["compare_model"] = s.models[0]
     panel = (rt["device"], rt["precision"], rt["backend"], rt["vectors"], rt["compare"], rt["compare_model"])
     return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, *panel), warnings
 
