@@ -576,3 +576,39 @@ def test_the_os_theme_is_respected_and_every_page_is_shot_light_and_dark(server)
                 page.close()
         finally:
             browser.close()
+
+
+def test_the_strategies_estimate_follows_the_chosen_strategies(server):
+    """Issue 19: the cost caption said the same for 11 strategies, csls alone or none. In a browser, all the
+    strategies (centering and Procrustes fit on every other document) cost more texts than csls alone
+    (the evaluated ids only), and finding that out encodes nothing."""
+    from playwright.sync_api import sync_playwright
+
+    def needed(page) -> list[int]:
+        """The texts each encoder needs, from the caption ("… (of N texts; the rest is cached)")."""
+        cost = page.get_by_text("Encoding cost of a run")
+        cost.wait_for(timeout=120_000)
+        return [int(n) for n in re.findall(r"of (\d+) texts", cost.inner_text())]
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{server}/Strategies")
+            page.wait_for_selector("h1:has-text('Strategies')", timeout=240_000)
+            settle(page)
+            every = needed(page)  # the page's default: every strategy
+            pick = page.locator('[data-testid="stMain"] [data-testid="stMultiSelect"]').first
+            pick.get_by_role("button", name="Clear all").click()
+            settle(page)
+            pick.locator("input").fill("csls(k=10)")
+            page.get_by_role("option", name="csls(k=10)", exact=True).click()
+            page.keyboard.press("Escape")
+            settle(page)
+            chips = pick.locator("[data-tag]").evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+            assert chips == ["csls(k=10)"], chips
+            csls = needed(page)
+            assert len(csls) == len(every) == 2 and all(0 < c < e for c, e in zip(csls, every)), (csls, every)
+            assert page.locator('[data-testid="stProgress"]').count() == 0  # an estimate, nothing encoded
+        finally:
+            browser.close()
