@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import ui, url, views
+from xlr.dashboard import map_view, ui, url, views
 from xlr.report import figures
 
 ctx = ui.context()
@@ -53,7 +53,7 @@ st.caption(
     )
 )
 with ui.guard():
-    coords = ui.projection(ctx, model, positions, method)
+    coords = map_view.projection(ctx, model, positions, method)
 docs = [sub.documents[int(p)] for p in positions]
 mask = views.find_documents(sub, positions, needle) if needle.strip() else None
 if mask is not None:

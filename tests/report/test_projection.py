@@ -83,3 +83,29 @@ def test_umap_is_reproducible_and_cached(tmp_path):
     near0 = np.linalg.norm(a - c0, axis=1) < np.linalg.norm(a - c1, axis=1)
     assert (near0 == (labels == 0)).all()
     assert len(list(tmp_path.glob("*.npy"))) == 1
+
+
+@pytest.mark.slow
+def test_umap_reports_its_epochs_and_stops_when_told(tmp_path):
+    """Issue 19: the first UMAP (76 s) showed a spinner only. umap-learn's epoch bar now feeds ``progress``;
+    an exception of ``progress`` (the dashboard's Cancel) ends the fit at that epoch."""
+    x, _ = blobs(n=60)
+    seen: list[tuple[int, int]] = []
+    a = projection.umap_2d(x, random_state=0, progress=lambda n, total: seen.append((n, total)))
+    total = seen[-1][1]
+    assert total > 10 and seen[-1] == (total, total) and [n for n, _ in seen] == sorted(n for n, _ in seen)
+    np.testing.assert_allclose(a, projection.umap_2d(x, random_state=0), atol=1e-5)  # the same layout
+
+    class Stop(Exception):
+        pass
+
+    def stop(n: int, total: int) -> None:
+        if n >= 5:
+            raise Stop
+
+    with pytest.raises(Stop):
+        projection.project(x, "umap", random_state=0, cache_dir=tmp_path, progress=stop)
+    assert projection.cached_projection(x, "umap", random_state=0, cache_dir=tmp_path) is None  # nothing kept
+    done = projection.project(x, "umap", random_state=0, cache_dir=tmp_path)
+    assert projection.cached_projection(x, "umap", random_state=0, cache_dir=tmp_path) is not None
+    np.testing.assert_allclose(done, a, atol=1e-5)

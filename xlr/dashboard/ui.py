@@ -42,7 +42,6 @@ from xlr.dashboard.state import (
 from xlr.data.records import Corpus
 from xlr.encoders.base import Role
 from xlr.encoders.corpus_vectors import CorpusEmbeddings
-from xlr.report.projection import project
 from xlr.retrieval.directions import Direction, direction_positions
 from xlr.retrieval.evaluate import DirectionResult, EvalSpec, evaluate
 from xlr.retrieval.quantized import VectorSpec
@@ -64,8 +63,8 @@ __all__ = [
     "guard",
     "initial_settings",
     "literal",
+    "map_vectors",
     "prepare",
-    "projection",
     "render_no_data",
     "run_search",
     "show_jobs",
@@ -300,22 +299,17 @@ def run_search(
     return _search(ctx.dkey, dig, model, text.strip(), tuple(langs), int(k), None if whole else ctx.ids)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _project(dkey: DataKey, dig: str, model: str, method: str, _vectors: np.ndarray) -> np.ndarray:
-    return project(_vectors, method, random_state=0, meta={"data": dkey[0], "encoder": model, "selection": dig})
-
-
-def projection(ctx: Context, model: str, positions: np.ndarray, method: str) -> np.ndarray:
-    """2-D coordinates of working-corpus documents at ``positions`` (cached in memory and on disk)."""
+def map_vectors(ctx: Context, model: str, positions: np.ndarray) -> tuple[str, np.ndarray]:
+    """(a digest naming them, the vectors) of working-corpus documents at ``positions``; encodes what is
+    missing first as a background job (the page stops until it is done). The Embedding map projects them
+    (:mod:`xlr.dashboard.map_view`)."""
     dig, model = digest(ctx.ids), ctx.key(model)
     emb = res.subset_embeddings(ctx.dkey, dig, model, ctx.ids)
     key = (ctx.dkey, dig, model, emb.text_field, digest([str(p) for p in positions]))
     require([_submit(key, f"Encoding with {model}", emb, [(positions, "document")])])
     with res.lock_of(emb):
         vectors = emb.vectors(positions, "document").copy()
-    key_p = digest([dig, *map(str, positions.tolist())])
-    with st.spinner(f"Computing the {method.upper()} projection of {positions.size} documents…"):
-        return _project(ctx.dkey, key_p, model, method, vectors)
+    return digest([dig, *map(str, positions.tolist())]), vectors
 
 
 # ------------------------------------------------------------------ page helpers

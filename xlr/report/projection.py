@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ import numpy as np
 from xlr.atomic import atomic_save_npy, atomic_write_text
 from xlr.encoders.cache import default_cache_dir
 
-__all__ = ["PROJECTION_METHODS", "pca_2d", "project", "projection_dir", "umap_2d"]
+__all__ = ["PROJECTION_METHODS", "EpochFeed", "cached_projection", "pca_2d", "project", "projection_dir", "umap_2d"]
 
 PROJECTION_METHODS = ("umap", "pca")
 _UMAP_MIN_POINTS = 4
@@ -73,18 +75,47 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+Progress = Callable[[int, int], None]
+"""``progress(epochs done, epochs)``; an exception it raises stops the UMAP fit at that epoch."""
+
+
+class EpochFeed:
+    """A write-only text file for umap-learn's ``tqdm`` epoch bar (``tqdm_kwds={"file": feed, "bar_format":
+    "{n}/{total}"}``): each ``n/total`` it is sent becomes ``progress(n, total)``. An exception of
+    ``progress`` (a cancel) propagates out of the fit once; later writes (tqdm closing its bar) are ignored."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress, self.stopped = progress, False
+
+    def write(self, text: str) -> int:
+        if not self.stopped:
+            for m in re.finditer(r"(\d+)/(\d+)", text):
+                try:
+                    self.progress(int(m[1]), int(m[2]))
+                except BaseException:
+                    self.stopped = True
+                    raise
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
 def umap_2d(
     vectors: np.ndarray,
     *,
     random_state: int,
     n_neighbors: int = 15,
     min_dist: float = 0.1,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """UMAP to 2-D, ``(n, 2)`` float32; same input and ``random_state`` give the same output.
 
     Euclidean distance on the given rows (for L2-normalised embeddings it orders
     neighbours like cosine). ``n_neighbors`` is clipped to ``n - 1``. Needs at least 4
-    points (``ValueError`` otherwise: use :func:`pca_2d`).
+    points (``ValueError`` otherwise: use :func:`pca_2d`). ``progress(epoch, epochs)`` is
+    called as the layout is optimised (after the neighbour graph, and after numba compiled
+    its kernels on a process's first UMAP); what it raises stops the fit there.
     """
     x = _check(vectors)
     if x.shape[0] < _UMAP_MIN_POINTS:
@@ -102,6 +133,9 @@ def umap_2d(
         metric="euclidean",
         random_state=random_state,
         n_jobs=1,
+        tqdm_kwds=None
+        if progress is None
+        else {"disable": False, "file": EpochFeed(progress), "bar_format": "{n}/{total}", "mininterval": 0.25},
     )
     out = reducer.fit_transform(x)
     return np.asarray(out, dtype=np.float32)
@@ -139,22 +173,17 @@ def project(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     meta: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """2-D coordinates ``(n, 2)`` float32 of ``vectors`` ``(n, dim)`` by ``"umap"`` or ``"pca"``.
 
     Cached on disk under ``cache_dir`` (default :func:`projection_dir`) unless
     ``use_cache=False``; ``meta`` (e.g. encoder and selection) is stored beside the result
     for people browsing the cache. ``random_state`` is part of the key (PCA ignores it).
-    An unknown method or bad vectors raise ``ValueError``.
+    An unknown method or bad vectors raise ``ValueError``. ``progress``: UMAP's epochs
+    (:func:`umap_2d`).
     """
-    if method not in PROJECTION_METHODS:
-        raise ValueError(f"unknown projection {method!r}; choose one of {', '.join(PROJECTION_METHODS)}")
-    x = _check(vectors)
-    params: dict[str, Any] = {"random_state": int(random_state)}
-    if method == "umap":
-        params |= {"n_neighbors": int(n_neighbors), "min_dist": float(min_dist)}
-    folder = Path(cache_dir) if cache_dir is not None else projection_dir()
-    key = _key(x, method, params)
+    x, params, folder, key = _keyed(vectors, method, random_state, n_neighbors, min_dist, cache_dir)
     if use_cache:
         hit = _load(folder / f"{key}.npy", x.shape[0])
         if hit is not None:
@@ -162,7 +191,7 @@ def project(
     coords = (
         pca_2d(x)
         if method == "pca"
-        else umap_2d(x, random_state=random_state, n_neighbors=n_neighbors, min_dist=min_dist)
+        else umap_2d(x, random_state=random_state, n_neighbors=n_neighbors, min_dist=min_dist, progress=progress)
     )
     if use_cache:
         try:
@@ -181,3 +210,37 @@ def project(
         except OSError:  # a read-only cache must not break the map
             pass
     return coords
+
+
+def _keyed(
+    vectors: np.ndarray,
+    method: str,
+    random_state: int,
+    n_neighbors: int,
+    min_dist: float,
+    cache_dir: str | os.PathLike[str] | None,
+) -> tuple[np.ndarray, dict[str, Any], Path, str]:
+    """(checked vectors, parameters, cache folder, key) of a projection."""
+    if method not in PROJECTION_METHODS:
+        raise ValueError(f"unknown projection {method!r}; choose one of {', '.join(PROJECTION_METHODS)}")
+    x = _check(vectors)
+    params: dict[str, Any] = {"random_state": int(random_state)}
+    if method == "umap":
+        params |= {"n_neighbors": int(n_neighbors), "min_dist": float(min_dist)}
+    folder = Path(cache_dir) if cache_dir is not None else projection_dir()
+    return x, params, folder, _key(x, method, params)
+
+
+def cached_projection(
+    vectors: np.ndarray,
+    method: str = "umap",
+    *,
+    random_state: int = 0,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> np.ndarray | None:
+    """What :func:`project` with these arguments would read from its disk cache, ``None`` if nothing
+    (nothing is computed: a page asks this before it starts a slow UMAP with a progress bar)."""
+    x, _, folder, key = _keyed(vectors, method, random_state, n_neighbors, min_dist, cache_dir)
+    return _load(folder / f"{key}.npy", x.shape[0])
