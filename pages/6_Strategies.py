@@ -128,7 +128,8 @@ if stored is None or stored[0] != params:
     st.info("Choose strategies and press *Run the strategies*.")
     ui.stop()
 report = stored[1]
-st.dataframe(strategies_table(report), hide_index=True, key="strat.table")
+# "n" is blank in verdict rows: as text, the column is one Arrow type (mixed, Streamlit logged a traceback)
+st.dataframe(strategies_table(report).astype({"n": str}), hide_index=True, key="strat.table")
 for run, comp in zip(report.runs, report.comparisons):
     v = comp.verdicts[0]
     (st.success if v.ok else st.caption)(ui.literal(f"{run.strategy.name}: {'YES' if v.ok else 'NO'}. {v.sentence}"))
