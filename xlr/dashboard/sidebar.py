@@ -35,6 +35,7 @@ from xlr.dashboard.state import (
     ids_phrase,
     initial_settings,
     literal,
+    resolve_custom,
     settings_params,
 )
 from xlr.dashboard.views import selected_ids
@@ -266,8 +267,10 @@ def sidebar() -> Context | None:
         if not ss["w.custom"] and corpus is not None:  # start from the current selection
             current, _ = choose_directions(corpus, ss.get("xlr.last_mode", "to-en"), ())
             ss["w.custom"] = [d.label for d in current]
-        if corpus is not None:
-            ss["w.custom"] = [c for c in ss["w.custom"] if c in labels]
+        if corpus is not None:  # a link's codes in any form (swh->eng), as the CLI reads them; the rest named
+            ss["w.custom"], dropped = resolve_custom(corpus, ss["w.custom"], labels)
+            if dropped:
+                sb.warning(literal(f"Directions not in this data set, left out: {', '.join(dropped)}"))
         sb.multiselect("Evaluated directions", list(dict.fromkeys([*labels, *ss["w.custom"]])), key="w.custom")
     else:
         ss["xlr.last_mode"] = ss["w.directions"]

@@ -30,7 +30,7 @@ from xlr.data.records import Corpus, CorpusError
 from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset, local_path
 from xlr.encoders.catalogue import CATALOGUE
 from xlr.report.sanitize import markdown_text
-from xlr.retrieval.directions import Direction, all_directions, default_directions
+from xlr.retrieval.directions import Direction, all_directions, default_directions, parse_directions
 from xlr.retrieval.evaluate import EvalSpec
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "ids_phrase",
     "initial_settings",
     "literal",
+    "resolve_custom",
     "settings_params",
     "source_stamp",
     "split_key",
@@ -350,6 +351,21 @@ def error_text(exc: BaseException) -> str:
     for pattern, words in _SIDEBAR_WORDS:
         text = re.sub(pattern, words, text)
     return text
+
+
+def resolve_custom(corpus: Corpus, custom: Sequence[str], labels: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(kept, dropped)``: the chosen directions as ``corpus`` writes them, read as the CLI's ``--directions``
+    (:func:`~xlr.retrieval.directions.parse_directions`: ``swh->eng`` is ``sw->en`` on Tatoeba 112), kept when
+    among ``labels`` (directions with linked ids); the others, as given, in ``dropped``."""
+    kept, dropped = [], []
+    for label in custom:
+        try:
+            found = [d.label for d in parse_directions([label], corpus)]
+        except ValueError:  # a language the corpus lacks (or names ambiguously)
+            found = []
+        kept += [f for f in found if f in labels]
+        dropped += [] if any(f in labels for f in found) else [label]
+    return list(dict.fromkeys(kept)), dropped
 
 
 def choose_directions(corpus: Corpus, mode: str, custom: Sequence[str]) -> tuple[tuple[Direction, ...], str]:

@@ -1,0 +1,34 @@
+"""Links a demanding user pastes (found by trying the app in a browser): fast AppTests on the synthetic corpus
+(de, en, zh; encoders fake0, fake1)."""
+
+from __future__ import annotations
+
+from strategy_fakes import synthetic_app
+
+from tests.dashboard.test_app import ok
+
+
+def _sidebar_notes(at) -> list[str]:
+    return [w.value.replace("\\", "") for w in [*at.sidebar.warning, *at.sidebar.error, *at.sidebar.info]]
+
+
+def test_directions_in_a_link_are_read_in_any_code_form_as_the_cli_reads_them(tmp_path, monkeypatch):
+    """``?directions=swh-eng,amh-eng`` on Tatoeba 112 (whose languages are sw, am, en) evaluated nothing: the
+    directions were dropped in silence, the sidebar said "no directions to evaluate" and the page "Choose a
+    data set and at least one encoder". ``xlr eval --directions swh-eng`` reads them (sw->en)."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params["directions"] = "deu-eng,zho-eng"
+    ok(at.run())
+    ctx = at.session_state["xlr.context"]
+    assert ctx is not None, _sidebar_notes(at)
+    assert [d.label for d in ctx.spec.directions] == ["de->en", "zh->en"]
+    assert at.multiselect(key="w.custom").value == ["de->en", "zh->en"]
+
+
+def test_a_direction_the_data_set_lacks_is_named_not_dropped_in_silence(tmp_path, monkeypatch):
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params["directions"] = "xx-en,de-en"
+    ok(at.run())
+    assert [d.label for d in at.session_state["xlr.context"].spec.directions] == ["de->en"]
+    notes = _sidebar_notes(at)
+    assert any("xx->en" in n and "not in this data set" in n for n in notes), notes
