@@ -58,7 +58,13 @@ with ui.guard():
     plan = plan_split(corpus, directions, Split(first=int(first)))
 st.caption(ui.literal(plan.description))
 with ui.guard():
-    chat_pick = chat_view.chat_choice(corpus, plan, models, resources.embedding_cache())
+    chat_pick = chat_view.chat_choice(
+        corpus,
+        plan,
+        models,
+        resources.embedding_cache(),
+        lambda c: costs.chat_encoding_cost(ctx, plan, c.retriever, c.kinds, c.title_match),
+    )
 
 params = (
     ctx.dkey,

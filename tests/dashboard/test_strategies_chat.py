@@ -73,3 +73,33 @@ def test_generate_title_matched_by_the_retriever_encoder(tmp_path, monkeypatch):
     table = at.dataframe[0].value
     rows = table[(table.strategy == "generate-title(fake0)") & (table.direction != "verdict")]
     assert rows["R@1"].tolist() == ["1.000", "1.000"]  # "Ten i" matches its title exactly
+
+
+def test_what_the_retriever_encodes_after_the_answers_is_stated_before_sending(tmp_path, monkeypatch):
+    """translate-test embeds every translation and the pools the cache lacks; generate-title matched by
+    the encoder embeds every answer and the pool titles; by trigrams nothing: each is said before sending."""
+    with FakeChat(titles=TITLES, words=WORDS).running() as server:
+        at = synthetic_app(tmp_path, monkeypatch, 80, 40, XLR_DASHBOARD_ALLOW_API="1")
+        at.run()
+        at.switch_page(PAGE).run()
+        at.multiselect(key="strat.pick").set_value([]).run()
+        at.text_input(key="strat.chat_model").input("chat:fake-llm").run()
+        at.text_input(key="strat.chat_base").input(server.url).run()
+
+        def then() -> list[str]:
+            return [c.value for c in at.caption if c.value.startswith("Then ")]
+
+        at.multiselect(key="strat.chat_kinds").set_value(["generate-title"]).run()
+        assert then() == []  # trigram matching encodes nothing
+        at.radio(key="strat.chat_title_match").set_value("encoder").run()
+        (titles,) = then()
+        at.multiselect(key="strat.chat_kinds").set_value(["translate-test"]).run()
+        (translations,) = then()
+        assert not at.exception, [e.value for e in at.exception]
+        assert server.attempts == 0
+    translations, titles = (t.replace("\\", "") for t in (translations, titles))  # Markdown escapes
+    # the Overview encoded the pools already; the translations are new
+    assert translations.startswith("Then fake0: 80 texts to encode, ")
+    assert translations.endswith(": 80 answers or translations (new texts) and 0 pool texts the cache lacks.")
+    lacking = int(titles.split(" and ")[-1].split()[0])
+    assert lacking > 0 and titles.startswith(f"Then fake0: {80 + lacking} texts to encode")

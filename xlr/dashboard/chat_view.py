@@ -59,8 +59,17 @@ class ChatChoice:
         return ChatModel(self.model, ApiSettings(base_url=self.base_url), cache_dir=cache_dir)  # type: ignore[arg-type]
 
 
-def chat_choice(corpus: Corpus, plan: SplitPlan, models: Sequence[str], cache: EmbeddingCache) -> ChatChoice | None:
-    """The expander's widgets; ``None`` until a model, a strategy and the confirmation are given."""
+def chat_choice(
+    corpus: Corpus,
+    plan: SplitPlan,
+    models: Sequence[str],
+    cache: EmbeddingCache,
+    encoding_cost: Callable[[ChatChoice], str | None] | None = None,
+) -> ChatChoice | None:
+    """The expander's widgets; ``None`` until a model, a strategy and the confirmation are given.
+
+    ``encoding_cost(choice)``: the sentence on what the retriever encodes once the answers are back
+    (:func:`xlr.dashboard.costs.chat_encoding_cost`), shown with the prompts' price before anything is sent."""
     with st.expander("Chat strategies: translate-test, generate-title (any OpenAI-compatible chat endpoint)"):
         policy = serve_policy()
         if not policy.api:
@@ -98,6 +107,8 @@ def chat_choice(corpus: Corpus, plan: SplitPlan, models: Sequence[str], cache: E
             return None
         for c in costs:
             st.caption(literal(f"{c.sentence()}; answers already cached are not asked again."))
+        if encoding_cost is not None and (then := encoding_cost(choice)):
+            st.caption(literal(then))
         label = f"Send the prompts to {chat.endpoint.label} (model {chat.model})"
         if not st.checkbox(label, key="strat.chat_send", help="Nothing is sent before this is ticked."):
             return None

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from xlr.dashboard import resources as res
-from xlr.dashboard.jobs import texts_to_encode
+from xlr.dashboard.jobs import missing_texts, texts_to_encode
 from xlr.dashboard.rates import Estimate
 from xlr.dashboard.state import Context, DataKey, digest
 from xlr.dashboard.ui import prepare, require, search_pool
@@ -23,7 +23,7 @@ from xlr.strategies.needs import encoding_needs
 from xlr.strategies.spec import Strategy
 from xlr.strategies.split import SplitPlan
 
-__all__ = ["pool_cost", "prepare_strategies", "strategy_cost"]
+__all__ = ["chat_encoding_cost", "pool_cost", "prepare_strategies", "strategy_cost"]
 
 
 @st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
@@ -81,3 +81,38 @@ def pool_cost(ctx: Context, model: str, langs: Sequence[str], whole: bool) -> Es
     needs: list[tuple[np.ndarray, Role]] = [(pool, "document")]
     _, est = _uncached(ctx.dkey, ctx.key(model), digest([str(p) for p in pool]), needs)
     return est
+
+
+def chat_encoding_cost(
+    ctx: Context, plan: SplitPlan, retriever: str, kinds: Sequence[str], title_match: str
+) -> str | None:
+    """What the chat strategies' encoder embeds once the answers are back, and for how long, before anything
+    is sent; ``None`` when it embeds nothing (generate-title matched by trigrams).
+
+    translate-test: every translated query (new texts, priced at the length of the queries they translate)
+    and the target pools the cache lacks; generate-title with the ``encoder`` match: every answer (priced at
+    the length of the pool titles) and the pool titles the cache lacks. Encoded in the server's process,
+    so no process start-up is added."""
+    corpus = res.dataset(*ctx.dkey).corpus
+    emb = res.embeddings(ctx.dkey, ctx.key(retriever))
+    new: list[str] = []  # stand-ins of the same length for texts that do not exist before the answers
+    lacking: list[str] = []
+    for i in range(len(plan.directions)):
+        q_pos, p_pos = plan.positions(corpus, i)
+        if "translate-test" in kinds:
+            new += corpus.texts(q_pos)
+            lacking += missing_texts(emb, corpus.texts(p_pos), "document")
+        if "generate-title" in kinds and title_match == "encoder":
+            titles = [t for p in p_pos if (t := corpus.documents[int(p)].title.strip())]
+            new += titles[: len(q_pos)] or [""] * len(q_pos)
+            lacking += missing_texts(emb, titles, "document")
+    if not new and not lacking:
+        return None
+    texts = new + list(dict.fromkeys(lacking))
+    rates = res.board().rates
+    key = ctx.key(retriever)
+    est = rates.estimate(key, texts) if rates is not None else Estimate(key, len(texts), None)
+    return (
+        f"Then {est.sentence().replace(key, retriever, 1)}: {len(new)} answers or translations (new texts) and "
+        f"{len(texts) - len(new)} pool texts the cache lacks."
+    )
