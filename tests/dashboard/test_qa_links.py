@@ -32,3 +32,8 @@ def test_a_direction_the_data_set_lacks_is_named_not_dropped_in_silence(tmp_path
     assert [d.label for d in at.session_state["xlr.context"].spec.directions] == ["de->en"]
     notes = _sidebar_notes(at)
     assert any("xx->en" in n and "not in this data set" in n for n in notes), notes
+    ok(at.run())  # the page reruns (a job ends, the URL is written): the note stays while the choice does
+    assert any("xx->en" in n for n in _sidebar_notes(at)), _sidebar_notes(at)
+    at.multiselect(key="w.custom").set_value(["de->en", "zh->en"])
+    ok(at.run())
+    assert not any("xx->en" in n for n in _sidebar_notes(at))

@@ -269,8 +269,14 @@ def sidebar() -> Context | None:
             ss["w.custom"] = [d.label for d in current]
         if corpus is not None:  # a link's codes in any form (swh->eng), as the CLI reads them; the rest named
             ss["w.custom"], dropped = resolve_custom(corpus, ss["w.custom"], labels)
-            if dropped:
-                sb.warning(literal(f"Directions not in this data set, left out: {', '.join(dropped)}"))
+            if dropped:  # said while the choice stays as it left it
+                ss["xlr.dropped"] = (
+                    list(ss["w.custom"]),
+                    f"Directions not in this data set, left out: {', '.join(dropped)}",
+                )
+            kept, note = ss.get("xlr.dropped", ([], ""))
+            if note and kept == ss["w.custom"]:
+                sb.warning(literal(note))
         sb.multiselect("Evaluated directions", list(dict.fromkeys([*labels, *ss["w.custom"]])), key="w.custom")
     else:
         ss["xlr.last_mode"] = ss["w.directions"]
