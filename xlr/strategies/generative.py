@@ -95,8 +95,31 @@ def clean_answer(raw: str, *, max_chars: int, one_line: bool) -> str:
         t = m.group(1).strip()
     if one_line:
         t = next((line for line in t.split("\n") if line.strip(_WRAP)), "")
-    t = _LABEL.sub("", t.strip(_WRAP)).strip(_WRAP)
+    t = _unwrap(_LABEL.sub("", _unwrap(t)))
     return " ".join(t.split())[:max_chars]
+
+
+_PAIRS = {**{c: c for c in "\"'`*_"}, "«": "»", "»": "«", "“": "”", "”": "”", "„": "“", "‘": "’"}
+_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def _unwrap(text: str) -> str:
+    """``text`` without a Markdown heading marker and without what wraps all of it: the same run of a quote,
+    backtick, asterisk or underscore (or a pair of guillemets or curly quotes) at both ends, the wrapper
+    appearing nowhere inside. A quotation the text holds (``"Where are you?" she asked.``) is kept."""
+    t = _HEADING.sub("", text.strip(" \t"))
+    while len(t) >= 2 and t[0] in _PAIRS:
+        open_, close = t[0], _PAIRS[t[0]]
+        if not t.strip(open_ + close + " \t"):  # nothing but the wrapper ('""', '**'): an empty answer
+            return ""
+        n = len(t) - len(t.lstrip(open_))
+        m = len(t) - len(t.rstrip(close))
+        k = min(n, m) if open_ != close else min(n, m, (len(t) - 1) // 2)
+        inner = t[k:-k] if k else ""
+        if not k or open_ in inner or close in inner:
+            break
+        t = inner.strip(" \t")
+    return t
 
 
 def title_not_applicable(corpus: Corpus) -> str | None:
