@@ -160,3 +160,24 @@ def test_a_link_comparing_an_encoder_that_is_not_chosen_says_so(tmp_path, monkey
         for w in [*at.sidebar.warning, *at.sidebar.error, *at.sidebar.info]
     ), [w.value for w in [*at.sidebar.warning, *at.sidebar.error]]
     assert list(at.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 ubinary"]
+
+
+def test_one_encoder_at_two_settings_keeps_the_model_cards_flags(tmp_path, monkeypatch):
+    """minilm-en at torch fp32 and int8 vectors on Tatoeba: the plain Overview marks every cell "⚠ no ar" and
+    says minilm-en was not trained on them; the two settings' columns (labels "minilm-en · torch fp32")
+    found no card and lost both. Both columns are the same encoder, so every row stays in the ranking."""
+    from dataclasses import replace
+
+    from xlr.encoders.catalogue import CATALOGUE
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    monkeypatch.setitem(CATALOGUE, "fake1", replace(CATALOGUE["fake1"], languages=("de", "en")))
+    at.query_params.update({"compare": "torch/fp32/int8", "compare_model": "fake1"})
+    ok(at.run())
+    table = at.table[0].value.set_index("direction (source → target)")
+    base, int8 = "fake1 · torch fp32", "fake1 · torch fp32 int8"
+    assert table.loc["zh->en", base].endswith("⚠ no zh") and table.loc["zh->en", int8].endswith("⚠ no zh")
+    assert "⚠" not in table.loc["de->en", base]
+    warnings = [w.value.replace("\\", "") for w in at.warning]
+    assert sum("fake1 was not trained on zh (model card)" in w for w in warnings) == 1, warnings
+    assert "mean of rows" in table.index  # every row counts: the same encoder on both sides

@@ -47,9 +47,9 @@ def _skews(dkey: DataKey, labels: tuple[str, ...], first: int | None, seed: int 
 
 @st.cache_data(show_spinner="Bootstrap intervals and paired tests…", max_entries=32)
 def _compare(
-    _results: list[DirectionResult], key: tuple, metric: str, dataset: str, fair_only: bool
+    _results: list[DirectionResult], key: tuple, metric: str, dataset: str, fair_only: bool, cards: tuple = ()
 ) -> EncoderComparison:
-    return compare_encoders(_results, metric, dataset=dataset, random_state=0, fair_only=fair_only)
+    return compare_encoders(_results, metric, dataset=dataset, random_state=0, fair_only=fair_only, cards=dict(cards))
 
 
 def _style(table: pd.DataFrame, models: tuple[str, ...]) -> pd.io.formats.style.Styler:
@@ -97,13 +97,16 @@ def ranking_sentence(comp: EncoderComparison) -> str:
     )
 
 
-def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> EncoderComparison:
+def _comparison(ctx: Context, results: list[DirectionResult], metric: str, model: str = "") -> EncoderComparison:
+    """The table, ranking and notes; ``model``: the encoder every column shows (Compare two settings), whose
+    model card flags both columns and which is compared with itself on every row."""
     # the encoder keys, not only the names: fp16 and fp32 results of one model must not share an entry
     models = tuple(ctx.key(m) for m in dict.fromkeys(r.model for r in results))
     key = (ctx.dkey, models, ctx.spec.first, tuple(d.label for d in ctx.spec.directions), ctx.spec.vectors.label)
     url.from_url("unfair", "ov.unfair", url.parse_flag, default=False)
     every = bool(st.session_state.get("ov.unfair", False))
-    comp = _compare(results, key, metric, ctx.data.name, not every)
+    cards = tuple((m, model) for m in dict.fromkeys(r.model for r in results)) if model else ()
+    comp = _compare(results, key, metric, ctx.data.name, not every and not model, cards)
     table = wide(comp)
     shown = markdown_frame(table.rename(columns={"direction": "direction (source → target)"}))  # names from data
     st.table(_style(shown, tuple(str(markdown_cell(m)) for m in comp.models)))
@@ -134,10 +137,19 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str) -> En
             )
         )
     flagged = comp.cells[comp.cells["unsupported"] != ""]
-    for model, part in flagged.groupby("model", sort=False):
+    if model and not flagged.empty:  # one encoder in every column: one note, and the comparison stays fair
+        langs = sorted({x for u in flagged["unsupported"] for x in u.split(",")})
+        st.warning(
+            ui.literal(
+                f"{model} was not trained on {', '.join(langs)} (model card): its cells marked ⚠ are below what a "
+                "trained encoder reaches; both columns are this encoder, so they compare fairly."
+            )
+        )
+        flagged = flagged.iloc[0:0]
+    for name, part in flagged.groupby("model", sort=False):
         langs = sorted({x for u in part["unsupported"] for x in u.split(",")})
         st.warning(
-            ui.literal(f"{model} was not trained on {', '.join(langs)} (model card): its cells marked ⚠ are not fair.")
+            ui.literal(f"{name} was not trained on {', '.join(langs)} (model card): its cells marked ⚠ are not fair.")
         )
     if comp.cells["published"].notna().any():
         st.caption(
@@ -195,7 +207,7 @@ def page() -> None:
         return
     matrix_view.sync_table(results)
     with ui.guard():
-        comp = _comparison(ctx, results, metric)
+        comp = _comparison(ctx, results, metric, pair.model if pair is not None else "")
     _dropped_note(ctx, results)
     if pair is not None:
         with ui.guard():

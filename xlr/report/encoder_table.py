@@ -28,7 +28,7 @@ Edge cases: one encoder -> no pairs, everyone tied with itself, rank 1. Best val
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -89,11 +89,15 @@ def compare_encoders(
     random_state: int = 0,
     dataset: str = "",
     fair_only: bool = True,
+    cards: Mapping[str, str] | None = None,
 ) -> EncoderComparison:
     """Compare the encoders of ``results`` direction by direction (see the module docstring).
 
     ``fair_only``: rank and average over the rows every encoder supports (model cards); when no row
-    is fair, nothing is counted (every encoder rank 1, empty mean row)."""
+    is fair, nothing is counted (every encoder rank 1, empty mean row). ``cards``: the encoder name
+    whose model card flags a results label (``minilm-en · torch fp32`` -> ``minilm-en``; default the
+    label itself)."""
+    cards = cards or {}
     if not results:
         raise ValueError("no results to compare")
     models = tuple(dict.fromkeys(r.model for r in results))
@@ -105,7 +109,7 @@ def compare_encoders(
     for label in directions:
         present = [m for m in models if (label, m) in by]
         d = by[label, present[0]].direction
-        if fair_only and any(unsupported(m, (d.source, d.target)) for m in present):
+        if fair_only and any(unsupported(cards.get(m, m), (d.source, d.target)) for m in present):
             excluded.append(label)
         values = {m: per_query(by[label, m].ranks, metric) for m in present}
         for m in present:
@@ -140,7 +144,7 @@ def compare_encoders(
                     "n_queries": int(values[m].size),
                     "best": m in best,
                     "tied": tied,
-                    "unsupported": ",".join(unsupported(m, (d.source, d.target))),
+                    "unsupported": ",".join(unsupported(cards.get(m, m), (d.source, d.target))),
                     "published": published_figure(m, d.source, d.target, metric, dataset),
                 }
             )
