@@ -10,9 +10,11 @@ Chat strategies (translate-test, generate-title) come from ``xlr.dashboard.chat_
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from xlr.dashboard import chat_view, costs, resources, ui
+from xlr.dashboard import chat_view, costs, resources, ui, url
 from xlr.report.strategy_table import (
     strategies_json,
     strategies_markdown,
@@ -31,29 +33,56 @@ st.caption(
     "Holm across directions. Verdict YES = improves at least one direction significantly and degrades none."
 )
 
-scoring_k = st.number_input("CSLS / margin neighbourhood k", min_value=1, max_value=100, value=10, key="strat.k")
+ss = st.session_state
+
+
+def _whole(low: int, high: int):  # a from_url parser of a whole number in [low, high]
+    return lambda v: int(v) if v.strip().isdigit() and low <= int(v) <= high else None
+
+
+url.from_url("strat_k", "strat.k", _whole(1, 100), default=10)
+ss.setdefault("strat.k", 10)
+scoring_k = st.number_input("CSLS / margin neighbourhood k", min_value=1, max_value=100, key="strat.k")
 choices = {s.name: s for s in default_strategies(corpus, models, int(scoring_k))}
+url.from_url("strategies", "strat.pick", url.parse_list(list(choices)), default=list(choices))
+_renamed = [
+    p if p in choices else re.sub(r"\(k=\d+\)", f"(k={int(scoring_k)})", p) for p in ss.get("strat.pick", list(choices))
+]
+ss["strat.pick"] = [p for p in dict.fromkeys(_renamed) if p in choices]  # csls(k=10) is csls(k=5) once k changes
 picked = st.multiselect(
     "Strategies",
     list(choices),
-    default=list(choices),
     key="strat.pick",
     help="Several encoders in the sidebar add each one alone, RRF and z-score fusion.",
 )
 with ui.guard():
     sizes = [len(corpus.linked_ids(d.source, d.target)) for d in directions]
     default_n = ctx.spec.first if ctx.spec.first and ctx.spec.first < min(sizes) else max(1, min(sizes) // 2)
+ALPHAS, RESAMPLES = [0.01, 0.05, 0.1], [1000, 2000, 5000, 10000]
+url.from_url("strat_first", "strat.first", _whole(1, max(sizes)), default=default_n)
+url.from_url("alpha", "strat.alpha", url.parse_choice(ALPHAS), default=0.05)
+url.from_url("resamples", "strat.resamples", url.parse_choice(RESAMPLES), default=2000)
+ss.setdefault("strat.first", default_n)
+ss["strat.first"] = min(int(ss["strat.first"]), max(sizes))
 c1, c2, c3 = st.columns(3)
 first = c1.number_input(
     "Evaluate the first N linked ids",
     min_value=1,
     max_value=max(sizes),
-    value=default_n,
     key="strat.first",
     help="The other ids fit centering and Procrustes (never an evaluated id).",
 )
-alpha = c2.select_slider("alpha (after Holm)", [0.01, 0.05, 0.1], value=0.05, key="strat.alpha")
-resamples = c3.select_slider("Resamples", [1000, 2000, 5000, 10000], value=2000, key="strat.resamples")
+ss.setdefault("strat.alpha", 0.05)
+ss.setdefault("strat.resamples", 2000)
+alpha = c2.select_slider("alpha (after Holm)", ALPHAS, key="strat.alpha")
+resamples = c3.select_slider("Resamples", RESAMPLES, key="strat.resamples")
+url.url_params(
+    strat_k=("strat.k", int(scoring_k), 10),
+    strategies=("strat.pick", picked or "none", list(choices)),  # "none": no strategy (empty would mean all)
+    strat_first=("strat.first", int(first), default_n),
+    alpha=("strat.alpha", alpha, 0.05),
+    resamples=("strat.resamples", resamples, 2000),
+)
 with ui.guard():
     plan = plan_split(corpus, directions, Split(first=int(first)))
 st.caption(ui.literal(plan.description))

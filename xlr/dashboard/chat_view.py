@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from xlr.dashboard import url
 from xlr.dashboard.policy import ALLOW_API, MAX_COST
 from xlr.dashboard.serve import serve_policy
 from xlr.dashboard.state import literal
@@ -75,10 +76,14 @@ def chat_choice(
         if not policy.api:
             st.caption(f"Not accepted on this server (the operator allows them with {ALLOW_API}=1).")
             return None
+        options = [k for k in GENERATIVE if k != "generate-title" or title_not_applicable(corpus) is None]
+        url.from_url("chat_model", "strat.chat_model", default="")
+        url.from_url("chat", "strat.chat_kinds", url.parse_list(options), default=[])
+        url.from_url("retriever", "strat.chat_retriever", url.parse_choice(list(models)))
+        url.from_url("title_match", "strat.chat_title_match", url.parse_choice(TITLE_MATCHES), default="trigram")
         c1, c2 = st.columns(2)
         model = c1.text_input("Chat model", placeholder="chat:llama3.1", key="strat.chat_model").strip()
         base = c2.text_input("Base URL", value=resolve_base_url(), key="strat.chat_base").strip()
-        options = [k for k in GENERATIVE if k != "generate-title" or title_not_applicable(corpus) is None]
         kinds = tuple(st.multiselect("Chat strategies", options, key="strat.chat_kinds"))
         if why := title_not_applicable(corpus):
             st.caption(literal(why))
@@ -89,6 +94,12 @@ def chat_choice(
             horizontal=True,
             key="strat.chat_title_match",
             help="After the exact normalised match: character trigrams, or the retriever's cosine over the titles.",
+        )
+        url.url_params(  # the base URL stays out of links: it may name a private host
+            chat_model=("strat.chat_model", model),
+            chat=("strat.chat_kinds", list(kinds)),
+            retriever=("strat.chat_retriever", retriever, models[0] if models else None),
+            title_match=("strat.chat_title_match", match, "trigram"),
         )
         if not model or not kinds:
             return None
