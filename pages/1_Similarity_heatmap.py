@@ -133,12 +133,17 @@ if hubs.size:
     if not any(hub_rows["title"]):
         del hub_rows["title"]
     safe.table(hub_rows, hide_index=True)
+    by_id = {dv.ids[j]: int(j) for j in order}
+    url.from_url("hub_id", "hm.hub", by_id.get)
+    if ss.get("hm.hub") not in by_id.values():  # another direction's or window's hub
+        ss.pop("hm.hub", None)
     hub = st.selectbox(
         "Queries captured by a hub",
         [int(j) for j in order],
         format_func=lambda j: f"{dv.ids[j]} (top-1 of {int(counts[j])})",
         key="hm.hub",
     )
+    url.url_params(hub_id=("hm.hub", dv.ids[hub], dv.ids[int(order[0])]))
     captured = np.flatnonzero(top1 == hub)
     st.caption(ui.literal(f"Queries whose top-1 is {dv.ids[hub]}; open one in the heatmap or in ad-hoc search:"))
     for q in captured[:20]:

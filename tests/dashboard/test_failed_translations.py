@@ -84,3 +84,23 @@ def test_translations_shown_literally_and_downloaded_exactly(tmp_path, monkeypat
     assert [json.loads(x) for x in served["jsonl"].splitlines()] == [dict(zip(keys, r)) for r in rows]
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Download translations (CSV)", "Download translations (JSONL)"} <= labels
+
+
+def test_the_chosen_translations_are_in_the_url_and_a_link_restores_them(tmp_path, monkeypatch):
+    from xlr.report.translations import translation_scopes
+
+    at = _page(tmp_path, monkeypatch)
+    corpus = at.session_state["xlr.context"].data.corpus
+    with FakeChat(words={"zh": "en"}).running() as server:
+        plan = plan_split(corpus, [ZH_EN], Split(first=20))
+        for seed in (0, 1):  # two scopes: the same model with two seeds
+            translate_test(corpus, plan, model(server, tmp_path, seed=seed), WordsEncoder(), cache=EmbeddingCache())
+    at.run()
+    folders = [s.folder.name for s in translation_scopes(tmp_path / "cache")]
+    assert len(folders) == 2 and at.selectbox(key="fq.translations").value == folders[0]
+    assert "tr" not in at.query_params  # the newest is the default: left out of the URL
+    at.selectbox(key="fq.translations").set_value(folders[1]).run()
+    assert at.query_params["tr"] in (folders[1], [folders[1]])
+    at.query_params["tr"] = folders[0]  # Back, or a link: the URL names the other scope
+    at.run()
+    assert at.selectbox(key="fq.translations").value == folders[0]

@@ -20,3 +20,20 @@ def test_mixed_pool_has_intervals_flags_and_a_chart(tmp_path, monkeypatch):
     assert all(re.fullmatch(r"\[\d\.\d{3}, \d\.\d{3}\]", v) for v in table["recall@1 95% interval"])
     assert "⚠ not on the card" in table.columns
     assert any("Mixed pool: where the top-1 lands" in str(c.proto.spec) for c in at.get("plotly_chart"))
+
+
+def test_the_mixed_view_is_in_the_url_and_a_link_opens_it(tmp_path, monkeypatch):
+    """Issue 19: every setting in the URL; a link with ``mixed=1&mixed_gold=any`` opens the evaluated view."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.run()
+    at.radio(key="ov.mixed_gold").set_value("any").run()
+    at.toggle(key="ov.mixed").set_value(True).run()
+    params = {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
+    assert (params.get("mixed"), params.get("mixed_gold")) == ("1", "any")
+    (tmp_path / "again").mkdir()
+    fresh = synthetic_app(tmp_path / "again", monkeypatch, 40, 20)
+    for k, v in params.items():
+        fresh.query_params[k] = v
+    fresh.run()
+    assert not fresh.exception, [e.value for e in fresh.exception]
+    assert fresh.toggle(key="ov.mixed").value is True and fresh.radio(key="ov.mixed_gold").value == "any"

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from xlr.dashboard import resources as res
-from xlr.dashboard import ui
+from xlr.dashboard import ui, url
 from xlr.dashboard.state import Context, DataKey
 from xlr.encoders.catalogue import unsupported
 from xlr.report.figures_mixed import mixed_pool_bars
@@ -47,8 +47,11 @@ def _mixed(
 
 
 def render(ctx: Context, expanded: bool = False) -> None:
-    """The mixed-pool expander (open when ``expanded``: the ceiling warning points here)."""
-    with st.expander(TITLE, expanded=expanded):
+    """The mixed-pool expander (open when ``expanded``: the ceiling warning points here, or when a link
+    asks for the evaluated view: ``mixed=1``, ``mixed_gold=any``)."""
+    url.from_url("mixed", "ov.mixed", url.parse_flag, default=False)
+    url.from_url("mixed_gold", "ov.mixed_gold", url.parse_choice(GOLD_MODES), default=GOLD_MODES[0])
+    with st.expander(TITLE, expanded=expanded or bool(st.session_state.get("ov.mixed"))):
         st.caption(
             "Each source language is searched against all documents of the first N linked ids in every language "
             "(the query itself left out). Top-1 own language = the same-language bias."
@@ -60,7 +63,9 @@ def render(ctx: Context, expanded: bool = False) -> None:
             horizontal=True,
             format_func={"target": "the target-language document", "any": "any linked document"}.get,
         )
-        if not st.toggle("Evaluate the mixed pool", key="ov.mixed"):
+        on = st.toggle("Evaluate the mixed pool", key="ov.mixed")
+        url.url_params(mixed=("ov.mixed", on, False), mixed_gold=("ov.mixed_gold", gold, GOLD_MODES[0]))
+        if not on:
             return
         corpus = ctx.data.corpus
         pairs = tuple((d.source, d.target) for d in ctx.spec.directions)

@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from xlr.dashboard import url
 from xlr.dashboard.state import literal
 from xlr.data.records import Corpus
 from xlr.report.translations import (
@@ -45,6 +46,9 @@ def pick_translations(corpus: Corpus, direction: Direction, cache_root: Path) ->
     if not found:
         st.caption(literal(f"{direction.label}: {NOT_YET}"))
         return {}
+    url.from_url("tr", "fq.translations", url.parse_choice(list(found)))
+    if st.session_state.get("fq.translations") not in found:  # another direction's scope
+        st.session_state.pop("fq.translations", None)
     pick = st.selectbox(
         "Translations (translate-test) from",
         list(found),
@@ -52,6 +56,7 @@ def pick_translations(corpus: Corpus, direction: Direction, cache_root: Path) ->
         key="fq.translations",
         help="Chat models and settings whose translations of this direction are cached, newest first.",
     )
+    url.url_params(tr=("fq.translations", pick, next(iter(found))))
     return {r.id: r for r in found[str(pick)][1]}
 
 
