@@ -31,6 +31,7 @@ from xlr.strategies.generative import (
     generate_title,
     title_not_applicable,
     title_prompts,
+    title_ties_note,
     total_cost,
     translate_prompts,
     translate_test,
@@ -108,6 +109,9 @@ def run_generative(
         notes.append(why)
         print(terminal_text(why), file=sys.stderr)
         kinds = tuple(k for k in kinds if k != "generate-title")
+    if "generate-title" in kinds and (ties := title_ties_note(corpus, plan)):
+        notes.append(ties)
+        print(terminal_text(ties), file=sys.stderr)
     costs = [chat.estimate(TRANSLATE, translate_prompts(corpus, plan))] if "translate-test" in kinds else []
     costs += [chat.estimate(TITLE, title_prompts(corpus, plan))] if "generate-title" in kinds else []
     for c in costs:

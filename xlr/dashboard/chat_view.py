@@ -32,6 +32,7 @@ from xlr.strategies.generative import (
     generate_title,
     title_not_applicable,
     title_prompts,
+    title_ties_note,
     translate_prompts,
     translate_test,
 )
@@ -87,6 +88,8 @@ def chat_choice(
         kinds = tuple(st.multiselect("Chat strategies", options, key="strat.chat_kinds"))
         if why := title_not_applicable(corpus):
             st.caption(literal(why))
+        elif "generate-title" in kinds and (ties := title_ties_note(corpus, plan)):
+            st.caption(literal(ties))
         retriever = st.selectbox("Retriever of the translated queries", list(models), key="strat.chat_retriever")
         match = st.radio(
             "generate-title: match the generated titles by",

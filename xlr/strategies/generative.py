@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -54,6 +55,7 @@ __all__ = [
     "generate_title",
     "normalise_title",
     "title_not_applicable",
+    "title_ties_note",
     "title_prompts",
     "title_ranks",
     "translate_fields",
@@ -129,6 +131,29 @@ def title_not_applicable(corpus: Corpus) -> str | None:
     return (
         f"generate-title does not apply to {corpus.name!r}: its documents have no titles, so a generated "
         "title has nothing to be matched against"
+    )
+
+
+def title_ties_note(corpus: Corpus, plan: SplitPlan) -> str | None:
+    """One sentence when evaluated pool documents share their normalised title with another one of their
+    direction's pool (XQuAD: one title per article, about 5 paragraphs): an exact answer ties them and ties
+    count against the gold, so generate-title cannot rank such a gold first. ``None`` when titles are unique."""
+    shared: set[int] = set()
+    pool: set[int] = set()
+    targets: dict[str, None] = {}
+    for i, d in enumerate(plan.directions):
+        _, p_pos = plan.positions(corpus, i)
+        titles = [normalise_title(corpus.documents[p].title) for p in p_pos]
+        counts = Counter(t for t in titles if t)
+        shared.update(int(p) for p, t in zip(p_pos, titles) if counts[t] > 1)
+        pool.update(int(p) for p in p_pos)
+        targets[d.target] = None
+    if not shared:
+        return None
+    return (
+        f"generate-title on {corpus.name!r}: {len(shared)} of the {len(pool)} evaluated {'/'.join(targets)} "
+        "documents share their title with another one (one title per article): an exact answer ties them, and "
+        "ties count against the gold, so those queries cannot reach rank 1 whatever the model answers"
     )
 
 
