@@ -85,6 +85,8 @@ def test_price_prints_the_sentence_and_writes_json(fake_data, capsys):
     assert [r["setting"] for r in doc["speed"]] == ["torch fp32", "torch fp32 ubinary"]
     assert "Per language" in printed and "only the stored vectors differ: speed not timed" in printed
     assert "the speed of" not in printed.splitlines()[0]  # one engine: no speed-up to report
+    memory = printed.split("speed not timed):")[1]
+    assert "None" not in memory and "texts/s" not in memory  # memory only, no column of Nones
 
 
 def test_price_help_states_its_one_metric(capsys):

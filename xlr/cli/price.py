@@ -98,11 +98,13 @@ def cmd_price(args: argparse.Namespace) -> int:
     print_table(report.directions.round(4))
     print("\nPer language (mean delta over its directions; the worst one and its verdict):")
     print_table(report.marginals.round(4))
+    table = speed_table(report)
     if report.speed[0].texts:
         print(f"\nSpeed (texts/s on {report.speed[0].texts} uncached texts, best of 2) and memory:")
     else:
         print("\nMemory (one engine at both settings, only the stored vectors differ: speed not timed):")
-    print_table(speed_table(report))
+        table = table.drop(columns=["texts/s", "speed ratio"])
+    print_table(table.astype(object).where(table.notna(), "unknown"))
     if args.json:
         doc = {
             "baseline": report.baseline,
