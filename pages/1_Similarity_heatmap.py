@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import nav, safe, ui, url, views
+from xlr.dashboard import nav, safe, settings_view, ui, url, views
 from xlr.report import figures
 from xlr.retrieval.directions import Direction
 
 ctx = ui.context()
 corpus = ctx.data.corpus
 st.title("Similarity heatmap")
+settings_view.float32_note(ctx.settings)
 st.caption(
     "Rows are queries, columns candidates, both in gold order: the diagonal holds the linked pairs. "
     "× marks each row's best candidate in the window; ★ marks hubs, candidates that are the top-1 of "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from xlr.dashboard import costs, safe, ui, url, views
+from xlr.dashboard import costs, safe, settings_view, ui, url, views
 from xlr.dashboard.jobs import Job
 from xlr.encoders.catalogue import unsupported
 
 ctx = ui.context()
 ss = st.session_state
 st.title("Ad-hoc search")
+settings_view.float32_note(ctx.settings)
 corpus = ctx.data.corpus
 linked = (st.query_params.get("q"), st.query_params.get("qlang"))  # a link's query and its language
 url.from_url("q", "search.text")  # pre-filled from a failed query or a hub

@@ -37,3 +37,21 @@ def test_a_direction_the_data_set_lacks_is_named_not_dropped_in_silence(tmp_path
     at.multiselect(key="w.custom").set_value(["de->en", "zh->en"])
     ok(at.run())
     assert not any("xx->en" in n for n in _sidebar_notes(at))
+
+
+def test_pages_that_rank_float32_vectors_say_so_when_the_sidebar_chose_binary(tmp_path, monkeypatch):
+    """With Vectors = ubinary in the sidebar, the Overview and Failed queries rank binary codes, but Ad-hoc
+    search and the heatmap show float32 cosines (0.873 …) with nothing saying the setting does not apply."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params["vectors"] = "ubinary"
+    ok(at.run())
+    for page in ("pages/4_Ad-hoc_search.py", "pages/1_Similarity_heatmap.py"):
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        captions = [c.value.replace("\\", "") for c in at.caption]
+        assert any("ranks float32 vectors" in c and "ubinary" in c for c in captions), (page, captions)
+    at.query_params["vectors"] = "float32"
+    fresh = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    ok(fresh.run())
+    fresh.switch_page("pages/4_Ad-hoc_search.py").run()
+    assert not any("ranks float32 vectors" in c.value for c in fresh.caption)

@@ -20,7 +20,7 @@ from xlr.encoders.device import BACKEND_PRECISIONS
 from xlr.encoders.exported import require_backend
 from xlr.report.price import Setting
 
-__all__ = ["WIDGETS", "draw", "panel_values", "widget_values"]
+__all__ = ["WIDGETS", "draw", "float32_note", "panel_values", "widget_values"]
 
 WIDGETS = (
     "w.device",
@@ -153,3 +153,15 @@ def draw(models: Sequence[str], device_here: Callable[[str], bool]) -> None:
         )
     if on and ss["w.cmp_backend"] != "torch" and ss["w.cmp_backend"] != ss["w.backend"]:
         _extras_warning(str(ss["w.cmp_backend"]))
+
+
+def float32_note(s: Settings) -> None:
+    """On a page that ranks float32 vectors whatever the panel says (Ad-hoc search, the heatmap): one caption
+    when the sidebar's *Vectors* is another precision, which only the Overview and Failed queries apply."""
+    if s.vectors != "float32":
+        st.caption(
+            literal(
+                f"This page ranks float32 vectors: the sidebar's Vectors ({s.vectors}) applies to the Overview "
+                "and Failed queries."
+            )
+        )
