@@ -181,3 +181,13 @@ def test_one_encoder_at_two_settings_keeps_the_model_cards_flags(tmp_path, monke
     warnings = [w.value.replace("\\", "") for w in at.warning]
     assert sum("fake1 was not trained on zh (model card)" in w for w in warnings) == 1, warnings
     assert "mean of rows" in table.index  # every row counts: the same encoder on both sides
+
+
+def test_the_encoders_a_comparison_leaves_out_are_named(at):
+    """Compare two settings of e5-small with minilm-en also chosen: the Overview showed two e5-small columns
+    and nothing said where minilm-en went (the sidebar still said "Evaluating e5-small, minilm-en")."""
+    at.query_params.update({"compare": "torch/fp32/int8", "compare_model": "fake0"})
+    ok(at.run())
+    assert list(at.table[0].value.columns[1:3]) == ["fake0 · torch fp32", "fake0 · torch fp32 int8"]
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any("fake1" in c and "Compare two settings" in c for c in captions), captions

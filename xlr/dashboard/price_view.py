@@ -65,6 +65,14 @@ def comparison(ctx: Context) -> Comparison | None:
                 )
             )
             return None
+    if others := [m for m in ctx.models if m != model]:
+        st.caption(
+            literal(
+                f"Compare two settings: the Overview shows {model} only, at both settings; "
+                f"{', '.join(others)} {'is' if len(others) == 1 else 'are'} on the other pages, or here with the "
+                "comparison off."
+            )
+        )
     return comp
 
 
