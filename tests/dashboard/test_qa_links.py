@@ -55,3 +55,24 @@ def test_pages_that_rank_float32_vectors_say_so_when_the_sidebar_chose_binary(tm
     ok(fresh.run())
     fresh.switch_page("pages/4_Ad-hoc_search.py").run()
     assert not any("ranks float32 vectors" in c.value for c in fresh.caption)
+
+
+def test_one_encoder_lacking_a_language_can_still_average_every_row(tmp_path, monkeypatch):
+    """minilm-en alone on Tatoeba (onnx int8 in the sidebar drops e5-small): every row is "⚠ no ..", the mean row
+    reads "mean of 0 fair rows" with empty cells, and the toggle that includes such rows was only offered
+    with two encoders or more: the mean could not be had at all."""
+    from dataclasses import replace
+
+    from xlr.encoders.catalogue import CATALOGUE
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20, XLR_DEFAULT_MODELS="fake1")
+    monkeypatch.setitem(CATALOGUE, "fake1", replace(CATALOGUE["fake1"], languages=("en",)))
+    ok(at.run())
+    table = at.table[0].value
+    assert table.iloc[-1, 0] == "mean of 0 fair rows"
+    toggles = [t.key for t in at.toggle]
+    assert "ov.unfair" in toggles, toggles
+    at.toggle(key="ov.unfair").set_value(True)
+    ok(at.run())
+    mean = at.table[0].value.iloc[-1]
+    assert mean.iloc[0] == "mean of rows" and mean.iloc[1][:2] in ("0.", "1."), mean

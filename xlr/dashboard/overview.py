@@ -120,7 +120,7 @@ def _comparison(ctx: Context, results: list[DirectionResult], metric: str, model
                     + "): read it as a hint, not a verdict."
                 )
             )
-    if len(comp.models) > 1 and (comp.excluded or every):
+    if comp.excluded or every:  # one encoder too: else its mean over unsupported rows cannot be had at all
         st.toggle(
             "Rank and average over every row, unsupported languages included",
             key="ov.unfair",
