@@ -76,3 +76,13 @@ def test_one_encoder_lacking_a_language_can_still_average_every_row(tmp_path, mo
     ok(at.run())
     mean = at.table[0].value.iloc[-1]
     assert mean.iloc[0] == "mean of rows" and mean.iloc[1][:2] in ("0.", "1."), mean
+
+
+def test_no_direction_chosen_is_what_the_page_says_is_missing(tmp_path, monkeypatch):
+    """A link whose every direction the data set lacks: the sidebar said "no directions to evaluate" and the
+    page "Choose a data set and at least one encoder", both of which were chosen."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params["directions"] = "xx-en"
+    ok(at.run())
+    infos = [i.value for i in at.info]
+    assert any("direction" in i for i in infos), infos

@@ -39,7 +39,9 @@ def render_no_data() -> None:
     """Main-area explanation when no data set is loaded: what failed and how to go on."""
     failure = st.session_state.get("xlr.load_error")
     if failure is None:
-        st.info("Choose a data set and at least one encoder in the sidebar.")
+        st.info(
+            "Choose a data set, at least one encoder and at least one direction in the sidebar (it says what is missing)."
+        )
         return
     source, message, unavailable = failure[:3]
     urls = failure[3] if len(failure) > 3 else ()
