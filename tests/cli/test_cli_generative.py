@@ -129,3 +129,12 @@ def test_cli_title_match_encoder(tmp_path, monkeypatch, capsys):
     match = doc["strategies"]["candidates"][0]["details"]["title_match"]
     assert match["method"] == "encoder" and match["encoder"] == "words"
     assert "words: 12 texts encoded" in capsys.readouterr().err
+
+
+def test_the_header_names_each_encoder_once(tmp_path, monkeypatch, capsys):
+    """translate-test with the baseline encoder as its retriever printed "encoders: words, words"."""
+    path = _setup(tmp_path, monkeypatch)
+    with FakeChat(translations=TRANSLATIONS, words=WORDS).running() as server:
+        assert main(_args(path, tmp_path, server.url, "--strategies", "translate-test")) == 0
+    out = capsys.readouterr().out
+    assert "; encoders: words\n" in out, out[:400]

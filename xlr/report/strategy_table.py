@@ -102,7 +102,7 @@ def _header(report: StrategyReport) -> list[str]:
     comp = report.comparisons[0] if report.comparisons else None
     alpha = comp.tables[0].attrs.get("alpha", 0.05) if comp else 0.05
     lines = [
-        f"data set: {report.corpus}; encoders: {', '.join(e.identity.name for e, _ in report.encoder_stats)}",
+        f"data set: {report.corpus}; encoders: {', '.join(dict.fromkeys(e.identity.name for e, _ in report.encoder_stats))}",
         f"split: {report.plan.description}",
         "values: fractions; Δ: strategy - baseline in points (x100) with the paired bootstrap 95% interval; "
         "p: McNemar exact (recall@k) or sign-flip permutation (MRR), Holm-adjusted across the directions of "
