@@ -86,3 +86,20 @@ def test_no_direction_chosen_is_what_the_page_says_is_missing(tmp_path, monkeypa
     ok(at.run())
     infos = [i.value for i in at.info]
     assert any("direction" in i for i in infos), infos
+
+
+def test_one_direction_and_one_language_are_singular(tmp_path, monkeypatch):
+    """Singular counts: "1 directions" (sidebar and Overview) and "minilm-en · 22.7M parameters, 1 languages" (the encoder list)."""
+    from dataclasses import replace
+
+    from xlr.dashboard.sidebar import _model_label
+    from xlr.encoders.catalogue import CATALOGUE
+
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    at.query_params["directions"] = "de-en"
+    ok(at.run())
+    texts = [i.value for i in at.sidebar.info] + [c.value for c in at.caption]
+    assert any(": 1 direction, first 20" in t for t in texts), texts
+    assert not any("1 directions" in t for t in texts)
+    monkeypatch.setitem(CATALOGUE, "fake1", replace(CATALOGUE["fake1"], languages=("en",), size="1M parameters"))
+    assert _model_label("fake1").endswith("1M parameters, 1 language")

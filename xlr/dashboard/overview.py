@@ -166,7 +166,7 @@ def page() -> None:
     st.title("Overview")
     st.caption(
         ui.literal(
-            f"{ctx.data.name}: {len(ctx.spec.directions)} directions, "
+            f"{ctx.data.name}: {len(ctx.spec.directions)} direction{'s' if len(ctx.spec.directions) != 1 else ''}, "
             f"{ids_phrase(ctx.data.corpus, ctx.spec)} each; gold = the document with the same id; ties count against the gold."
         )
     )

@@ -72,7 +72,8 @@ def _device_here(device: str) -> bool:
 def _model_label(name: str) -> str:
     c = card(name)
     hub = "" if name not in CATALOGUE or CATALOGUE[name].offline else " (hub)"
-    facts = f" · {c.size}, {'all' if c.languages is None else len(c.languages)} languages" if c else ""
+    n = "all" if c is None or c.languages is None else len(c.languages)
+    facts = f" · {c.size}, {n} language{'' if n == 1 else 's'}" if c else ""
     return f"{name}{hub}{facts}"
 
 
@@ -337,7 +338,7 @@ def _context(data: LoadedDataset, dkey: DataKey) -> Context | None:
         runtime += f"; {', '.join(cpu_bound)} on the CPU (CPU-only engines)"
     sb.info(
         literal(
-            f"Evaluating {', '.join(models)}{runtime} on {data.name}: {len(spec.directions)} directions, "
+            f"Evaluating {', '.join(models)}{runtime} on {data.name}: {len(spec.directions)} direction{'s' if len(spec.directions) != 1 else ''}, "
             f"{ids_phrase(corpus, spec)} each ({len(ids)} of "
             f"{len(corpus.ids)} ids, {n_docs} documents to encode per encoder, once: cached on disk)."
         )
