@@ -103,3 +103,16 @@ def test_one_direction_and_one_language_are_singular(tmp_path, monkeypatch):
     assert not any("1 directions" in t for t in texts)
     monkeypatch.setitem(CATALOGUE, "fake1", replace(CATALOGUE["fake1"], languages=("en",), size="1M parameters"))
     assert _model_label("fake1").endswith("1M parameters, 1 language")
+
+
+def test_the_failed_query_search_link_does_not_promise_the_whole_corpus(tmp_path, monkeypatch):
+    """The link "Search this query (ad-hoc, whole corpus)" opened Ad-hoc search on the sidebar's selection ("Pool: 150
+    documents of en from the 150 selected ids"): the search page starts on the whole corpus only when it is
+    already encoded, and the link does not ask for it."""
+    at = synthetic_app(tmp_path, monkeypatch, 40, 20)
+    ok(at.run())
+    at.switch_page("pages/3_Failed_queries.py").run()
+    at.selectbox(key="fq.direction").set_value("zh->en").run()
+    assert not at.exception, [e.value for e in at.exception]
+    links = [e.proto.label for e in at.get("page_link") if e.proto.label.startswith("Search this query")]
+    assert links and not any("whole corpus" in label for label in links), links
