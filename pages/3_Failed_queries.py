@@ -76,7 +76,7 @@ if len(failed):
     nav.link(
         l2,
         "search",
-        "Search this query (ad-hoc search)",
+        "Search this query (ad-hoc)",
         url.link(q=qdoc.text[:1500], langs=result.direction.target, qlang=qdoc.lang),
     )
     st.markdown(f"**Gold document** ({ui.literal(gdoc.lang)})")
