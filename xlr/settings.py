@@ -49,6 +49,7 @@ VARIABLES: dict[str, str] = {
     "XLR_DEFAULT_FIRST": "the dashboard's first-N ids (a number or 'all')",
     "XLR_DEFAULT_KS": "the dashboard's k values (comma-separated)",
     "XLR_DEFAULT_DIRECTIONS": "the dashboard's directions: to-en, all or a list such as de-en,fr-en",
+    "XLR_DEFAULT_LANGUAGES": "the dashboard's languages of a named data set: all or a list such as swh,amh,tel",
 }
 """Every variable xlr reads, with what it sets (``xlr models``/docs list them from here)."""
 

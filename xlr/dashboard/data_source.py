@@ -16,14 +16,17 @@ from xlr.atomic import atomic_write
 from xlr.dashboard import resources as res
 from xlr.dashboard.safe import short_name
 from xlr.dashboard.serve import serve_policy
-from xlr.dashboard.state import DataKey, error_text, source_stamp
+from xlr.dashboard.state import DataKey, error_text, literal, source_stamp
 from xlr.data.loaders import load_jsonl
-from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset
+from xlr.data.registry import DATASETS, DatasetUnavailable, LoadedDataset, ensure_dataset, select_languages
 from xlr.encoders.cache import default_cache_dir
 
 __all__ = [
     "LazyProgress",
+    "chosen_languages",
+    "languages_widget",
     "load_source",
+    "on_languages",
     "on_lenient",
     "on_load_path",
     "select_source",
@@ -129,20 +132,62 @@ def on_lenient() -> None:
         on_load_path()
 
 
-def load_source(source: str, lenient: bool) -> tuple[LoadedDataset, DataKey]:
+def on_languages() -> None:
+    """Another language selection is another download: a failure recorded for the data set is retried."""
+    st.session_state["xlr.failed"].pop(st.session_state.get("w.dataset"), None)
+
+
+def chosen_languages(source: str, typed: str) -> str:
+    """The sidebar's *Languages* when ``source`` is a named data set that reads them (``""`` otherwise or when
+    it does not read: :func:`languages_widget` says why)."""
+    if source not in DATASETS or not DATASETS[source].languages or not typed.strip():
+        return ""
+    try:
+        select_languages(DATASETS[source], typed)
+    except ValueError:
+        return ""
+    return typed.strip()
+
+
+def languages_widget(source: str) -> None:
+    """*Languages* of a named many-language data set (Tatoeba 112, NTREX 128, XQuAD 12): only their files are
+    downloaded and read; empty keeps the data set's default selection."""
+    spec = DATASETS.get(source)
+    if spec is None or not spec.languages:
+        return
+    default = ", ".join(spec.default_languages or spec.languages)
+    st.sidebar.text_input(
+        "Languages",
+        key="w.languages",
+        on_change=on_languages,
+        placeholder=f"default: {default[:60]}{'…' if len(default) > 60 else ''}",
+        help=f"'all' ({len(spec.languages)} languages) or codes in any form (sw, swh, zho-CN), comma-separated. "
+        "Only their files are downloaded and read.",
+    )
+    typed = str(st.session_state.get("w.languages", ""))
+    if typed.strip():
+        try:
+            select_languages(spec, typed)
+        except ValueError as exc:
+            st.sidebar.warning(literal(f"{exc}: the default languages are used"))
+
+
+def load_source(source: str, lenient: bool, languages: str = "") -> tuple[LoadedDataset, DataKey]:
+    """The data set and its :data:`~xlr.dashboard.state.DataKey` ``(source, file stamp, lenient, languages)``;
+    a named one is downloaded first (only the files of ``languages``: ``""`` is its default selection)."""
     failed = st.session_state["xlr.failed"]
     if source in DATASETS:
         if source in failed:
             raise DatasetUnavailable(failed[source])
         bar = LazyProgress(f"Downloading {source}")
         try:
-            ensure_dataset(source, download_missing=True, progress=bar)
+            ensure_dataset(source, download_missing=True, progress=bar, languages=languages or None)
         except DatasetUnavailable as exc:
             failed[source] = str(exc)
             raise
         finally:
             bar.close()
-    dkey = (source, source_stamp(source), lenient)
+    dkey = (source, source_stamp(source), lenient, languages)
     return res.dataset(*dkey), dkey
 
 

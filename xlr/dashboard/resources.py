@@ -46,8 +46,9 @@ def lock_of(emb: CorpusEmbeddings) -> threading.Lock:
 
 
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=8)
-def dataset(source: str, stamp: tuple, lenient: bool) -> LoadedDataset:
-    return resolve_dataset(source, lenient=lenient, download_missing=False)
+def dataset(source: str, stamp: tuple, lenient: bool, languages: str = "") -> LoadedDataset:
+    """The data set ``source`` with the sidebar's ``languages`` (``""``: the data set's default selection)."""
+    return resolve_dataset(source, lenient=lenient, download_missing=False, languages=languages or None)
 
 
 @st.cache_resource(show_spinner="Loading the encoder…")

@@ -17,7 +17,15 @@ import streamlit as st
 from xlr import settings
 from xlr.dashboard import resources as res
 from xlr.dashboard import settings_view
-from xlr.dashboard.data_source import load_source, on_lenient, on_load_path, source_labeller, try_upload
+from xlr.dashboard.data_source import (
+    chosen_languages,
+    languages_widget,
+    load_source,
+    on_lenient,
+    on_load_path,
+    source_labeller,
+    try_upload,
+)
 from xlr.dashboard.no_data import load_failure
 from xlr.dashboard.serve import confirmed_models, serve_policy
 from xlr.dashboard.state import (
@@ -50,6 +58,7 @@ __all__ = ["flush_url", "sidebar", "stop", "sync_url"]
 
 _WIDGETS = (
     "w.dataset",
+    "w.languages",
     "w.lenient",
     "w.models",
     "w.ks",
@@ -103,6 +112,7 @@ def _init_state() -> None:
     ss.update(
         {
             "w.dataset": s.dataset,
+            "w.languages": s.languages,
             "w.lenient": s.lenient,
             "w.models": list(s.models),
             "w.ks": list(s.ks),
@@ -190,6 +200,7 @@ def _settings() -> Settings:
         int(ss["w.first"]) or None,
         bool(ss["w.lenient"]),
         **settings_view.panel_values(ss),
+        languages=chosen_languages(ss["w.dataset"], ss.get("w.languages", "")),
     )
 
 
@@ -231,8 +242,11 @@ def sidebar() -> Context | None:
         help="A named data set (downloaded on first use) or one you loaded below.",
     )
     ss["xlr.load_error"] = None
+    languages_widget(ss["w.dataset"])
     try:
-        data, dkey = load_source(ss["w.dataset"], bool(ss["w.lenient"]))
+        data, dkey = load_source(
+            ss["w.dataset"], bool(ss["w.lenient"]), chosen_languages(ss["w.dataset"], ss["w.languages"])
+        )
     except (ValueError, OSError) as exc:
         ss["xlr.load_error"] = load_failure(ss["w.dataset"], exc)
         data, dkey = None, None

@@ -27,7 +27,7 @@ from xlr.dashboard.runtime_state import (
     split_key,
 )
 from xlr.data.records import Corpus, CorpusError
-from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset, local_path
+from xlr.data.registry import DATASETS, LoadedDataset, data_dir, ensure_dataset, local_path, select_languages
 from xlr.encoders.catalogue import CATALOGUE
 from xlr.report.sanitize import markdown_text
 from xlr.retrieval.directions import Direction, all_directions, default_directions, parse_directions
@@ -69,12 +69,13 @@ DIRECTION_MODES = {
 PREFERRED_DATASETS = ("tatoeba", "xquad", "wiki6")
 """First-visit data set: the first one on this machine. Tatoeba first: short sentences encode fast on
 2 CPU cores, and its ar/el/zh directions are below the ceiling at 50 ids (measured: docs/dashboard.md)."""
-SETTING_PARAMS = ("dataset", "models", "k", "directions", "first", "lenient", *RUNTIME_PARAMS)
+SETTING_PARAMS = ("dataset", "languages", "models", "k", "directions", "first", "lenient", *RUNTIME_PARAMS)
 """Query parameters that mirror the sidebar (:func:`settings_params`, read back by :func:`initial_settings`)."""
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 DataKey = tuple
-"""``(source, file stamp, lenient)``: the hashable identity of a loaded data set (see :func:`source_stamp`)."""
+"""``(source, file stamp, lenient, languages)``: the hashable identity of a loaded data set (see
+:func:`source_stamp`; ``languages`` as the sidebar's *Languages*, ``""`` the data set's default)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Settings:
     """the second setting of *Compare two settings* (``backend/precision/vectors``; ``""``: off)"""
     compare_model: str = ""
     """the encoder compared at two settings (``""``: the first encoder)"""
+    languages: str = ""
+    """a named data set's languages as typed (``all``, ``swh,amh,tel``); ``""``: its default selection"""
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,14 @@ def initial_settings(
         )
         rt["compare_model"] = s.models[0]
     panel = (rt["device"], rt["precision"], rt["backend"], rt["vectors"], rt["compare"], rt["compare_model"])
-    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, *panel), warnings
+    languages = ""
+    if (got := pick("languages", "XLR_DEFAULT_LANGUAGES")) and s.dataset in DATASETS:
+        try:
+            select_languages(DATASETS[s.dataset], got[0])
+            languages = got[0]
+        except ValueError as exc:
+            warnings.append(f"{got[1]}: {exc}")
+    return Settings(s.dataset, s.models, ks, mode, custom, first, lenient, *panel, languages=languages), warnings
 
 
 def settings_params(s: Settings) -> dict[str, str]:
@@ -280,6 +290,8 @@ def settings_params(s: Settings) -> dict[str, str]:
         out["directions"] = "to-en"
     if s.lenient:
         out["lenient"] = "1"
+    if s.languages:
+        out["languages"] = s.languages
     defaults = Settings(s.dataset)
     for param in RUNTIME_PARAMS:
         if getattr(s, param) != getattr(defaults, param) and (param != "compare_model" or s.compare):
