@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from xlr.dashboard import map_view, ui, url, views
+from xlr.dashboard import map_view, settings_view, ui, url, views
 from xlr.report import figures
 
 ctx = ui.context()
 st.title("Embedding map")
+settings_view.float32_note(ctx.settings, "maps")
 sub = ui.working_corpus(ctx)
 langs_in = sorted({lang for d in ctx.spec.directions for lang in (d.source, d.target)})
 url.from_url("model", "map.model", url.parse_choice(ctx.models))

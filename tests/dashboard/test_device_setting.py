@@ -28,7 +28,7 @@ def test_device_from_the_environment_reaches_the_url_and_the_encoders(at):
     at.selectbox(key="w.precision").set_value("fp16").run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.sidebar.error]
-    assert any("fake0: fake0 does not take" in e for e in errors) and any(
+    assert any(e.startswith("fake0 does not take") for e in errors) and any(
         "Choose at least one encoder" in e for e in errors
     )
     assert at.query_params["precision"] in ("fp16", ["fp16"])

@@ -48,7 +48,7 @@ def test_one_encoder_at_two_vector_precisions_side_by_side_with_the_price(at):
     assert sentence in [m.replace("\\", "").replace("\u2060", "") for m in _markdown(at)]
     shown = at.table[1].value
     assert list(shown["direction"]) == [
-        f"{s}→{t}" for s, t in zip(want.directions["source"], want.directions["target"])
+        f"{s}->{t}" for s, t in zip(want.directions["source"], want.directions["target"])
     ]
     assert list(shown["change"]) == [f"{v * 100:+.1f}" for v in want.directions["delta"]]
     assert list(shown["p (Holm)"]) == [f"{v:.4f}" for v in want.directions["p_holm"]]

@@ -45,11 +45,15 @@ def test_pages_that_rank_float32_vectors_say_so_when_the_sidebar_chose_binary(tm
     at = synthetic_app(tmp_path, monkeypatch, 40, 20)
     at.query_params["vectors"] = "ubinary"
     ok(at.run())
-    for page in ("pages/4_Ad-hoc_search.py", "pages/1_Similarity_heatmap.py"):
+    for page, verb in (
+        ("pages/4_Ad-hoc_search.py", "ranks"),
+        ("pages/1_Similarity_heatmap.py", "ranks"),
+        ("pages/2_Embedding_map.py", "maps"),
+    ):
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
         captions = [c.value.replace("\\", "") for c in at.caption]
-        assert any("ranks float32 vectors" in c and "ubinary" in c for c in captions), (page, captions)
+        assert any(f"{verb} float32 vectors" in c and "ubinary" in c for c in captions), (page, captions)
     at.query_params["vectors"] = "float32"
     fresh = synthetic_app(tmp_path, monkeypatch, 40, 20)
     ok(fresh.run())

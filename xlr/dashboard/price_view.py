@@ -138,7 +138,7 @@ def summary(ctx: Context, comp: Comparison, results: list[DirectionResult], metr
     d = report.directions
     shown = pd.DataFrame(
         {
-            "direction": d["source"] + "→" + d["target"],
+            "direction": d["source"] + "->" + d["target"],
             labels[0]: d["baseline"].map("{:.3f}".format),
             labels[1]: d["candidate"].map("{:.3f}".format),
             "change": (d["delta"] * 100).map("{:+.1f}".format),

@@ -155,13 +155,14 @@ def draw(models: Sequence[str], device_here: Callable[[str], bool]) -> None:
         _extras_warning(str(ss["w.cmp_backend"]))
 
 
-def float32_note(s: Settings) -> None:
-    """On a page that ranks float32 vectors whatever the panel says (Ad-hoc search, the heatmap): one caption
-    when the sidebar's *Vectors* is another precision, which only the Overview and Failed queries apply."""
+def float32_note(s: Settings, verb: str = "ranks") -> None:
+    """On a page that ranks (or, the map, ``verb="maps"``) float32 vectors whatever the panel says (Ad-hoc
+    search, the heatmap, the embedding map): one caption when the sidebar's *Vectors* is another precision,
+    which only the Overview and Failed queries apply."""
     if s.vectors != "float32":
         st.caption(
             literal(
-                f"This page ranks float32 vectors: the sidebar's Vectors ({s.vectors}) applies to the Overview "
+                f"This page {verb} float32 vectors: the sidebar's Vectors ({s.vectors}) applies to the Overview "
                 "and Failed queries."
             )
         )

