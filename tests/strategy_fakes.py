@@ -155,3 +155,23 @@ def synthetic_app(tmp_path, monkeypatch, n_ids: int, first: int, **env: str):
     for var in ("XLR_DEFAULT_DIRECTIONS", "XLR_DEFAULT_KS"):
         monkeypatch.delenv(var, raising=False)
     return AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+
+
+def url_of(at) -> dict[str, str]:
+    """An AppTest's query parameters as one string each (AppTest may hold a value as a one-item list)."""
+    return {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
+
+
+def reopened(at, tmp_path, monkeypatch, n_ids: int, first: int, page: str | None = None, **env: str):
+    """A fresh session (its own folder under ``tmp_path``) opened on ``at``'s URL, as a pasted link is:
+    :func:`synthetic_app` with the same query parameters, run, then switched to ``page`` when given."""
+    folder = tmp_path / f"again{len(list(tmp_path.glob('again*')))}"
+    folder.mkdir()
+    fresh = synthetic_app(folder, monkeypatch, n_ids, first, **env)
+    for k, v in url_of(at).items():
+        fresh.query_params[k] = v
+    fresh.run()
+    if page is not None:
+        fresh.switch_page(page).run()
+    assert not fresh.exception, [e.value for e in fresh.exception]
+    return fresh

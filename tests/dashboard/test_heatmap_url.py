@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strategy_fakes import synthetic_app
+from strategy_fakes import reopened, synthetic_app, url_of
 
 PAGE = "pages/1_Similarity_heatmap.py"
 
@@ -18,15 +18,7 @@ def test_the_chosen_hub_is_in_the_url_and_a_link_restores_it(tmp_path, monkeypat
     assert len(hubs) >= 2, hubs
     assert "hub_id" not in at.query_params  # the largest hub is the default: left out
     at.selectbox(key="hm.hub").set_value(hubs[1]).run()
-    chosen = at.query_params["hub_id"]
-    chosen = chosen[0] if isinstance(chosen, list) else chosen
+    chosen = url_of(at)["hub_id"]
     assert hubs[1].startswith(chosen + " ")  # the option's label is "<id> (top-1 of n)"
-    params = {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
-    (tmp_path / "again").mkdir()
-    fresh = synthetic_app(tmp_path / "again", monkeypatch, 40, 20)
-    for k, v in params.items():
-        fresh.query_params[k] = v
-    fresh.run()
-    fresh.switch_page(PAGE).run()
-    assert not fresh.exception, [e.value for e in fresh.exception]
+    fresh = reopened(at, tmp_path, monkeypatch, 40, 20, PAGE)
     assert fresh.selectbox(key="hm.hub").value == at.selectbox(key="hm.hub").value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from strategy_fakes import synthetic_app
+from strategy_fakes import reopened, synthetic_app, url_of
 
 
 def test_mixed_pool_has_intervals_flags_and_a_chart(tmp_path, monkeypatch):
@@ -28,12 +28,7 @@ def test_the_mixed_view_is_in_the_url_and_a_link_opens_it(tmp_path, monkeypatch)
     at.run()
     at.radio(key="ov.mixed_gold").set_value("any").run()
     at.toggle(key="ov.mixed").set_value(True).run()
-    params = {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
+    params = url_of(at)
     assert (params.get("mixed"), params.get("mixed_gold")) == ("1", "any")
-    (tmp_path / "again").mkdir()
-    fresh = synthetic_app(tmp_path / "again", monkeypatch, 40, 20)
-    for k, v in params.items():
-        fresh.query_params[k] = v
-    fresh.run()
-    assert not fresh.exception, [e.value for e in fresh.exception]
+    fresh = reopened(at, tmp_path, monkeypatch, 40, 20)
     assert fresh.toggle(key="ov.mixed").value is True and fresh.radio(key="ov.mixed_gold").value == "any"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strategy_fakes import synthetic_app
+from strategy_fakes import reopened, synthetic_app, url_of
 
 from tests.encoders.api_servers import FakeChat
 
@@ -113,20 +113,14 @@ def test_the_chat_settings_are_in_the_url_and_a_link_restores_them(tmp_path, mon
     at.multiselect(key="strat.chat_kinds").set_value(["generate-title"]).run()
     at.radio(key="strat.chat_title_match").set_value("encoder").run()
     assert not at.exception, [e.value for e in at.exception]
-    params = {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
+    params = url_of(at)
     assert (params["chat_model"], params["chat"], params["title_match"]) == (
         "chat:fake-llm",
         "generate-title",
         "encoder",
     )
     assert "chat_base" not in params and not any("http" in v for v in params.values())  # no endpoint in links
-    (tmp_path / "again").mkdir()
-    fresh = synthetic_app(tmp_path / "again", monkeypatch, 80, 40, XLR_DASHBOARD_ALLOW_API="1")
-    for k, v in params.items():
-        fresh.query_params[k] = v
-    fresh.run()
-    fresh.switch_page(PAGE).run()
-    assert not fresh.exception, [e.value for e in fresh.exception]
+    fresh = reopened(at, tmp_path, monkeypatch, 80, 40, PAGE, XLR_DASHBOARD_ALLOW_API="1")
     assert fresh.text_input(key="strat.chat_model").value == "chat:fake-llm"
     assert fresh.multiselect(key="strat.chat_kinds").value == ["generate-title"]
     assert fresh.radio(key="strat.chat_title_match").value == "encoder"

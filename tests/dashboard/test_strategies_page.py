@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from strategy_fakes import synthetic_app
+from strategy_fakes import reopened, synthetic_app, url_of
 
 PAGE = "pages/6_Strategies.py"
 
@@ -125,10 +125,6 @@ def test_the_cost_follows_the_chosen_strategies(at):
     assert "texts/s" not in cost and re.search(r"about \d+ s", cost), cost
 
 
-def _params(at) -> dict[str, str]:
-    return {k: v[0] if isinstance(v, list) else v for k, v in ((k, at.query_params[k]) for k in at.query_params)}
-
-
 def test_the_page_settings_are_in_the_url_and_a_link_restores_them(at, tmp_path, monkeypatch):
     """Issue 19: every setting of every page in the URL; a pasted link opens the same Strategies view."""
     at.run()
@@ -139,7 +135,7 @@ def test_the_page_settings_are_in_the_url_and_a_link_restores_them(at, tmp_path,
     at.select_slider(key="strat.alpha").set_value(0.01).run()
     at.select_slider(key="strat.resamples").set_value(1000).run()
     assert not at.exception, [e.value for e in at.exception]
-    params = _params(at)
+    params = url_of(at)
     assert {k: params.get(k) for k in ("strat_k", "strategies", "strat_first", "alpha", "resamples")} == {
         "strat_k": "5",
         "strategies": "csls(k=5),procrustes",
@@ -147,13 +143,7 @@ def test_the_page_settings_are_in_the_url_and_a_link_restores_them(at, tmp_path,
         "alpha": "0.01",
         "resamples": "1000",
     }
-    (tmp_path / "again").mkdir()
-    fresh = synthetic_app(tmp_path / "again", monkeypatch, 80, 40)
-    for k, v in params.items():
-        fresh.query_params[k] = v
-    fresh.run()
-    fresh.switch_page(PAGE).run()
-    assert not fresh.exception, [e.value for e in fresh.exception]
+    fresh = reopened(at, tmp_path, monkeypatch, 80, 40, PAGE)
     assert fresh.number_input(key="strat.k").value == 5
     assert fresh.multiselect(key="strat.pick").value == ["csls(k=5)", "procrustes"]
     assert fresh.number_input(key="strat.first").value == 20
@@ -166,7 +156,7 @@ def test_no_strategy_chosen_stays_none_and_reads_back(at):
     at.switch_page(PAGE).run()
     at.multiselect(key="strat.pick").set_value([]).run()
     at.run()  # the URL it wrote is read back on the next run: still none (an empty list is not "all")
-    assert at.multiselect(key="strat.pick").value == [] and _params(at)["strategies"] == "none"
+    assert at.multiselect(key="strat.pick").value == [] and url_of(at)["strategies"] == "none"
     assert at.button(key="strat.run").disabled
 
 
