@@ -17,7 +17,7 @@ linked = (st.query_params.get("q"), st.query_params.get("qlang"))  # a link's qu
 url.from_url("q", "search.text")  # pre-filled from a failed query or a hub
 url.from_url("langs", "search.langs", url.parse_list(corpus.languages))
 url.from_url("encoders", "search.models", url.parse_list(ctx.models))
-url.from_url("top", "search.k", lambda v: int(v) if v.isdigit() and 1 <= int(v) <= 100 else None, default=10)
+url.from_url("top", "search.k", url.parse_range(1, 100), default=10)
 url.from_url("whole", "search.whole", url.parse_flag)
 ss.setdefault("search.langs", ["en"] if "en" in corpus.languages else list(corpus.languages[:1]))
 ss.setdefault("search.models", list(ctx.models))

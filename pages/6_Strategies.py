@@ -34,13 +34,7 @@ st.caption(
 )
 
 ss = st.session_state
-
-
-def _whole(low: int, high: int):  # a from_url parser of a whole number in [low, high]
-    return lambda v: int(v) if v.strip().isdigit() and low <= int(v) <= high else None
-
-
-url.from_url("strat_k", "strat.k", _whole(1, 100), default=10)
+url.from_url("strat_k", "strat.k", url.parse_range(1, 100), default=10)
 ss.setdefault("strat.k", 10)
 scoring_k = st.number_input("CSLS / margin neighbourhood k", min_value=1, max_value=100, key="strat.k")
 choices = {s.name: s for s in default_strategies(corpus, models, int(scoring_k))}
@@ -59,7 +53,7 @@ with ui.guard():
     sizes = [len(corpus.linked_ids(d.source, d.target)) for d in directions]
     default_n = ctx.spec.first if ctx.spec.first and ctx.spec.first < min(sizes) else max(1, min(sizes) // 2)
 ALPHAS, RESAMPLES = [0.01, 0.05, 0.1], [1000, 2000, 5000, 10000]
-url.from_url("strat_first", "strat.first", _whole(1, max(sizes)), default=default_n)
+url.from_url("strat_first", "strat.first", url.parse_range(1, max(sizes)), default=default_n)
 url.from_url("alpha", "strat.alpha", url.parse_choice(ALPHAS), default=0.05)
 url.from_url("resamples", "strat.resamples", url.parse_choice(RESAMPLES), default=2000)
 ss.setdefault("strat.first", default_n)

@@ -26,14 +26,18 @@ from xlr.strategies.split import SplitPlan
 __all__ = ["chat_encoding_cost", "pool_cost", "prepare_strategies", "strategy_cost"]
 
 
+def _estimate(key: str, texts: list[str], starts: int = 0) -> Estimate:
+    """Seconds to encode ``texts`` with the encoder ``key`` at its measured rates ("unknown" with no rate book)."""
+    rates = res.board().rates
+    return rates.estimate(key, texts, starts) if rates is not None else Estimate(key, len(texts), None)
+
+
 @st.cache_data(show_spinner="Counting what a run would encode…", ttl=30, max_entries=16)
 def _uncached(dkey: DataKey, model: str, needs_key: str, _needs: list[tuple[np.ndarray, Role]]) -> tuple[int, Estimate]:
     """(distinct texts needed, estimate for those the cache lacks) of ``model`` on the whole data set."""
     emb = res.embeddings(dkey, model)
     total, missing, starts = texts_to_encode(emb, _needs)
-    rates = res.board().rates
-    est = rates.estimate(model, missing, starts) if rates is not None else Estimate(model, len(missing), None)
-    return total, est
+    return total, _estimate(model, missing, starts)
 
 
 def _needs(ctx: Context, plan: SplitPlan, strategies: Sequence[Strategy]) -> list[tuple[np.ndarray, Role]]:
@@ -109,9 +113,8 @@ def chat_encoding_cost(
     if not new and not lacking:
         return None
     texts = new + list(dict.fromkeys(lacking))
-    rates = res.board().rates
     key = ctx.key(retriever)
-    est = rates.estimate(key, texts) if rates is not None else Estimate(key, len(texts), None)
+    est = _estimate(key, texts)
     return (
         f"Then {est.sentence().replace(key, retriever, 1)}: {len(new)} answers or translations (new texts) and "
         f"{len(texts) - len(new)} pool texts the cache lacks."

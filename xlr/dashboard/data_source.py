@@ -23,7 +23,6 @@ from xlr.encoders.cache import default_cache_dir
 
 __all__ = [
     "LazyProgress",
-    "chosen_languages",
     "languages_widget",
     "load_source",
     "on_languages",
@@ -137,24 +136,13 @@ def on_languages() -> None:
     st.session_state["xlr.failed"].pop(st.session_state.get("w.dataset"), None)
 
 
-def chosen_languages(source: str, typed: str) -> str:
-    """The sidebar's *Languages* when ``source`` is a named data set that reads them (``""`` otherwise or when
-    it does not read: :func:`languages_widget` says why)."""
-    if source not in DATASETS or not DATASETS[source].languages or not typed.strip():
-        return ""
-    try:
-        select_languages(DATASETS[source], typed)
-    except ValueError:
-        return ""
-    return typed.strip()
-
-
-def languages_widget(source: str) -> None:
+def languages_widget(source: str) -> str:
     """*Languages* of a named many-language data set (Tatoeba 112, NTREX 128, XQuAD 12): only their files are
-    downloaded and read; empty keeps the data set's default selection."""
+    downloaded and read. Returns what is loaded: the typed selection, or ``""`` (the data set's default) when
+    empty, unreadable (one sidebar warning says why) or ``source`` has no language choice."""
     spec = DATASETS.get(source)
     if spec is None or not spec.languages:
-        return
+        return ""
     default = ", ".join(spec.default_languages or spec.languages)
     st.sidebar.text_input(
         "Languages",
@@ -164,12 +152,15 @@ def languages_widget(source: str) -> None:
         help=f"'all' ({len(spec.languages)} languages) or codes in any form (sw, swh, zho-CN), comma-separated. "
         "Only their files are downloaded and read.",
     )
-    typed = str(st.session_state.get("w.languages", ""))
-    if typed.strip():
-        try:
-            select_languages(spec, typed)
-        except ValueError as exc:
-            st.sidebar.warning(literal(f"{exc}: the default languages are used"))
+    typed = str(st.session_state.get("w.languages", "")).strip()
+    if not typed:
+        return ""
+    try:
+        select_languages(spec, typed)
+    except ValueError as exc:
+        st.sidebar.warning(literal(f"{exc}: the default languages are used"))
+        return ""
+    return typed
 
 
 def load_source(source: str, lenient: bool, languages: str = "") -> tuple[LoadedDataset, DataKey]:

@@ -18,7 +18,6 @@ from xlr import settings
 from xlr.dashboard import resources as res
 from xlr.dashboard import settings_view
 from xlr.dashboard.data_source import (
-    chosen_languages,
     languages_widget,
     load_source,
     on_lenient,
@@ -201,7 +200,7 @@ def _settings() -> Settings:
         int(ss["w.first"]) or None,
         bool(ss["w.lenient"]),
         **settings_view.panel_values(ss),
-        languages=chosen_languages(ss["w.dataset"], ss.get("w.languages", "")),
+        languages=ss.get("xlr.languages", ""),
     )
 
 
@@ -243,11 +242,9 @@ def sidebar() -> Context | None:
         help="A named data set (downloaded on first use) or one you loaded below.",
     )
     ss["xlr.load_error"] = None
-    languages_widget(ss["w.dataset"])
+    ss["xlr.languages"] = languages_widget(ss["w.dataset"])  # what is loaded ("": the default selection)
     try:
-        data, dkey = load_source(
-            ss["w.dataset"], bool(ss["w.lenient"]), chosen_languages(ss["w.dataset"], ss["w.languages"])
-        )
+        data, dkey = load_source(ss["w.dataset"], bool(ss["w.lenient"]), ss["xlr.languages"])
     except (ValueError, OSError) as exc:
         ss["xlr.load_error"] = load_failure(ss["w.dataset"], exc)
         data, dkey = None, None

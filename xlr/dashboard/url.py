@@ -24,6 +24,7 @@ __all__ = [
     "parse_flag",
     "parse_list",
     "parse_nonnegative",
+    "parse_range",
     "url_params",
 ]
 
@@ -126,3 +127,8 @@ def parse_flag(text: str) -> bool:
 def parse_nonnegative(text: str) -> int | None:
     """A whole number >= 0 written in digits, else ``None`` (ignored)."""
     return int(text) if text.strip().isdigit() else None
+
+
+def parse_range(low: int, high: int) -> Callable[[str], int | None]:
+    """A :func:`from_url` parser of a whole number in ``[low, high]`` written in digits; anything else is ignored."""
+    return lambda text: n if (n := parse_nonnegative(text)) is not None and low <= n <= high else None
